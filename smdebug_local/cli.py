@@ -1,0 +1,74 @@
+"""The ``smdebug-local`` command: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__, debugpy_cache
+from .errors import SmdebugError
+from .options import DEFAULT_PORT, LOOPBACK, DebugOptions
+
+
+def _fail(err: SmdebugError) -> None:
+    click.echo(f"smdebug-local: error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smdebug-local")
+def main() -> None:
+    """Debug SageMaker local-mode containers from VS Code, PyCharm or any DAP client.
+
+    Not related to Amazon SageMaker Debugger (smdebug).
+    """
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--port", type=int, default=None, metavar="N",
+              help=f"First host port for debug endpoints (default {DEFAULT_PORT}); each "
+                   "container gets the next free port. A port given here must be free.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Make training entry points wait for a debugger before their first line.")
+@click.option("--bind", default=LOOPBACK, show_default=True, metavar="ADDR",
+              help="Host address to publish debug ports on. Anything but loopback lets "
+                   "other machines run code in your containers.")
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(port: int | None, wait: bool, bind: str, script: str, args: tuple[str, ...]) -> None:
+    """Run a local-mode driver SCRIPT with debugging in every training container.
+
+    SCRIPT runs as with `python SCRIPT ARGS...`. Each training container prints
+    "training algo-1 waiting for debugger on 127.0.0.1:5678 (SRC -> /opt/ml/code)":
+    attach a debugpy client there (VS Code: "type": "debugpy", "request": "attach",
+    "connect" and "pathMappings" as printed). Containers are removed when SCRIPT ends.
+    """
+    from .runner import run_script
+
+    try:
+        options = DebugOptions(
+            port=port if port is not None else DEFAULT_PORT,
+            port_explicit=port is not None,
+            wait=wait,
+            bind=bind,
+        )
+        sys.exit(run_script(script, list(args), options))
+    except SmdebugError as err:
+        _fail(err)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Download again even if the cache is complete.")
+def prefetch(force: bool) -> None:
+    """Download the debugpy builds containers use (once; needs network access).
+
+    `run` does this on first use; run it ahead of time to work offline later.
+    """
+    try:
+        path = debugpy_cache.prepare(
+            force=force, log=lambda m: click.echo(f"smdebug-local: {m}", err=True)
+        )
+    except SmdebugError as err:
+        _fail(err)
+    click.echo(f"debugpy builds ready in {path}")

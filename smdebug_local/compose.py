@@ -1,0 +1,189 @@
+"""Pure transform of the docker-compose services SageMaker local mode generates.
+
+Local mode writes one compose service per host (``algo-1-xxxxx``) with ``image``,
+``volumes`` as ``host:container`` strings, ``environment`` as a list of ``K=V`` strings and
+``command: train|serve`` (see ``_SageMakerContainer._create_docker_host``). This module
+turns such a service into its debuggable twin -- a published debug port, the payload
+mounts, the bootstrap's configuration and labels -- without any I/O, so every rule here is
+unit-tested on dicts produced by the real SDK.
+
+Rules that matter to users:
+
+* the debug port is published on ``127.0.0.1`` unless they explicitly choose otherwise
+  (debugpy is remote code execution);
+* environment variables are merged *by key*: compose v1 rejects duplicate keys, and the
+  SDK hides that error;
+* the image's own ``PYTHONPATH`` is kept (compose ``environment`` would replace it).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
+
+LABEL_RUN = "smdebug-local.run"
+LABEL_ROLE = "smdebug-local.role"
+LABEL_PORT = "smdebug-local.port"
+CONTAINER_DEBUG_PORT = 5678
+
+_HOST_SUFFIX = re.compile(r"^(algo-\d+)-[a-z0-9]{5}$")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """The two read-only mounts every debugged container gets, as host paths."""
+
+    boot_dir: str
+    debugpy_dir: str
+
+
+@dataclass(frozen=True)
+class DebugTarget:
+    """What one container needs to be debugged: where to listen, publish and stop."""
+
+    role: str
+    service: str
+    host_port: int
+    bind: str = "127.0.0.1"
+    wait: bool = True
+    match: tuple[str, ...] = ()
+    mappings: tuple[tuple[str, str], ...] = ()
+    container_port: int = CONTAINER_DEBUG_PORT
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        """The host name without local mode's random suffix: ``algo-1-x7k2q`` -> ``algo-1``."""
+        return short_host(self.service)
+
+    @property
+    def endpoint(self) -> str:
+        """Where a debugger on the host connects."""
+        return f"{self.bind}:{self.host_port}"
+
+
+def short_host(service: str) -> str:
+    """``algo-1-x7k2q`` -> ``algo-1``; other names are returned unchanged."""
+    m = _HOST_SUFFIX.match(service)
+    return m.group(1) if m else service
+
+
+def parse_volume(spec: str) -> tuple[str, str, str]:
+    """Split a short-syntax volume into ``(host, container, mode)``.
+
+    Handles Windows drive letters (``C:\\src:/opt/ml/code``) like the SDK does.
+    """
+    drive = ""
+    if _WINDOWS_DRIVE.match(spec):
+        drive, spec = spec[:2], spec[2:]
+    parts = spec.split(":")
+    host = drive + parts[0]
+    container = parts[1] if len(parts) > 1 else parts[0]
+    mode = ":".join(parts[2:])
+    return host, container, mode
+
+
+def code_mappings(service: Mapping, container_dir: str) -> list[tuple[str, str]]:
+    """``(host_dir, container_dir)`` for each volume mounted exactly at ``container_dir``."""
+    mappings = []
+    for spec in service.get("volumes") or []:
+        if isinstance(spec, str):
+            host, container, _ = parse_volume(spec)
+            if container.rstrip("/") == container_dir.rstrip("/"):
+                mappings.append((host, container))
+    return mappings
+
+
+def env_to_dict(environment: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """Compose ``environment`` (list of ``K=V`` or mapping) as an ordered dict; last wins."""
+    if environment is None:
+        return {}
+    if isinstance(environment, Mapping):
+        return {str(k): "" if v is None else str(v) for k, v in environment.items()}
+    result: dict[str, str] = {}
+    for item in environment:
+        key, _, value = str(item).partition("=")
+        result[key] = value
+    return result
+
+
+def merge_env(
+    environment: Sequence[str] | Mapping[str, str] | None, updates: Mapping[str, str]
+) -> list[str] | dict[str, str]:
+    """Set ``updates`` by key, keeping the original form (list or mapping) and order."""
+    merged = env_to_dict(environment)
+    merged.update(updates)
+    if isinstance(environment, Mapping):
+        return merged
+    return [f"{k}={v}" for k, v in merged.items()]
+
+
+def _merge_labels(labels: Sequence[str] | Mapping[str, str] | None, updates: Mapping[str, str]):
+    if isinstance(labels, Mapping) or labels is None:
+        return {**(labels or {}), **updates}
+    return [*(item for item in labels if item.partition("=")[0] not in updates),
+            *(f"{k}={v}" for k, v in updates.items())]
+
+
+def _escape(value: str) -> str:
+    """Escape ``$`` so compose does not interpolate it (compose reads ``$$`` as ``$``)."""
+    return value.replace("$", "$$")
+
+
+def bootstrap_config(target: DebugTarget) -> dict:
+    """The JSON the in-container bootstrap reads (see ``_smdebug_local_boot.parse_config``)."""
+    return {
+        "role": target.role,
+        "host": target.host,
+        "port": target.container_port,
+        "endpoint": target.endpoint,
+        "wait": target.wait,
+        "match": list(target.match),
+        "mappings": [list(m) for m in target.mappings],
+        "debugpy": CONTAINER_DEBUGPY_DIR,
+    }
+
+
+def transform_service(
+    service: Mapping,
+    target: DebugTarget,
+    mount: Mount,
+    image_env: Mapping[str, str] | None = None,
+) -> dict:
+    """Return a copy of ``service`` that runs ``target``'s debugger; ``service`` is untouched.
+
+    ``image_env`` is the image's own environment (``docker image inspect``), used to keep its
+    ``PYTHONPATH`` behind ours.
+    """
+    out = copy.deepcopy(dict(service))
+    volumes = list(out.get("volumes") or [])
+    # On SELinux hosts the SDK relabels its mounts (":z"); ours need the same to be readable.
+    selinux = any(isinstance(v, str) and v.endswith(":z") for v in volumes)
+    mode = "ro,z" if selinux else "ro"
+    volumes += [f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
+                f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}"]
+    out["volumes"] = volumes
+
+    out["ports"] = [*(out.get("ports") or []),
+                    f"{target.bind}:{target.host_port}:{target.container_port}"]
+
+    # Values already in the service are in compose syntax; ours are escaped for it.
+    inherited = env_to_dict(out.get("environment")).get("PYTHONPATH") or _escape(
+        (image_env or {}).get("PYTHONPATH", "")
+    )
+    pythonpath = CONTAINER_BOOT_DIR + (":" + inherited if inherited else "")
+    config = json.dumps(bootstrap_config(target), separators=(",", ":"))
+    out["environment"] = merge_env(
+        out.get("environment"), {"PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)}
+    )
+    out["labels"] = _merge_labels(
+        out.get("labels"),
+        {**target.labels, LABEL_ROLE: target.role, LABEL_PORT: str(target.host_port)},
+    )
+    return out

@@ -1,0 +1,153 @@
+"""Prepare, once per user, the debugpy builds that containers load from a read-only mount.
+
+Containers get no network and no pip from us: the host downloads the wheels once with pip,
+and assembles one tree per debugpy version -- the pure-Python universal wheel plus the
+Cython speed-up (``pydevd_cython.cpython-3X-*.so``) from each CPython-specific binary
+wheel. Inside the container the bootstrap picks the tree for its own Python at start-up,
+and pydevd picks the matching ``.so`` (or falls back to pure Python, silently and
+correctly, when none matches).
+
+Layout: ``<cache>/debugpy/<version>/debugpy/...`` plus a ``.complete`` marker written last;
+a tree is assembled in a temporary sibling and renamed into place, so an interrupted
+download never leaves a half tree that looks usable.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .errors import SmdebugError
+from .payload import DEBUGPY_BUILDS
+
+MARKER = ".complete"
+PREFETCH_HINT = "run `smdebug-local prefetch` once with network access"
+
+# CPython minor versions to fetch Cython builds for, per debugpy version. A Python outside
+# these still works (pure-Python pydevd), only slower.
+PYTHONS = {
+    "1.8.22": ("3.10", "3.11", "3.12", "3.13", "3.14"),
+    "1.8.21": ("3.8", "3.9"),
+}
+
+_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
+
+
+def cache_root() -> Path:
+    """The user cache directory (``$SMDEBUG_LOCAL_CACHE``, else XDG, else ~/.cache)."""
+    if os.environ.get("SMDEBUG_LOCAL_CACHE"):
+        return Path(os.environ["SMDEBUG_LOCAL_CACHE"]).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().resolve() / "smdebug-local"
+
+
+def debugpy_dir(root: Path | None = None) -> Path:
+    """Directory that is mounted into containers: one sub-directory per debugpy version."""
+    return (root or cache_root()) / "debugpy"
+
+
+def versions() -> list[str]:
+    """Every debugpy version a container may ask for."""
+    return [version for _, version in DEBUGPY_BUILDS]
+
+
+def is_ready(root: Path | None = None) -> bool:
+    """True when every debugpy tree is fully assembled."""
+    return all((debugpy_dir(root) / v / MARKER).is_file() for v in versions())
+
+
+def linux_platform_tags(machine: str | None = None) -> list[str]:
+    """pip ``--platform`` tags for the Linux containers this host runs.
+
+    Containers run the host's architecture (Docker Desktop on Apple silicon runs aarch64
+    Linux). debugpy's recent Linux wheels are tagged ``manylinux_2_34``; older ones used
+    older tags, so all are offered.
+    """
+    arch = _MACHINES.get((machine or platform.machine()).lower())
+    if arch is None:
+        raise SmdebugError(f"unsupported CPU architecture {machine or platform.machine()!r}")
+    return [f"manylinux_2_{minor}_{arch}" for minor in (34, 28, 17, 5)] + [f"manylinux2014_{arch}"]
+
+
+def _pip_download(args: list[str], dest: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+         "--disable-pip-version-check", "-q", "-d", str(dest), *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def _download(version: str, dest: Path) -> None:
+    """Download the universal wheel (required) and the binary wheels (best effort)."""
+    universal = _pip_download(
+        [f"debugpy=={version}", "--platform", "any", "--implementation", "py",
+         "--python-version", "3.10"],
+        dest,
+    )
+    if universal.returncode != 0:
+        last = (universal.stderr.strip().splitlines() or ["pip failed"])[-1]
+        raise SmdebugError(f"could not download debugpy {version} ({last}); {PREFETCH_HINT}")
+    tags = [arg for tag in linux_platform_tags() for arg in ("--platform", tag)]
+
+    def binary(python: str) -> None:
+        _pip_download(
+            [f"debugpy=={version}", *tags, "--implementation", "cp",
+             "--python-version", python, "--abi", "cp" + python.replace(".", "")],
+            dest,
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(binary, PYTHONS.get(version, ())))
+
+
+def assemble(wheels: list[Path], target: Path) -> None:
+    """Unpack the universal wheel into ``target`` and add each binary wheel's Cython module."""
+    universal = [w for w in wheels if w.name.endswith("-none-any.whl")]
+    if not universal:
+        raise SmdebugError("no universal debugpy wheel among " + ", ".join(w.name for w in wheels))
+    with zipfile.ZipFile(universal[0]) as zf:
+        zf.extractall(target, [n for n in zf.namelist() if n.startswith("debugpy/")])
+    for wheel in wheels:
+        if wheel in universal:
+            continue
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                if name.startswith("debugpy/") and "/pydevd_cython." in name and name.endswith(".so"):
+                    zf.extract(name, target)
+
+
+def prepare(root: Path | None = None, *, force: bool = False, log=print) -> Path:
+    """Make sure every debugpy tree exists in the cache; download what is missing.
+
+    Returns the directory to mount. Raises :class:`SmdebugError` with the prefetch command
+    when a download fails (typically: offline with an empty cache).
+    """
+    base = debugpy_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
+    for version in versions():
+        final = base / version
+        if (final / MARKER).is_file() and not force:
+            continue
+        log(f"preparing debugpy {version} for containers (once, in {base})")
+        with tempfile.TemporaryDirectory(dir=base, prefix=f".{version}-") as tmp:
+            wheels_dir = Path(tmp, "wheels")
+            tree = Path(tmp, "tree")
+            _download(version, wheels_dir)
+            assemble(sorted(wheels_dir.glob(f"debugpy-{version}-*.whl")), tree)
+            (tree / MARKER).write_text(version + "\n")
+            # Readable by the container's user, whoever that is.
+            for path in [tree, *tree.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            if final.exists():
+                shutil.rmtree(final)
+            tree.rename(final)
+    return base
+

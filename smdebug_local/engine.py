@@ -1,0 +1,106 @@
+"""Everything smdebug-local asks the Docker engine, with errors users can act on."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+
+from .errors import SmdebugError
+
+
+def compose_command() -> list[str]:
+    """The compose CLI local mode will use, detected the way the SDK detects it.
+
+    The SDK (2.257) takes ``docker compose`` only if its version output contains ``v2``,
+    else ``docker-compose`` from PATH; we mirror that so our verdict matches what runs.
+    """
+    try:
+        out = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, timeout=20
+        )
+        if out.returncode == 0 and "v2" in out.stdout:
+            return ["docker", "compose"]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise SmdebugError(
+        "Docker Compose is not installed (neither `docker compose` v2 nor `docker-compose`); "
+        "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)"
+    )
+
+
+@dataclass(frozen=True)
+class ContainerExit:
+    """A container of ours that stopped with an error, and its last words."""
+
+    name: str
+    role: str
+    exit_code: int
+    tail: list[str]
+
+
+class Engine:
+    """A lazily connected Docker engine client."""
+
+    @cached_property
+    def client(self):
+        import docker
+
+        try:
+            client = docker.from_env(timeout=30)
+            client.ping()
+        except Exception as exc:  # noqa: BLE001 - docker raises many types for "not reachable"
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise SmdebugError(
+                f"cannot reach the Docker engine ({reason}); start Docker (e.g. "
+                "`sudo systemctl start docker` or Docker Desktop) and retry"
+            ) from None
+        return client
+
+    def ping(self) -> None:
+        """Raise :class:`SmdebugError` unless the engine answers."""
+        assert self.client is not None
+
+    def image_env(self, image: str) -> dict[str, str]:
+        """The image's configured environment, or ``{}`` if the image is not local yet."""
+        import docker.errors
+
+        try:
+            env = self.client.images.get(image).attrs.get("Config", {}).get("Env") or []
+        except docker.errors.ImageNotFound:
+            return {}
+        return dict(item.partition("=")[::2] for item in env)
+
+    def containers(self, label: str, value: str) -> list:
+        """All containers, running or not, carrying ``label=value``."""
+        return self.client.containers.list(all=True, filters={"label": f"{label}={value}"})
+
+    def failures(self, label: str, value: str, role_label: str, lines: int = 5) -> list[ContainerExit]:
+        """Containers labelled ``label=value`` that exited non-zero, with their last log lines."""
+        found = []
+        for c in self.containers(label, value):
+            state = c.attrs.get("State", {})
+            code = state.get("ExitCode", 0)
+            if state.get("Status") != "exited" or code in (0, 130, 137, 143):
+                continue
+            text = c.logs(tail=lines).decode("utf-8", "replace")
+            err = state.get("Error") or ""
+            tail = [ln.rstrip() for ln in ([err] if err else []) + text.splitlines() if ln.strip()]
+            found.append(ContainerExit(c.name, c.labels.get(role_label, "?"), code, tail))
+        return found
+
+    def remove(self, label: str, value: str) -> int:
+        """Force-remove every container labelled ``label=value``; returns how many."""
+        import docker.errors
+
+        removed = 0
+        for c in self.containers(label, value):
+            try:
+                c.remove(force=True)
+                removed += 1
+            except docker.errors.NotFound:
+                pass
+        return removed

@@ -1,0 +1,28 @@
+"""The in-container payload and where it lives, seen from the host.
+
+This directory is bind-mounted read-only into debugged containers and put first on their
+PYTHONPATH. Only ``sitecustomize.py`` and ``_smdebug_local_boot.py`` run in there; this
+``__init__`` is for the host, which reads the debugpy version table from the bootstrap so
+that the cache and the container can never disagree about it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._smdebug_local_boot import CONFIG_ENV, DEBUGPY_BUILDS, debugpy_version_for
+
+PAYLOAD_DIR = Path(__file__).resolve().parent
+CONTAINER_ROOT = "/opt/smdebug-local"
+CONTAINER_BOOT_DIR = f"{CONTAINER_ROOT}/boot"
+CONTAINER_DEBUGPY_DIR = f"{CONTAINER_ROOT}/debugpy"
+
+__all__ = [
+    "CONFIG_ENV",
+    "CONTAINER_BOOT_DIR",
+    "CONTAINER_DEBUGPY_DIR",
+    "CONTAINER_ROOT",
+    "DEBUGPY_BUILDS",
+    "PAYLOAD_DIR",
+    "debugpy_version_for",
+]

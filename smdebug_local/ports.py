@@ -1,0 +1,68 @@
+"""Host-port allocation for published debug ports: unique per container, never in use."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from .errors import SmdebugError
+
+MAX_PORT = 65535
+
+
+def is_free(port: int, bind: str = "127.0.0.1") -> bool:
+    """True if nothing on this machine holds ``bind:port`` (what Docker is about to publish)."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((bind, port))
+        except OSError:
+            return False
+    return True
+
+
+class PortAllocator:
+    """Hands out increasing free ports from ``start``, skipping those already handed out.
+
+    With ``explicit=True`` (the user asked for ``start``) the first port must be exactly
+    ``start``: silently moving elsewhere would break the user's saved launch configuration.
+    """
+
+    def __init__(
+        self,
+        start: int,
+        *,
+        bind: str = "127.0.0.1",
+        explicit: bool = False,
+        probe: Callable[[int, str], bool] = is_free,
+    ) -> None:
+        self._cursor = start
+        self._bind = bind
+        self._explicit = explicit
+        self._probe = probe
+        self._given: set[int] = set()
+
+    def check(self) -> None:
+        """Fail now, with the fix, if the user's explicit port is taken."""
+        if self._explicit and not self._given and not self._probe(self._cursor, self._bind):
+            raise SmdebugError(
+                f"debug port {self._cursor} on {self._bind} is already in use; free it or "
+                "choose another with --port"
+            )
+
+    def allocate(self) -> int:
+        """The next free port; raises :class:`SmdebugError` if none is left."""
+        if self._explicit and not self._given:
+            self.check()
+            return self._take(self._cursor)
+        port = self._cursor
+        while port <= MAX_PORT:
+            if port not in self._given and self._probe(port, self._bind):
+                return self._take(port)
+            port += 1
+        raise SmdebugError(f"no free debug port from {self._cursor} to {MAX_PORT}; lower --port")
+
+    def _take(self, port: int) -> int:
+        self._given.add(port)
+        self._cursor = port + 1
+        return port

@@ -1,0 +1,152 @@
+"""Fixtures for end-to-end tests: a real Docker engine, real images, real local mode.
+
+These tests never skip: if Docker is not reachable they fail, because a skipped e2e suite
+reported as green would hide exactly the breakage this project exists to prevent. The
+README's test command (``./dev/test``) installs and starts everything they need.
+
+Environment overrides, to run the suite against real images (e.g. an AWS PyTorch DLC):
+  SMDEBUG_LOCAL_TEST_TRAINING_IMAGE   instead of the locally built pytorch-training image
+  SMDEBUG_LOCAL_TEST_PY39_IMAGE       instead of the locally built py39-training image
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "images"))
+
+import build  # noqa: E402  (tests/images/build.py)
+
+from smdebug_local.compose import LABEL_RUN  # noqa: E402
+
+SMDEBUG = str(Path(sys.executable).with_name("smdebug-local"))
+
+
+def _docker_ok() -> bool:
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine() -> None:
+    if not _docker_ok():
+        pytest.fail("no Docker engine answers `docker info`; run the README's test command "
+                    "(./dev/test), which installs and starts one", pytrace=False)
+
+
+def _image(env_var: str, recipe: str) -> str:
+    return os.environ.get(env_var) or build.ensure(recipe)
+
+
+@pytest.fixture(scope="session")
+def training_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_TRAINING_IMAGE", "pytorch-training")
+
+
+@pytest.fixture(scope="session")
+def py39_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_PY39_IMAGE", "py39-training")
+
+
+def our_containers() -> list[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label={LABEL_RUN}", "--format", "{{.Names}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return out.split()
+
+
+@pytest.fixture(autouse=True)
+def no_containers_left(docker_engine):
+    """Every e2e test must leave no container of ours behind."""
+    before = set(our_containers())
+    yield
+    left = set(our_containers()) - before
+    assert not left, f"containers left behind: {left}"
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path) -> Path:
+    """A private copy of examples/quickstart (tests must not write into the repo)."""
+    dest = tmp_path / "quickstart"
+    shutil.copytree(REPO / "examples" / "quickstart", dest,
+                    ignore=shutil.ignore_patterns("data", "output", "__pycache__"))
+    return dest
+
+
+def marker_line(path: Path, marker: str) -> int:
+    """1-based line of the line containing ``marker`` (breakpoints follow the source)."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if marker in line:
+            return number
+    raise AssertionError(f"{marker!r} not in {path}")
+
+
+WAITING = re.compile(
+    r"smdebug-local: (?P<role>\w+) (?P<host>\S+) (?:waiting for debugger|debugger listening) "
+    r"on (?P<bind>[\d.]+):(?P<port>\d+) \((?P<local>.+) -> (?P<remote>\S+)\)"
+)
+
+
+class Run:
+    """``smdebug-local run ...`` as a subprocess whose output is collected line by line."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **(env or {})}
+        self.proc = subprocess.Popen(
+            [SMDEBUG, "run", *args], cwd=cwd, env=full_env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, pattern: re.Pattern, timeout: float = 180, count: int = 1) -> list[re.Match]:
+        """The first ``count`` matches of ``pattern`` in the output (waits for them)."""
+        deadline = time.monotonic() + timeout
+
+        def found():
+            return [m for m in map(pattern.search, self.lines) if m]
+
+        with self._cond:
+            while len(found()) < count:
+                if self.proc.poll() is not None and self.proc.stdout.closed:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 1))
+            matches = found()
+        if len(matches) < count:
+            raise AssertionError(f"{pattern.pattern!r} x{count} not seen; output:\n" + self.output)
+        return matches[:count]
+
+    def finish(self, timeout: float = 180) -> int:
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+    @property
+    def output(self) -> str:
+        with self._cond:
+            return "\n".join(self.lines[-200:])

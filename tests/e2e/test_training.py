@@ -1,0 +1,106 @@
+"""Breakpoints in training code inside real SageMaker local-mode containers.
+
+Each test runs the quick-start driver (an unmodified local-mode script using
+``LocalSession`` + the ``PyTorch`` estimator with ``local_code``, ``file://`` data and
+output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP client in
+``tests/dap.py``.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import WAITING, Run, marker_line
+from dap import Debugger
+
+pytestmark = pytest.mark.e2e
+
+
+def _attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
+    debugger = Debugger(
+        host=match["bind"], port=int(match["port"]),
+        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+        breakpoints={str(path): lines for path, lines in breakpoints.items()},
+    )
+    debugger.attach()
+    return debugger
+
+
+def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, training_image):
+    src = quickstart / "src"
+    train, helpers = src / "train.py", src / "helpers.py"
+    loop = marker_line(train, "# loop breakpoint")
+    worker = marker_line(train, "# worker breakpoint")
+    helper = marker_line(helpers, "# helper breakpoint")
+
+    run = Run(["driver.py"], cwd=quickstart, env={
+        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
+        "EXAMPLE_WORKERS": "2",
+    })
+    try:
+        (match,) = run.wait_for(WAITING)
+        assert match["role"] == "training" and match["host"] == "algo-1"
+        assert match["bind"] == "127.0.0.1"
+        assert Path(match["local"]) == src and match["remote"] == "/opt/ml/code"
+        assert "waiting for debugger" in match.group(0)
+
+        debugger = _attach(match, {train: [loop, worker], helpers: [helper]})
+
+        # A DataLoader worker (a forked child process) stops in the user's Dataset.
+        stop = debugger.next_stop()
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (train, worker)
+        assert stop.conn.name.startswith("child-"), "expected the stop in a worker process"
+        assert "index" in stop.locals()
+        debugger.connections[0].request("setBreakpoints", {
+            "source": {"path": str(train)}, "breakpoints": [{"line": loop}]})
+        for conn in debugger.connections[1:]:
+            conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
+        stop.resume()
+
+        # Drain stops of other workers that reached the worker line before it was cleared.
+        stop = debugger.next_stop()
+        while stop.conn.name != "main":
+            stop.resume()
+            stop = debugger.next_stop()
+
+        # The training loop, in the entry-point process, with the local path mapped back.
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (train, loop)
+        variables = stop.locals()
+        assert variables["epoch"]["value"] == "0"
+        assert variables["batch"]["value"] == "0"
+        assert stop.evaluate("tuple(inputs.shape)") == "(32, 1, 8, 8)"
+        stop.conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
+        stop.resume()
+
+        # A helper module in source_dir.
+        stop = debugger.next_stop()
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (helpers, helper)
+        assert "labels" in stop.locals()
+        stop.conn.request("setBreakpoints", {"source": {"path": str(helpers)}, "breakpoints": []})
+        stop.resume()
+
+        assert run.finish() == 0, run.output
+        assert not debugger.errors
+    finally:
+        run.finish(timeout=5) if run.proc.poll() is None else None
+    # The model artifact is where local mode puts it.
+    artifact = quickstart / "output" / "model.tar.gz"
+    with tarfile.open(artifact) as tar:
+        assert "model.pth" in tar.getnames()
+
+
+def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_image):
+    run = Run(["--no-wait", "driver.py"], cwd=quickstart, env={
+        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
+        "EXAMPLE_WORKERS": "2",
+    })
+    (match,) = run.wait_for(WAITING)
+    assert "debugger listening" in match.group(0) and "(not waiting)" in run.output
+    # DataLoader workers must not block waiting for a debugger that never comes.
+    assert run.finish(timeout=240) == 0, run.output
+    assert (quickstart / "output" / "model.tar.gz").is_file()

@@ -1,0 +1,156 @@
+"""Build the SageMaker-like test images locally, cached by the hash of their recipe.
+
+Docker Hub and ECR are out of reach on the machines this project is tested on, so every
+image starts from a Debian root file system made by ``debootstrap`` and imported with
+``docker import``. An image is rebuilt only when its recipe (Dockerfile, wheel pins, base
+recipe) changes: the tag *is* the recipe hash, so ``docker image inspect`` is the cache
+lookup and a stale image can never be mistaken for a current one.
+
+Usage: ``python tests/images/build.py [NAME ...]`` builds the named images (all when none)
+and prints ``NAME=TAG`` lines. The tests call :func:`ensure` directly.
+
+The CA bundle the host's pip uses is copied into each build context because the network
+here intercepts TLS; that is test tooling for such machines, never product behaviour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = "smdebug-local-test"
+BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One test image: the Debian suite it starts from and its recipe directory."""
+
+    name: str
+    suite: str
+    wheels: tuple[str, ...] = ()
+
+
+RECIPES = {
+    r.name: r
+    for r in (
+        Recipe("pytorch-training", "bookworm", wheels=("torch==2.13.0",)),
+        Recipe("py39-training", "bullseye"),
+    )
+}
+
+
+def _docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], check=True, **kwargs)
+
+
+def _exists(tag: str) -> bool:
+    return (
+        subprocess.run(
+            ["docker", "image", "inspect", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        == 0
+    )
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:12]
+
+
+def base_tag(suite: str) -> str:
+    """Tag of the imported debootstrap root file system for ``suite``."""
+    return f"{REPO}/base-{suite}:{_digest(suite.encode(), BASE_PACKAGES.encode(), b'minbase')}"
+
+
+def recipe_tag(recipe: Recipe) -> str:
+    """Tag of ``recipe``'s image: a hash over its files, its wheel pins and its base."""
+    files = sorted(p for p in (HERE / recipe.name).rglob("*") if p.is_file())
+    parts = [base_tag(recipe.suite).encode(), "\n".join(recipe.wheels).encode()]
+    parts += [p.relative_to(HERE).as_posix().encode() + b"\0" + p.read_bytes() for p in files]
+    return f"{REPO}/{recipe.name}:{_digest(*parts)}"
+
+
+def host_ca_bundle() -> Path:
+    """The CA bundle the host's pip is configured with (the network may intercept TLS)."""
+    for var in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        if os.environ.get(var) and Path(os.environ[var]).is_file():
+            return Path(os.environ[var])
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.cert"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if out and Path(out).is_file():
+        return Path(out)
+    return Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def ensure_base(suite: str) -> str:
+    """Import a minimal Debian ``suite`` with Python as an image, unless already there."""
+    tag = base_tag(suite)
+    if _exists(tag):
+        return tag
+    if not shutil.which("debootstrap"):
+        raise SystemExit("debootstrap is missing: apt-get install -y debootstrap")
+    with tempfile.TemporaryDirectory(prefix=f"rootfs-{suite}-", dir="/var/tmp") as root:
+        print(f"[images] debootstrap {suite} (about a minute)", flush=True)
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", suite, root],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        _docker("import", "-", tag, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        if tar.wait() != 0:
+            raise SystemExit(f"tar of the {suite} root file system failed")
+    return tag
+
+
+def ensure(name: str) -> str:
+    """Return the tag of test image ``name``, building it (and its base) if missing."""
+    recipe = RECIPES[name]
+    tag = recipe_tag(recipe)
+    if _exists(tag):
+        return tag
+    base = ensure_base(recipe.suite)
+    with tempfile.TemporaryDirectory(prefix=f"ctx-{name}-") as ctx:
+        shutil.copytree(HERE / name, ctx, dirs_exist_ok=True)
+        shutil.copy(host_ca_bundle(), Path(ctx, "build-ca.pem"))
+        if recipe.wheels:
+            # The host's pip resolves these from its own index/caches (a local CPU torch wheel
+            # on this kind of machine), which keeps multi-GB CUDA builds out of the image.
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
+                 str(Path(ctx, "wheels")), *recipe.wheels],
+                check=True,
+            )
+        print(f"[images] building {tag}", flush=True)
+        _docker(
+            "build", "--build-arg", f"BASE={base}", "-t", tag, ctx,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        )
+    return tag
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(RECIPES)
+    for name in names:
+        if name not in RECIPES:
+            print(f"unknown image {name!r}; known: {', '.join(RECIPES)}", file=sys.stderr)
+            return 2
+        print(f"{name}={ensure(name)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
