@@ -38,6 +38,7 @@ class ContainerExit:
 
     name: str
     role: str
+    image: str
     exit_code: int
     tail: list[str]
 
@@ -84,13 +85,36 @@ class Engine:
         for c in self.containers(label, value):
             state = c.attrs.get("State", {})
             code = state.get("ExitCode", 0)
-            if state.get("Status") != "exited" or code in (0, 130, 137, 143):
+            # A container that could not start at all ("exec: train: not found") stays
+            # "created" with an Error; a normal stop or our own clean-up is not a failure.
+            if not state.get("Error") and (state.get("Status") != "exited"
+                                           or code in (0, 130, 137, 143)):
                 continue
             text = c.logs(tail=lines).decode("utf-8", "replace")
             err = state.get("Error") or ""
             tail = [ln.rstrip() for ln in ([err] if err else []) + text.splitlines() if ln.strip()]
-            found.append(ContainerExit(c.name, c.labels.get(role_label, "?"), code, tail))
+            image = c.attrs.get("Config", {}).get("Image", "")
+            found.append(ContainerExit(c.name, c.labels.get(role_label, "?"), image, code, tail))
         return found
+
+    def python_version(self, image: str, labels: dict[str, str]) -> tuple[int, int] | None:
+        """The Python version ``python3`` (else ``python``) reports in ``image``, or None.
+
+        Runs a throw-away container; only used to explain a failure, never on the happy path.
+        """
+        import docker.errors
+
+        for exe in ("python3", "python"):
+            try:
+                out = self.client.containers.run(
+                    image, entrypoint=[exe, "-c", "import sys; print(*sys.version_info[:2])"],
+                    remove=True, labels=labels, network_mode="none",
+                )
+                major, minor = out.decode().split()[:2]
+                return int(major), int(minor)
+            except (docker.errors.APIError, docker.errors.ContainerError, ValueError):
+                continue
+        return None
 
     def remove(self, label: str, value: str) -> int:
         """Force-remove every container labelled ``label=value``; returns how many."""

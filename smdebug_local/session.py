@@ -51,15 +51,16 @@ class DebugSession:
 
     def start(self) -> DebugSession:
         """Check the machine, prepare the payload and hook the SDK (fails fast, one line)."""
-        adapters = available_adapters()
+        # Cheapest and most common problems first (importing the SDK takes seconds), and
+        # all before the job's image is pulled or its data copied.
         self.engine.ping()
         compose_command()
-        self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)))
         self._ports = PortAllocator(
             self.options.port, bind=self.options.bind, explicit=self.options.port_explicit
         )
-        # Fail now, not after the job's image has been pulled and its data copied.
         self._ports.check()
+        self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)))
+        adapters = available_adapters()
         if self.options.exposed:
             _say(
                 f"WARNING: debug ports are published on {self.options.bind}; anyone who can "
@@ -108,12 +109,25 @@ class DebugSession:
         return self._image_env[image]
 
     def report_failures(self) -> list[str]:
-        """One line per container of this run that exited with an error, quoting its log."""
+        """One line per container of this run that failed, quoting its last output.
+
+        An image whose Python is missing or too old gets that said plainly instead: the
+        container's own error ("exec: train: not found") does not name the cause.
+        """
         lines = []
         for fail in self.engine.failures(LABEL_RUN, self.run_id, LABEL_ROLE):
-            last = " | ".join(fail.tail[-3:]) or "no output"
-            lines.append(f"{fail.role} container {fail.name} exited with code "
-                         f"{fail.exit_code}: {last}")
+            python = self.engine.python_version(fail.image, {LABEL_RUN: self.run_id})
+            if python is None:
+                lines.append(f"image {fail.image} has no Python interpreter (python3/python "
+                             "not found); smdebug-local debugs Python entry points: use an "
+                             "image with Python 3.8 or newer")
+            elif python < (3, 8):
+                lines.append(f"image {fail.image} has Python {python[0]}.{python[1]}; "
+                             "debugpy needs Python 3.8 or newer: use a newer image")
+            else:
+                last = " | ".join(fail.tail[-3:]) or "no output"
+                lines.append(f"{fail.role} container {fail.name} exited with code "
+                             f"{fail.exit_code}: {last}")
         return lines
 
     def close(self) -> None:

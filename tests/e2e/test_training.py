@@ -8,6 +8,8 @@ output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP
 
 from __future__ import annotations
 
+import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -104,3 +106,35 @@ def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_imag
     # DataLoader workers must not block waiting for a debugger that never comes.
     assert run.finish(timeout=240) == 0, run.output
     assert (quickstart / "output" / "model.tar.gz").is_file()
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    dest = tmp_path / "plain"
+    shutil.copytree(Path(__file__).parent / "projects" / "plain", dest)
+    return dest
+
+
+def test_python39_image_uses_debugpy_1_8_21(plain, py39_image):
+    train = plain / "src" / "train.py"
+    line = marker_line(train, "# sum breakpoint")
+    run = Run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
+    try:
+        (match,) = run.wait_for(WAITING)
+        debugger = _attach(match, {train: [line]})
+        stop = debugger.next_stop()
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (train, line)
+        assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+        assert stop.evaluate("sys.version_info[:2]") == "(3, 9)"
+        assert stop.evaluate("__import__('debugpy').__version__") == "'1.8.21'"
+        stop.resume()
+        assert run.finish() == 0, run.output
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    with tarfile.open(plain / "output" / "model.tar.gz") as tar:
+        result = json.load(tar.extractfile("result.json"))
+    # Debugging changed nothing the script can observe about how it was started.
+    assert result == {"total": 135, "python": "3.9", "argv": ["train.py", "--scale", "3"],
+                      "name": "__main__"}

@@ -43,6 +43,7 @@ RECIPES = {
     for r in (
         Recipe("pytorch-training", "bookworm", wheels=("torch==2.13.0",)),
         Recipe("py39-training", "bullseye"),
+        Recipe("no-python", "bookworm"),
     )
 }
 

@@ -1,0 +1,42 @@
+# Sourced by dev/test and dev/quickstart: makes a fresh machine ready, idempotently.
+#   - a Docker engine that answers (Debian's docker.io started in the background if none),
+#     docker-compose and debootstrap (to build the test images without Docker Hub);
+#   - .venv with smdebug-local installed in editable mode, plus its test dependencies;
+#   - the debugpy builds containers load (smdebug-local prefetch).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+say() { printf '[setup] %s\n' "$*"; }
+
+apt_install() {
+  say "apt-get install $*"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_docker() {
+  local missing=()
+  command -v dockerd >/dev/null || docker info >/dev/null 2>&1 || missing+=(docker.io)
+  { docker compose version 2>/dev/null | grep -q v2; } || command -v docker-compose >/dev/null \
+    || missing+=(docker-compose)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  if ! docker info >/dev/null 2>&1; then
+    say "starting dockerd (log: /tmp/smdebug-local-dockerd.log)"
+    as_root sh -c 'nohup dockerd >/tmp/smdebug-local-dockerd.log 2>&1 &'
+    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/smdebug-local-dockerd.log" >&2; exit 1; }
+  fi
+}
+
+ensure_venv() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  say "installing smdebug-local and test dependencies into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/smdebug-local prefetch
+}
+
+ensure_docker
+ensure_venv

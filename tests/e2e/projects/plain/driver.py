@@ -1,0 +1,37 @@
+"""A minimal local-mode driver for images without torch: PyTorch estimator, local code.
+
+Environment: TEST_IMAGE (training image), TEST_INSTANCE_COUNT (default 1).
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+from sagemaker.local import LocalSession  # noqa: E402
+from sagemaker.pytorch import PyTorch  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+(HERE / "data").mkdir(exist_ok=True)
+(HERE / "data" / "numbers.txt").write_text("\n".join(str(i) for i in range(10)) + "\n")
+(HERE / "output").mkdir(exist_ok=True)
+
+session = LocalSession(sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
+    "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
+session.config = {"local": {"local_code": True}}
+estimator = PyTorch(
+    entry_point="train.py",
+    source_dir=str(HERE / "src"),
+    image_uri=os.environ["TEST_IMAGE"],
+    framework_version="2.3",
+    py_version="py311",
+    role="arn:aws:iam::111111111111:role/local-mode-dummy",
+    instance_count=int(os.environ.get("TEST_INSTANCE_COUNT", "1")),
+    instance_type="local",
+    sagemaker_session=session,
+    output_path=f"file://{HERE / 'output'}",
+    hyperparameters={"scale": 3},
+)
+estimator.fit({"training": f"file://{HERE / 'data'}"})
+print("model artifact:", estimator.model_data)

@@ -1,0 +1,95 @@
+"""Bad input: one clear line naming the problem and the fix, non-zero exit, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SMDEBUG, Run
+
+pytestmark = pytest.mark.e2e
+
+DRIVER = "import sys\nprint('driver ran')\n"
+
+
+def smdebug(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    return subprocess.run([SMDEBUG, *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "driver.py").write_text(DRIVER)
+    return tmp_path
+
+
+def assert_one_error_line(result, *needles: str) -> None:
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("smdebug-local: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+    assert "driver ran" not in result.stdout
+
+
+@pytest.mark.parametrize("args, env, needles", [
+    (["run", "missing.py"], {}, ["'missing.py' not found", "driver script"]),
+    (["run", "--port", "70000", "driver.py"], {}, ["70000 is out of range", "1-65535"]),
+    (["run", "--bind", "everywhere", "driver.py"], {}, ["not an IP address", "127.0.0.1"]),
+    (["run", "driver.py"], {"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+     ["cannot reach the Docker engine", "start Docker"]),
+    (["run", "driver.py"], {"PATH": "/nonexistent"},
+     ["Docker Compose is not installed", "install it"]),
+], ids=["script-missing", "port-out-of-range", "bind-not-an-address", "docker-down",
+        "compose-missing"])
+def test_bad_input(workspace, args, env, needles):
+    before = snapshot(workspace)
+    assert_one_error_line(smdebug(*args, cwd=workspace, env=env), *needles)
+    assert snapshot(workspace) == before
+
+
+def test_requested_port_taken(workspace):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = smdebug("run", "--port", str(port), "driver.py", cwd=workspace)
+    assert_one_error_line(result, f"debug port {port} on 127.0.0.1 is already in use", "--port")
+
+
+def test_image_without_python(tmp_path):
+    import shutil
+
+    import build
+
+    project = tmp_path / "plain"
+    shutil.copytree(Path(__file__).parent / "projects" / "plain", project)
+    image = build.ensure("no-python")
+    source = snapshot(project / "src")
+    run = Run(["driver.py"], cwd=project, env={"TEST_IMAGE": image})
+    assert run.finish(timeout=120) == 1
+    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
+    assert ours == [f"smdebug-local: image {image} has no Python interpreter (python3/python "
+                    "not found); smdebug-local debugs Python entry points: use an image with "
+                    "Python 3.8 or newer"], run.output
+    assert snapshot(project / "src") == source
+
+
+def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_image):
+    (workspace / "driver.py").write_text("import sys\nprint('driver ran')\nsys.exit(3)\n")
+    assert smdebug("run", "driver.py", cwd=workspace).returncode == 3
+    (workspace / "driver.py").write_text("def f():\n    raise KeyError('k')\nf()\n")
+    result = smdebug("run", "driver.py", cwd=workspace)
+    plain = subprocess.run([sys.executable, "driver.py"], cwd=workspace, capture_output=True,
+                           text=True)
+    assert result.returncode == plain.returncode == 1
+    assert result.stderr.endswith(plain.stderr), result.stderr

@@ -1,0 +1,86 @@
+"""The in-container bootstrap's pure parts: version choice and entry-point matching."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from smdebug_local.payload import _smdebug_local_boot as boot
+
+
+@pytest.mark.parametrize("version, expected", [
+    ((3, 7, 9), None), ((3, 8, 0), "1.8.21"), ((3, 9, 18), "1.8.21"),
+    ((3, 10, 0), "1.8.22"), ((3, 11, 7), "1.8.22"), ((3, 13, 1), "1.8.22"),
+    ((3, 14, 0), "1.8.22"),
+])
+def test_debugpy_version_for(version, expected):
+    assert boot.debugpy_version_for(version) == expected
+
+
+def test_entry_point_of_a_script_relative_to_cwd():
+    assert boot.entry_point(["train.py", "--x"], "/opt/ml/code", []) == "/opt/ml/code/train.py"
+    assert boot.entry_point(["/opt/venv/bin/train"], "/", []) == "/opt/venv/bin/train"
+
+
+def test_code_and_repl_are_never_entry_points():
+    assert boot.entry_point(["-c"], "/opt/ml/code", []) is None
+    assert boot.entry_point([""], "/opt/ml/code", []) is None
+    assert boot.entry_point([], "/opt/ml/code", []) is None
+
+
+def test_module_entry_point_resolves_in_cwd(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__main__.py").write_text("")
+    (tmp_path / "train.py").write_text("")
+    cmd = ["python", "-m", "train", "--epochs", "1"]
+    assert boot.entry_point(["-m"], str(tmp_path), cmd) == str(tmp_path / "train.py")
+    assert boot.entry_point(["-m"], str(tmp_path), ["python", "-mpkg"]) == str(
+        tmp_path / "pkg" / "__main__.py")
+    # `python -m pip install -r requirements.txt`, run by the toolkit, is not user code.
+    assert boot.entry_point(["-m"], str(tmp_path), ["python", "-m", "pip", "install"]) is None
+
+
+def test_matches():
+    patterns = ["/opt/ml/code/*"]
+    assert boot.matches("/opt/ml/code/train.py", patterns)
+    assert boot.matches("/opt/ml/code/sub/helper.py", patterns)
+    assert not boot.matches("/opt/venv/bin/train", patterns)
+    assert not boot.matches(None, patterns)
+
+
+def test_parse_config_rejects_garbage():
+    with pytest.raises(ValueError):
+        boot.parse_config("[]")
+    assert boot.parse_config('{"port": 5678}') == {"port": 5678}
+
+
+class FakeDebugpy:
+    """Records calls; stands in for debugpy in a unit test of start()'s call order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def configure(self, **kw):
+        self.calls.append(("configure", kw))
+
+    def listen(self, address):
+        self.calls.append(("listen", address))
+
+    def wait_for_client(self):
+        self.calls.append(("wait_for_client",))
+
+
+def test_start_listens_on_all_container_interfaces_and_waits(monkeypatch, capsys):
+    monkeypatch.setenv(boot.ACTIVE_ENV, "")  # restored (to unset) after the test
+    monkeypatch.delenv(boot.ACTIVE_ENV)
+    fake = FakeDebugpy()
+    boot.start({"role": "training", "host": "algo-1", "port": 5678,
+                "endpoint": "127.0.0.1:5690", "wait": True,
+                "mappings": [["/src", "/opt/ml/code"]]}, fake)
+    assert fake.calls == [("configure", {"subProcess": True}), ("listen", ("0.0.0.0", 5678)),
+                          ("wait_for_client",)]
+    err = capsys.readouterr().err
+    assert ("smdebug-local: training algo-1 waiting for debugger on 127.0.0.1:5690 "
+            "(/src -> /opt/ml/code)") in err
+    assert os.environ[boot.ACTIVE_ENV] == str(os.getpid())

@@ -1,0 +1,144 @@
+"""The compose transform, on service dicts produced by the real SDK."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smdebug_local.compose import (
+    LABEL_PORT, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, code_mappings, env_to_dict,
+    merge_env, parse_volume, short_host, transform_service,
+)
+from smdebug_local.payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
+
+MOUNT = Mount("/pkg/payload", "/cache/debugpy")
+
+
+def target(service: str = "algo-1-ab1cd", port: int = 5678, **kw) -> DebugTarget:
+    return DebugTarget(role="training", service=service, host_port=port,
+                       match=("/opt/ml/code/*",), labels={LABEL_RUN: "run1"}, **kw)
+
+
+@pytest.fixture
+def service(sdk_training_compose):
+    return sdk_training_compose["services"]["algo-1-ab1cd"]
+
+
+def test_publishes_on_loopback_only(service):
+    out = transform_service(service, target(port=5690), MOUNT)
+    assert out["ports"] == ["127.0.0.1:5690:5678"]
+
+
+def test_bind_is_explicit(service):
+    out = transform_service(service, target(bind="0.0.0.0"), MOUNT)
+    assert out["ports"] == ["0.0.0.0:5678:5678"]
+
+
+def test_payload_mounts_are_read_only_and_sdk_volumes_kept(service):
+    out = transform_service(service, target(), MOUNT)
+    assert out["volumes"][: len(service["volumes"])] == service["volumes"]
+    assert out["volumes"][-2:] == [f"/pkg/payload:{CONTAINER_BOOT_DIR}:ro",
+                                   f"/cache/debugpy:{CONTAINER_DEBUGPY_DIR}:ro"]
+
+
+def test_selinux_relabel_is_kept_for_our_mounts(service):
+    relabelled = {**service, "volumes": [v + ":z" for v in service["volumes"]]}
+    out = transform_service(relabelled, target(), MOUNT)
+    assert out["volumes"][-1].endswith(":ro,z")
+
+
+def test_environment_is_merged_by_key_without_duplicates(service):
+    out = transform_service(service, target(), MOUNT)
+    keys = [item.partition("=")[0] for item in out["environment"]]
+    assert len(keys) == len(set(keys))
+    env = env_to_dict(out["environment"])
+    assert env["AWS_REGION"] == "us-east-1" and env["TRAINING_JOB_NAME"] == "job-1"
+    # The job's own PYTHONPATH stays behind ours.
+    assert env["PYTHONPATH"] == f"{CONTAINER_BOOT_DIR}:/extra"
+
+
+def test_image_pythonpath_is_kept_when_the_job_sets_none(service):
+    env_list = [e for e in service["environment"] if not e.startswith("PYTHONPATH=")]
+    out = transform_service({**service, "environment": env_list}, target(), MOUNT,
+                            image_env={"PYTHONPATH": "/opt/lib", "PATH": "/bin"})
+    assert env_to_dict(out["environment"])["PYTHONPATH"] == f"{CONTAINER_BOOT_DIR}:/opt/lib"
+
+
+def test_no_pythonpath_anywhere(service):
+    env_list = [e for e in service["environment"] if not e.startswith("PYTHONPATH=")]
+    out = transform_service({**service, "environment": env_list}, target(), MOUNT, {})
+    assert env_to_dict(out["environment"])["PYTHONPATH"] == CONTAINER_BOOT_DIR
+
+
+def test_bootstrap_config(service):
+    mappings = tuple(code_mappings(service, "/opt/ml/code"))
+    out = transform_service(service, target(port=5679, wait=False, mappings=mappings), MOUNT)
+    config = json.loads(env_to_dict(out["environment"])[CONFIG_ENV])
+    assert config == {
+        "role": "training", "host": "algo-1", "port": 5678, "endpoint": "127.0.0.1:5679",
+        "wait": False, "match": ["/opt/ml/code/*"],
+        "mappings": [[mappings[0][0], "/opt/ml/code"]], "debugpy": CONTAINER_DEBUGPY_DIR,
+    }
+
+
+def test_dollar_signs_are_escaped_for_compose(service):
+    out = transform_service(service, target(mappings=(("/home/$USER/src", "/opt/ml/code"),)),
+                            MOUNT, image_env={})
+    raw = env_to_dict(out["environment"])[CONFIG_ENV]
+    assert "/home/$$USER/src" in raw
+    assert json.loads(raw.replace("$$", "$"))["mappings"] == [["/home/$USER/src", "/opt/ml/code"]]
+
+
+def test_labels(service):
+    out = transform_service(service, target(port=5680), MOUNT)
+    assert out["labels"] == {LABEL_RUN: "run1", LABEL_ROLE: "training", LABEL_PORT: "5680"}
+    listed = transform_service({**service, "labels": ["team=ml", f"{LABEL_ROLE}=x"]},
+                               target(), MOUNT)
+    assert listed["labels"][0] == "team=ml" and f"{LABEL_ROLE}=training" in listed["labels"]
+    assert f"{LABEL_ROLE}=x" not in listed["labels"]
+
+
+def test_input_is_not_mutated_and_other_keys_survive(service):
+    gpu = {**service, "deploy": {"resources": {"reservations": {"devices": [
+        {"count": "all", "capabilities": ["gpu"]}]}}}}
+    snapshot = json.dumps(gpu, sort_keys=True)
+    out = transform_service(gpu, target(), MOUNT)
+    assert json.dumps(gpu, sort_keys=True) == snapshot
+    for key in ("image", "container_name", "command", "networks", "deploy", "tty"):
+        assert out[key] == gpu[key]
+
+
+def test_existing_ports_from_container_config_are_kept(service):
+    out = transform_service({**service, "ports": ["8888:8888"]}, target(), MOUNT)
+    assert out["ports"] == ["8888:8888", "127.0.0.1:5678:5678"]
+
+
+def test_two_hosts_get_their_own_short_names(sdk_training_compose):
+    names = sorted(sdk_training_compose["services"])
+    assert [short_host(n) for n in names] == ["algo-1", "algo-2"]
+    assert short_host("my-service") == "my-service"
+
+
+def test_code_mappings(service):
+    (mapping,) = code_mappings(service, "/opt/ml/code")
+    assert mapping[0].endswith("/src") and mapping[1] == "/opt/ml/code"
+    assert code_mappings(service, "/opt/program") == []
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("/a:/b", ("/a", "/b", "")),
+    ("/a:/b:ro", ("/a", "/b", "ro")),
+    ("/a:/b:ro,z", ("/a", "/b", "ro,z")),
+    ("C:\\src:/opt/ml/code", ("C:\\src", "/opt/ml/code", "")),
+    ("C:/src:/opt/ml/code:z", ("C:/src", "/opt/ml/code", "z")),
+])
+def test_parse_volume(spec, expected):
+    assert parse_volume(spec) == expected
+
+
+def test_merge_env_keeps_form_and_order():
+    assert merge_env(["A=1", "B=2", "A=3"], {"B": "x", "C": "y"}) == ["A=3", "B=x", "C=y"]
+    assert merge_env({"A": "1"}, {"A": "2"}) == {"A": "2"}
+    assert merge_env(None, {"A": "1"}) == ["A=1"]
+    assert env_to_dict(["EMPTY=", "EQ=a=b"]) == {"EMPTY": "", "EQ": "a=b"}

@@ -1,0 +1,52 @@
+"""Debug port allocation."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from smdebug_local.errors import SmdebugError
+from smdebug_local.ports import PortAllocator, is_free
+
+
+def probe_busy(*busy: int):
+    return lambda port, bind: port not in busy
+
+
+def test_unique_increasing_ports_skipping_busy_ones():
+    ports = PortAllocator(5678, probe=probe_busy(5679, 5681))
+    assert [ports.allocate() for _ in range(3)] == [5678, 5680, 5682]
+
+
+def test_default_start_moves_past_a_taken_port():
+    assert PortAllocator(5678, probe=probe_busy(5678)).allocate() == 5679
+
+
+def test_explicit_port_must_be_free():
+    ports = PortAllocator(5678, explicit=True, probe=probe_busy(5678))
+    with pytest.raises(SmdebugError, match="5678 on 127.0.0.1 is already in use.*--port"):
+        ports.check()
+    with pytest.raises(SmdebugError):
+        ports.allocate()
+
+
+def test_explicit_port_then_next_free_ones():
+    ports = PortAllocator(6000, explicit=True, probe=probe_busy(6001))
+    ports.check()
+    assert [ports.allocate() for _ in range(2)] == [6000, 6002]
+
+
+def test_exhausted_range():
+    ports = PortAllocator(65535, probe=probe_busy(65535))
+    with pytest.raises(SmdebugError, match="no free debug port"):
+        ports.allocate()
+
+
+def test_is_free_sees_a_real_listener():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert not is_free(port)
+    assert is_free(port)
