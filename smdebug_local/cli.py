@@ -29,20 +29,27 @@ def main() -> None:
 @click.option("--port", type=int, default=None, metavar="N",
               help=f"First host port for debug endpoints (default {DEFAULT_PORT}); each "
                    "container gets the next free port. A port given here must be free.")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Make training entry points wait for a debugger before their first line.")
+@click.option("--wait/--no-wait", default=None,
+              help="Wait for a debugger before user code runs. Default: training waits, "
+                   "serving does not; --wait also makes model loading wait; --no-wait never "
+                   "waits.")
 @click.option("--bind", default=LOOPBACK, show_default=True, metavar="ADDR",
               help="Host address to publish debug ports on. Anything but loopback lets "
                    "other machines run code in your containers.")
+@click.option("--map", "mappings", multiple=True, metavar="LOCAL=REMOTE",
+              help="Map a local folder to the container folder its code runs from, for code "
+                   "baked into an image (e.g. --map ./program=/opt/program). Repeatable.")
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(port: int | None, wait: bool, bind: str, script: str, args: tuple[str, ...]) -> None:
-    """Run a local-mode driver SCRIPT with debugging in every training container.
+def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...],
+        script: str, args: tuple[str, ...]) -> None:
+    """Run a local-mode driver SCRIPT with debugging in every training and serving container.
 
-    SCRIPT runs as with `python SCRIPT ARGS...`. Each training container prints
-    "training algo-1 waiting for debugger on 127.0.0.1:5678 (SRC -> /opt/ml/code)":
+    SCRIPT runs as with `python SCRIPT ARGS...`. Each debuggable process prints a line like
+    "training algo-1 waiting for debugger on 127.0.0.1:5678 (SRC -> /opt/ml/code)";
     attach a debugpy client there (VS Code: "type": "debugpy", "request": "attach",
-    "connect" and "pathMappings" as printed). Containers are removed when SCRIPT ends.
+    "connect" and "pathMappings" as printed). Each model-server worker gets its own port.
+    Containers are removed when SCRIPT ends.
     """
     from .runner import run_script
 
@@ -52,6 +59,7 @@ def run(port: int | None, wait: bool, bind: str, script: str, args: tuple[str, .
             port_explicit=port is not None,
             wait=wait,
             bind=bind,
+            path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
         )
         sys.exit(run_script(script, list(args), options))
     except SmdebugError as err:

@@ -45,16 +45,22 @@ class Mount:
 
 @dataclass(frozen=True)
 class DebugTarget:
-    """What one container needs to be debugged: where to listen, publish and stop."""
+    """What one container needs to be debugged: where to listen, publish and stop.
+
+    ``host_ports`` has one entry per debuggable process the container may run at once
+    (model-server workers each listen on their own port); container ports are
+    ``CONTAINER_DEBUG_PORT`` upwards in the same order.
+    """
 
     role: str
     service: str
-    host_port: int
+    host_ports: tuple[int, ...]
     bind: str = "127.0.0.1"
     wait: bool = True
     match: tuple[str, ...] = ()
     mappings: tuple[tuple[str, str], ...] = ()
-    container_port: int = CONTAINER_DEBUG_PORT
+    volumes: tuple[str, ...] = ()
+    env_defaults: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -63,9 +69,15 @@ class DebugTarget:
         return short_host(self.service)
 
     @property
-    def endpoint(self) -> str:
-        """Where a debugger on the host connects."""
-        return f"{self.bind}:{self.host_port}"
+    def ports(self) -> list[tuple[int, str]]:
+        """``(container_port, "bind:host_port")`` pairs, in the order processes take them."""
+        return [(CONTAINER_DEBUG_PORT + i, f"{self.bind}:{hp}")
+                for i, hp in enumerate(self.host_ports)]
+
+    @property
+    def endpoints(self) -> list[str]:
+        """Where a debugger on the host connects, one per port."""
+        return [endpoint for _, endpoint in self.ports]
 
 
 def short_host(service: str) -> str:
@@ -141,13 +153,19 @@ def bootstrap_config(target: DebugTarget) -> dict:
     return {
         "role": target.role,
         "host": target.host,
-        "port": target.container_port,
-        "endpoint": target.endpoint,
+        "ports": [list(p) for p in target.ports],
         "wait": target.wait,
         "match": list(target.match),
         "mappings": [list(m) for m in target.mappings],
         "debugpy": CONTAINER_DEBUGPY_DIR,
     }
+
+
+def label_service(service: Mapping, role: str, labels: Mapping[str, str]) -> dict:
+    """A copy of ``service`` that only carries our labels (so clean-up can find it)."""
+    out = copy.deepcopy(dict(service))
+    out["labels"] = _merge_labels(out.get("labels"), {**labels, LABEL_ROLE: role})
+    return out
 
 
 def transform_service(
@@ -168,22 +186,27 @@ def transform_service(
     mode = "ro,z" if selinux else "ro"
     volumes += [f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
                 f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}"]
+    volumes += [f"{v}:{mode}" for v in target.volumes]
     out["volumes"] = volumes
 
     out["ports"] = [*(out.get("ports") or []),
-                    f"{target.bind}:{target.host_port}:{target.container_port}"]
+                    *(f"{endpoint}:{port}" for port, endpoint in target.ports)]
 
     # Values already in the service are in compose syntax; ours are escaped for it.
-    inherited = env_to_dict(out.get("environment")).get("PYTHONPATH") or _escape(
+    service_env = env_to_dict(out.get("environment"))
+    inherited = service_env.get("PYTHONPATH") or _escape(
         (image_env or {}).get("PYTHONPATH", "")
     )
     pythonpath = CONTAINER_BOOT_DIR + (":" + inherited if inherited else "")
     config = json.dumps(bootstrap_config(target), separators=(",", ":"))
+    defaults = {k: v for k, v in target.env_defaults.items() if k not in service_env}
     out["environment"] = merge_env(
-        out.get("environment"), {"PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)}
+        out.get("environment"),
+        {**defaults, "PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)},
     )
     out["labels"] = _merge_labels(
         out.get("labels"),
-        {**target.labels, LABEL_ROLE: target.role, LABEL_PORT: str(target.host_port)},
+        {**target.labels, LABEL_ROLE: target.role,
+         LABEL_PORT: ",".join(str(p) for p in target.host_ports)},
     )
     return out

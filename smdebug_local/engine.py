@@ -118,10 +118,26 @@ class Engine:
 
     def remove(self, label: str, value: str) -> int:
         """Force-remove every container labelled ``label=value``; returns how many."""
+        return self._remove(self.containers(label, value))
+
+    def remove_named(self, names: list[str]) -> int:
+        """Force-remove the named containers that exist; returns how many."""
+        import docker.errors
+
+        found = []
+        for name in names:
+            try:
+                found.append(self.client.containers.get(name))
+            except docker.errors.NotFound:
+                pass
+        return self._remove(found)
+
+    @staticmethod
+    def _remove(containers: list) -> int:
         import docker.errors
 
         removed = 0
-        for c in self.containers(label, value):
+        for c in containers:
             try:
                 c.remove(force=True)
                 removed += 1

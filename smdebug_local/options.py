@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import SmdebugError
 
@@ -17,14 +18,17 @@ class DebugOptions:
 
     port          -- first host port for debug endpoints; each container gets the next free one
     port_explicit -- the user chose ``port``: it must be free (no silent move)
-    wait          -- training entry points wait for a debugger before their first line
+    wait          -- wait for a debugger before user code runs: None = each role's default
+                     (training waits, serving does not), True/False = every role
     bind          -- host address debug ports are published on; loopback unless asked
+    path_mappings -- extra ``(local_dir, container_dir)`` pairs, for code baked into images
     """
 
     port: int = DEFAULT_PORT
     port_explicit: bool = False
-    wait: bool = True
+    wait: bool | None = None
     bind: str = LOOPBACK
+    path_mappings: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
@@ -36,6 +40,18 @@ class DebugOptions:
                 f"--bind {self.bind!r} is not an IP address; use 127.0.0.1 (default) or an "
                 "address of this machine"
             ) from None
+
+    @staticmethod
+    def parse_mapping(text: str) -> tuple[str, str]:
+        """``LOCAL=REMOTE`` -> ``(absolute local dir, container dir)``."""
+        local, sep, remote = text.partition("=")
+        if not sep or not local or not remote.startswith("/"):
+            raise SmdebugError(f"--map {text!r} is not LOCAL=REMOTE; e.g. --map ./program=/opt/program")
+        path = Path(local).expanduser().resolve()
+        if not path.is_dir():
+            raise SmdebugError(f"--map: {local!r} is not a directory; give the local folder "
+                               "that holds the container's code")
+        return str(path), remote.rstrip("/") or "/"
 
     @property
     def exposed(self) -> bool:

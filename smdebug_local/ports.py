@@ -11,9 +11,15 @@ MAX_PORT = 65535
 
 
 def is_free(port: int, bind: str = "127.0.0.1") -> bool:
-    """True if nothing on this machine holds ``bind:port`` (what Docker is about to publish)."""
+    """True if nothing on this machine holds ``bind:port`` (what Docker is about to publish).
+
+    SO_REUSEADDR as Docker's port proxy uses it: connections of a previous run lingering in
+    TIME_WAIT do not make a port busy, so a rerun keeps its port (and the user's saved
+    launch configuration keeps working); a listener still does.
+    """
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((bind, port))
         except OSError:

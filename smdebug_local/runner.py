@@ -53,8 +53,7 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
     path = path.resolve()
     code = compile(path.read_bytes(), str(path), "exec")
 
-    debug = _session.DebugSession(options).start()
-    _session._active = debug  # so enable()/disable() inside the script see this run
+    debug = _session.activate(_session.DebugSession(options).start())
     main = types.ModuleType("__main__")
     main.__dict__.update({"__file__": str(path), "__builtins__": __builtins__})
     saved = sys.argv, list(sys.path), sys.modules.get("__main__")

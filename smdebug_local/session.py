@@ -2,9 +2,10 @@
 
 :func:`enable` (the notebook API) and ``smdebug-local run`` both create exactly one
 :class:`DebugSession`. It receives every compose configuration local mode generates,
-turns the services it can debug into debuggable ones (:mod:`smdebug_local.compose`),
-remembers them as targets, and on :meth:`DebugSession.close` removes the containers it
-labelled -- so a run leaves nothing behind, even when the driver script fails.
+turns the services it can debug into debuggable ones (:mod:`smdebug_local.compose`, with
+per-role settings from :mod:`smdebug_local.roles`), labels every container it sees, and on
+:meth:`DebugSession.close` removes the containers it labelled -- so a run leaves nothing
+behind, even when the driver script fails or never calls ``delete_endpoint``.
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
 from . import debugpy_cache
-from .compose import LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, code_mappings, transform_service
+from .compose import (
+    LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service, transform_service,
+)
 from .engine import Engine, compose_command
-from .errors import SmdebugError
 from .options import DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator
+from .roles import ROLES, plan
 from .sdk import ComposeRequest, SdkAdapter, available_adapters
 
-# Where local mode mounts a training job's source directory, and which processes are the
-# user's entry point there (the toolkit runs ``python -- <entry>.py`` with cwd /opt/ml/code).
-TRAINING_CODE_DIR = "/opt/ml/code"
-TRAINING_MATCH = (f"{TRAINING_CODE_DIR}/*",)
+# How long an endpoint may take to answer /ping while debugging (model_fn may be paused at
+# a breakpoint); a container that dies is reported at once instead.
+SERVING_READY_LIMIT = 3600.0
+PING_INTERVAL = 0.5
+STILL_WAITING_EVERY = 30.0
 
 
 def _say(message: str) -> None:
@@ -48,6 +55,8 @@ class DebugSession:
     _image_env: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _warned_roles: set[str] = field(default_factory=set)
+    _labelled: bool = False
+    _removed: set[str] = field(default_factory=set)
 
     def start(self) -> DebugSession:
         """Check the machine, prepare the payload and hook the SDK (fails fast, one line)."""
@@ -67,48 +76,82 @@ class DebugSession:
                 "reach this address can run code in the containers"
             )
         for adapter in adapters:
-            adapter.install(self.on_compose)
+            adapter.install(self)
         self._adapters = adapters
         return self
 
+    # -- SDK hooks ---------------------------------------------------------------------
+
     def on_compose(self, request: ComposeRequest) -> dict:
         """Return the debuggable version of one compose configuration (called by adapters)."""
-        if request.role != "training":
-            if request.role not in self._warned_roles:
+        labels = {LABEL_RUN: self.run_id}
+        settings = ROLES.get(request.role)
+        with self._lock:
+            self._labelled = True
+            content = dict(request.content)
+            services = dict(content.get("services") or {})
+            if settings is None and request.role not in self._warned_roles:
                 self._warned_roles.add(request.role)
                 _say(f"{request.role} containers are not debugged by this version; "
                      "they run unchanged")
-            return dict(request.content)
-        with self._lock:
-            content = dict(request.content)
-            services = dict(content.get("services") or {})
-            image_env = self._image_env_of(request.image)
             for name, service in services.items():
-                target = self._target(request.role, name, service)
-                services[name] = transform_service(service, target, self._mount, image_env)
+                if settings is None:
+                    services[name] = label_service(service, request.role, labels)
+                    continue
+                p = plan(settings, service, wait=self.options.wait,
+                         user_mappings=self.options.path_mappings)
+                target = DebugTarget(
+                    role=request.role, service=name,
+                    host_ports=tuple(self._ports.allocate() for _ in range(p.port_count)),
+                    bind=self.options.bind, wait=p.wait, match=p.match, mappings=p.mappings,
+                    volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
+                )
+                services[name] = transform_service(
+                    service, target, self._mount, self._image_env_of(request.image))
                 self.targets.append(target)
             content["services"] = services
             return content
 
-    def _target(self, role: str, name: str, service: dict) -> DebugTarget:
-        mappings = tuple(code_mappings(service, TRAINING_CODE_DIR))
-        return DebugTarget(
-            role=role,
-            service=name,
-            host_port=self._ports.allocate(),
-            bind=self.options.bind,
-            wait=self.options.wait,
-            match=TRAINING_MATCH,
-            mappings=mappings,
-            labels={LABEL_RUN: self.run_id},
-        )
+    def before_stop(self, container_names: list[str]) -> None:
+        """Remove containers the SDK is about to stop: instant instead of a 10 s grace."""
+        self._removed.update(container_names)
+        self.engine.remove_named(container_names)
+
+    def removed_on_purpose(self, container_names: list[str]) -> bool:
+        return bool(container_names) and set(container_names) <= self._removed
+
+    def wait_until_serving(self, ping_url: str) -> None:
+        """Wait for ``/ping``; fail at once if a serving container of this run died."""
+        started = time.monotonic()
+        next_note = started + STILL_WAITING_EVERY
+        while True:
+            try:
+                with urllib.request.urlopen(ping_url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            dead = self.report_failures(role="serving")
+            if dead:
+                raise RuntimeError("the serving container stopped: " + "; ".join(dead))
+            now = time.monotonic()
+            if now - started > SERVING_READY_LIMIT:
+                raise RuntimeError(f"endpoint did not answer {ping_url} within "
+                                   f"{SERVING_READY_LIMIT:.0f}s")
+            if now >= next_note:
+                next_note = now + STILL_WAITING_EVERY
+                _say(f"still waiting for {ping_url} after {now - started:.0f}s (model loading, "
+                     "or paused at a breakpoint)")
+            time.sleep(PING_INTERVAL)
+
+    # -- helpers -----------------------------------------------------------------------
 
     def _image_env_of(self, image: str) -> dict[str, str]:
         if image not in self._image_env:
             self._image_env[image] = self.engine.image_env(image)
         return self._image_env[image]
 
-    def report_failures(self) -> list[str]:
+    def report_failures(self, role: str | None = None) -> list[str]:
         """One line per container of this run that failed, quoting its last output.
 
         An image whose Python is missing or too old gets that said plainly instead: the
@@ -116,6 +159,8 @@ class DebugSession:
         """
         lines = []
         for fail in self.engine.failures(LABEL_RUN, self.run_id, LABEL_ROLE):
+            if role is not None and fail.role != role:
+                continue
             python = self.engine.python_version(fail.image, {LABEL_RUN: self.run_id})
             if python is None:
                 lines.append(f"image {fail.image} has no Python interpreter (python3/python "
@@ -135,7 +180,8 @@ class DebugSession:
         for adapter in self._adapters:
             adapter.uninstall()
         self._adapters = []
-        if self.targets:
+        if self._labelled:
+            self._removed.update(c.name for c in self.engine.containers(LABEL_RUN, self.run_id))
             self.engine.remove(LABEL_RUN, self.run_id)
 
     def __enter__(self) -> DebugSession:
@@ -148,36 +194,45 @@ class DebugSession:
 _active: DebugSession | None = None
 
 
+def activate(session: DebugSession) -> DebugSession:
+    """Make ``session`` the one :func:`disable` closes (replacing any earlier one)."""
+    global _active
+    if _active is not None and _active is not session:
+        disable()
+    _active = session
+    return session
+
+
 def enable(
     port: int | None = None,
     *,
-    wait: bool = True,
+    wait: bool | None = None,
     bind: str = "127.0.0.1",
+    path_mappings: dict[str, str] | None = None,
 ) -> DebugSession:
-    """Debug every training container SageMaker local mode starts from now on.
+    """Debug every training and serving container SageMaker local mode starts from now on.
 
-    Call before ``estimator.fit()``; undo with :func:`disable`, or use the returned session
-    as a context manager. ``port`` is the first host port (default 5678, next free ports
-    for further containers; an explicit port must be free). ``wait=False`` lets training
-    start without a debugger attached. Debug ports are published on ``bind`` (loopback by
-    default: debugpy runs any code it is sent).
+    Call before ``fit()``/``deploy()``; undo with :func:`disable`, or use the returned
+    session as a context manager. ``port`` is the first host port (default 5678, next free
+    ports for further containers and model-server workers; an explicit port must be free).
+    ``wait``: None waits in training only, True also makes model loading wait, False never
+    waits. Debug ports are published on ``bind`` (loopback by default: debugpy runs any code
+    it is sent). ``path_mappings`` maps local folders to container folders for code baked
+    into an image, e.g. ``{"./program": "/opt/program"}``.
     """
-    global _active
-    if _active is not None:
-        disable()
     options = DebugOptions(
         port=port if port is not None else DebugOptions.port,
         port_explicit=port is not None,
         wait=wait,
         bind=bind,
+        path_mappings=tuple(DebugOptions.parse_mapping(f"{k}={v}")
+                            for k, v in (path_mappings or {}).items()),
     )
-    session = DebugSession(options).start()
-    _active = session
-    return session
+    return activate(DebugSession(options).start())
 
 
 def disable() -> None:
-    """Stop debugging: local mode behaves exactly as without smdebug-local again."""
+    """Stop debugging and remove the containers it started; local mode is as before again."""
     global _active
     session, _active = _active, None
     if session is not None:
@@ -189,7 +244,10 @@ def active() -> DebugSession | None:
     return _active
 
 
+# At interpreter exit, clean up *before* Python joins non-daemon threads: local mode serves
+# from a non-daemon thread that only ends when its container does, so a script that never
+# calls delete_endpoint would otherwise hang forever after its last line.
+_register_early_atexit = getattr(threading, "_register_atexit", None)
+if _register_early_atexit is not None:
+    _register_early_atexit(disable)
 atexit.register(disable)
-
-
-__all__ = ["DebugSession", "SmdebugError", "active", "disable", "enable"]

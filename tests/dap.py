@@ -199,6 +199,7 @@ class Debugger:
     connections: list[Connection] = field(default_factory=list)
     stops: queue.Queue = field(default_factory=queue.Queue)
     errors: list[BaseException] = field(default_factory=list)
+    children_ready: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
 
     def attach(self, timeout: float = 120) -> Connection:
         config = {
@@ -249,6 +250,7 @@ class Debugger:
                     config.setdefault("justMyCode", self.just_my_code)
                     pid = config.get("subProcessId", "?")
                     self._attach(config, f"child-{pid}")
+                    self.children_ready.release()
                 except BaseException as exc:  # noqa: BLE001 - surfaced by the test
                     self.errors.append(exc)
 
@@ -260,6 +262,14 @@ class Debugger:
             conn.send("disconnect", {"terminateDebuggee": False})
         except OSError:
             pass
+
+    def wait_for_children(self, count: int, timeout: float = 60) -> None:
+        """Wait until ``count`` child processes are attached with breakpoints set."""
+        deadline = time.monotonic() + timeout
+        for _ in range(count):
+            if not self.children_ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise DapError(f"fewer than {count} child processes attached within {timeout}s; "
+                               f"errors: {self.errors}")
 
     def next_stop(self, timeout: float = 120) -> Stop:
         try:

@@ -24,6 +24,7 @@ from sagemaker.pytorch import PyTorch  # noqa: E402
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 OUTPUT = HERE / "output"
+ROLE = "arn:aws:iam::111111111111:role/local-mode-dummy"  # local mode never uses it
 
 
 def make_data() -> None:
@@ -36,7 +37,8 @@ def make_data() -> None:
     np.save(DATA / "y.npy", quadrants.argmax(axis=1))
 
 
-def main() -> None:
+def train() -> PyTorch:
+    """Run the training job; returns the fitted estimator."""
     image = os.environ.get("SMDEBUG_LOCAL_EXAMPLE_IMAGE")
     if not image:
         sys.exit("set SMDEBUG_LOCAL_EXAMPLE_IMAGE to a PyTorch training image "
@@ -53,7 +55,7 @@ def main() -> None:
         image_uri=image,
         framework_version="2.3",
         py_version="py311",
-        role="arn:aws:iam::111111111111:role/local-mode-dummy",
+        role=ROLE,
         instance_count=1,
         instance_type="local",
         sagemaker_session=session,
@@ -65,6 +67,11 @@ def main() -> None:
     )
     estimator.fit({"training": f"file://{DATA}"})
     print("model artifact:", estimator.model_data)
+    return estimator
+
+
+def main() -> None:
+    train()
 
 
 if __name__ == "__main__":

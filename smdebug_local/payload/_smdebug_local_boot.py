@@ -20,13 +20,17 @@ host-side compose transform; see :func:`parse_config` for the keys.
 import fnmatch
 import json
 import os
+import socket
 import sys
 
 CONFIG_ENV = "SMDEBUG_LOCAL"
-# Set in a process once debugpy runs there. Children inherit it: a child spawned by a
-# debugged Python is handed to the debugger by debugpy itself, so it must not try to
-# listen on the same port again (that fails with "Address already in use").
+# The pid of the process where debugpy runs, set there. Children inherit it: a child spawned
+# by a debugged Python is handed to the debugger by debugpy itself, so it must not listen
+# again. The same pid means the process exec'd another program: that one starts afresh.
 ACTIVE_ENV = "SMDEBUG_LOCAL_ACTIVE"
+# Serialises port choice between processes of one container that start at the same moment
+# (model-server workers).
+LOCK_FILE = "/tmp/.smdebug-local.lock"
 
 # Which debugpy build serves which Python, newest first: (minimum Python, debugpy version).
 # debugpy 1.8.22 requires Python >= 3.10 (on 3.9 its adapter crashes); 1.8.21 is the last
@@ -55,15 +59,15 @@ def parse_config(raw):
 
     role      -- "training", "serving", ... (for messages)
     host      -- short host name, e.g. "algo-1" (for messages)
-    port      -- port debugpy listens on inside the container
-    endpoint  -- "127.0.0.1:5678": where the host publishes that port (for messages)
+    ports     -- [[container_port, "127.0.0.1:5678"], ...]: ports this container publishes,
+                 with where the host publishes each; a process takes the first free one
     wait      -- block the entry point until a debugger attaches
     match     -- fnmatch patterns for the entry point's absolute path
     mappings  -- [[local_root, remote_root], ...] (for messages)
     debugpy   -- directory holding one sub-directory per debugpy version
     """
     config = json.loads(raw)
-    if not isinstance(config, dict) or "port" not in config:
+    if not isinstance(config, dict) or not config.get("ports"):
         raise ValueError("%s is not a smdebug-local configuration" % CONFIG_ENV)
     return config
 
@@ -117,8 +121,9 @@ def matches(path, patterns):
 
 
 def _mapping_text(config):
+    """The primary path mapping (the one the process's own code runs from)."""
     pairs = config.get("mappings") or []
-    return ", ".join("%s -> %s" % (local, remote) for local, remote in pairs)
+    return "%s -> %s" % tuple(pairs[0]) if pairs else ""
 
 
 def _import_debugpy(config):
@@ -142,17 +147,57 @@ def _import_debugpy(config):
     return debugpy
 
 
-def start(config, debugpy_module=None):
+def _port_is_free(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("0.0.0.0", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+class _Lock(object):
+    """An exclusive flock on LOCK_FILE; a no-op where that is impossible."""
+
+    def __enter__(self):
+        self._file = None
+        try:
+            import fcntl
+
+            self._file = open(LOCK_FILE, "a")
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self._file is not None:
+            self._file.close()  # releases the lock
+
+
+def _listen(debugpy, ports, probe=_port_is_free):
+    """Listen on the first free container port; return its host endpoint."""
+    with _Lock():
+        for port, endpoint in ports:
+            if probe(int(port)):
+                debugpy.listen(("0.0.0.0", int(port)))
+                return endpoint
+    raise RuntimeError("all %d debug ports of this container are taken (more debuggable "
+                       "processes than ports)" % len(ports))
+
+
+def start(config, debugpy_module=None, probe=_port_is_free):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
-    debugpy.listen(("0.0.0.0", int(config["port"])))
+    endpoint = _listen(debugpy, config["ports"], probe)
     os.environ[ACTIVE_ENV] = str(os.getpid())
     where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
     mapping = _mapping_text(config)
     suffix = " (%s)" % mapping if mapping else ""
-    endpoint = config.get("endpoint", "127.0.0.1:%s" % config["port"])
     if config.get("wait", True):
         _say("%s waiting for debugger on %s%s" % (where.strip(), endpoint, suffix))
         debugpy.wait_for_client()
@@ -164,7 +209,8 @@ def start(config, debugpy_module=None):
 def main():
     """Entry from sitecustomize: start debugpy if this process is the configured entry point."""
     raw = os.environ.get(CONFIG_ENV)
-    if not raw or os.environ.get(ACTIVE_ENV):
+    active = os.environ.get(ACTIVE_ENV)
+    if not raw or (active and active != str(os.getpid())):
         return
     try:
         config = parse_config(raw)

@@ -8,7 +8,7 @@ debuggable configuration to run instead. The rest of smdebug-local never imports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,16 +26,29 @@ class ComposeRequest:
     content: Mapping  # the SDK's compose dict; never mutated
 
 
-ComposeCallback = Callable[[ComposeRequest], dict]
+class Hooks(Protocol):
+    """What a debugging session does at the SDK's hook points."""
+
+    def on_compose(self, request: ComposeRequest) -> dict:
+        """Return the compose configuration to run instead of ``request.content``."""
+
+    def before_stop(self, container_names: list[str]) -> None:
+        """The SDK is about to stop these containers (e.g. ``delete_endpoint``)."""
+
+    def removed_on_purpose(self, container_names: list[str]) -> bool:
+        """True if the session removed all these containers itself (their exit is expected)."""
+
+    def wait_until_serving(self, ping_url: str) -> None:
+        """Return once ``ping_url`` answers 200; raise ``RuntimeError`` if it never will."""
 
 
 class SdkAdapter(Protocol):
-    """Hooks one SDK shape's compose generation."""
+    """Hooks one SDK shape's local mode."""
 
     name: str
 
-    def install(self, callback: ComposeCallback) -> None:
-        """Route every compose configuration this SDK generates through ``callback``."""
+    def install(self, hooks: Hooks) -> None:
+        """Route this SDK's compose generation, stops and health checks through ``hooks``."""
 
     def uninstall(self) -> None:
         """Restore the SDK exactly as it was."""

@@ -1,12 +1,22 @@
-"""Adapter for local mode's compose generation in ``sagemaker.local.image`` (SDK 2.x).
+"""Adapter for local mode in ``sagemaker.local`` (SDK 2.x).
 
-We wrap ``_SageMakerContainer._generate_compose_file``: it returns the compose dict that
-the SDK keeps using afterwards (``retrieve_artifacts`` re-parses its volumes with
-``host, ctr = v.split(":")``), and writes the file that ``docker compose up`` runs. The
-wrapper lets the SDK keep its own dict and rewrites only the *file* with the debuggable
-configuration -- so our read-only ``:ro`` mounts never reach the SDK's parser. The method's
-signature ``(self, command, additional_volumes=None, additional_env_vars=None)`` has been
-stable across SDK 2.x and is identical in 3.x's ``sagemaker.core.local.image``.
+Three hook points, each a private name that has been stable across SDK 2.x (and is the
+same in 3.x's ``sagemaker.core.local``):
+
+* ``_SageMakerContainer._generate_compose_file(self, command, additional_volumes=None,
+  additional_env_vars=None)`` returns the compose dict the SDK keeps using (its
+  ``retrieve_artifacts`` re-parses volumes with ``host, ctr = v.split(":")``) and writes
+  the file ``docker compose up`` runs. We let the SDK keep its own dict and rewrite only the
+  *file* with the debuggable configuration, so our ``:ro`` mounts never reach that parser.
+* ``_SageMakerContainer.stop_serving(self)``: before the SDK's compose stop (10 s grace, then
+  SIGKILL, because the serving entrypoint ends in ``tail -f /dev/null``) the session removes
+  the container at once.
+* ``entities._wait_for_serving_container(serving_port)``: the SDK polls ``/ping`` every 5 s
+  and gives up after 120 s, which a breakpoint in ``model_fn`` outlasts; the session's wait
+  notices a dead container at once instead, and tolerates a paused one.
+* ``_HostingContainer.run(self)``, the serving thread, raises when compose exits with
+  anything but 0/130 -- as it does (137) when the session removed the container on purpose;
+  only that case is kept quiet.
 """
 
 from __future__ import annotations
@@ -17,49 +27,106 @@ import os
 
 import yaml
 
-from . import ROLES, ComposeCallback, ComposeRequest
+from . import ROLES, ComposeRequest, Hooks
 
-_ATTR = "_generate_compose_file"
 _MARK = "__smdebug_local_original__"
 
 
-class ComposeFileAdapter:
-    """Hooks ``<module>._SageMakerContainer._generate_compose_file``."""
+def _wrap(owner, name: str, make):
+    """Replace ``owner.name`` by ``make(original)``, remembering the original (idempotent)."""
+    current = owner.__dict__[name]
+    original = getattr(current, _MARK, current)
+    wrapper = functools.wraps(original)(make(original))
+    setattr(wrapper, _MARK, original)
+    setattr(owner, name, wrapper)
 
-    def __init__(self, name: str, module) -> None:
+
+def _unwrap(owner, name: str) -> None:
+    original = getattr(owner.__dict__.get(name), _MARK, None)
+    if original is not None:
+        setattr(owner, name, original)
+
+
+class ComposeFileAdapter:
+    """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package."""
+
+    def __init__(self, name: str, image_module, entities_module, utils_module) -> None:
         self.name = name
-        self._cls = module._SageMakerContainer
-        self._filename = getattr(module, "DOCKER_COMPOSE_FILENAME", "docker-compose.yaml")
+        self._image = image_module
+        self._cls = image_module._SageMakerContainer
+        self._entities = entities_module
+        self._utils = utils_module
+        self._filename = getattr(image_module, "DOCKER_COMPOSE_FILENAME", "docker-compose.yaml")
 
     @classmethod
     def for_v2(cls) -> ComposeFileAdapter | None:
         """The adapter for ``sagemaker.local`` if that SDK is importable, else None."""
         try:
-            module = importlib.import_module("sagemaker.local.image")
+            modules = [importlib.import_module(f"sagemaker.local.{m}")
+                       for m in ("image", "entities", "utils")]
         except ImportError:
             return None
-        return cls("sagemaker.local", module)
+        return cls("sagemaker.local", *modules)
 
-    def install(self, callback: ComposeCallback) -> None:
-        current = self._cls.__dict__[_ATTR]
-        original = getattr(current, _MARK, current)
-        filename = self._filename
+    def _compose_path(self, container) -> str:
+        return os.path.join(container.container_root, self._filename)
 
-        @functools.wraps(original)
-        def generate(container, command, additional_volumes=None, additional_env_vars=None):
-            content = original(container, command, additional_volumes, additional_env_vars)
-            debug = callback(ComposeRequest(ROLES.get(command, command), container.image, content))
-            if debug is not content:
-                path = os.path.join(container.container_root, filename)
-                with open(path, "w") as f:
+    @staticmethod
+    def _container_names(compose_file: str) -> list[str]:
+        """Container names in a compose file we wrote ([] if it cannot be read)."""
+        try:
+            with open(compose_file) as f:
+                services = (yaml.safe_load(f) or {}).get("services") or {}
+        except (OSError, yaml.YAMLError):
+            return []
+        return [s["container_name"] for s in services.values()
+                if isinstance(s, dict) and s.get("container_name")]
+
+    def install(self, hooks: Hooks) -> None:
+        adapter = self
+
+        def make_generate(original):
+            def generate(container, command, additional_volumes=None, additional_env_vars=None):
+                content = original(container, command, additional_volumes, additional_env_vars)
+                request = ComposeRequest(ROLES.get(command, command), container.image, content)
+                debug = hooks.on_compose(request)
+                with open(adapter._compose_path(container), "w") as f:
                     yaml.safe_dump(debug, f, default_flow_style=False)
-            return content
+                return content
+            return generate
 
-        setattr(generate, _MARK, original)
-        setattr(self._cls, _ATTR, generate)
+        def make_stop(original):
+            def stop_serving(container):
+                names = adapter._container_names(adapter._compose_path(container))
+                if names:
+                    hooks.before_stop(names)
+                return original(container)
+            return stop_serving
+
+        def make_run(original):
+            def run(hosting):
+                try:
+                    original(hosting)
+                except RuntimeError:
+                    command = list(hosting.command)
+                    path = command[command.index("-f") + 1] if "-f" in command else ""
+                    if not hooks.removed_on_purpose(adapter._container_names(path)):
+                        raise
+            return run
+
+        def make_wait(original):
+            def wait_for_serving_container(serving_port):
+                host = adapter._utils.get_docker_host()
+                hooks.wait_until_serving(f"http://{host}:{serving_port}/ping")
+            return wait_for_serving_container
+
+        _wrap(self._cls, "_generate_compose_file", make_generate)
+        _wrap(self._cls, "stop_serving", make_stop)
+        _wrap(self._entities, "_wait_for_serving_container", make_wait)
+        _wrap(self._image._HostingContainer, "run", make_run)
 
     def uninstall(self) -> None:
-        current = self._cls.__dict__.get(_ATTR)
-        original = getattr(current, _MARK, None)
-        if original is not None:
-            setattr(self._cls, _ATTR, original)
+        _unwrap(self._cls, "_generate_compose_file")
+        _unwrap(self._cls, "stop_serving")
+        _unwrap(self._entities, "_wait_for_serving_container")
+        _unwrap(self._image._HostingContainer, "run")

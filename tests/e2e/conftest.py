@@ -7,6 +7,8 @@ README's test command (``./dev/test``) installs and starts everything they need.
 Environment overrides, to run the suite against real images (e.g. an AWS PyTorch DLC):
   SMDEBUG_LOCAL_TEST_TRAINING_IMAGE   instead of the locally built pytorch-training image
   SMDEBUG_LOCAL_TEST_PY39_IMAGE       instead of the locally built py39-training image
+  SMDEBUG_LOCAL_TEST_SERVING_IMAGE    instead of the locally built pytorch-inference image
+  SMDEBUG_LOCAL_TEST_BYOC_IMAGE       instead of the locally built byoc-flask image
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ def training_image(docker_engine) -> str:
 @pytest.fixture(scope="session")
 def py39_image(docker_engine) -> str:
     return _image("SMDEBUG_LOCAL_TEST_PY39_IMAGE", "py39-training")
+
+
+@pytest.fixture(scope="session")
+def serving_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_SERVING_IMAGE", "pytorch-inference")
+
+
+@pytest.fixture(scope="session")
+def byoc_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_BYOC_IMAGE", "byoc-flask")
 
 
 def our_containers() -> list[str]:
@@ -143,7 +155,15 @@ class Run:
         try:
             return self.proc.wait(timeout)
         finally:
-            if self.proc.poll() is None:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the run if it still runs: SIGTERM (it cleans up), SIGKILL as a last resort."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
                 self.proc.kill()
 
     @property

@@ -89,7 +89,7 @@ def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, tra
         assert run.finish() == 0, run.output
         assert not debugger.errors
     finally:
-        run.finish(timeout=5) if run.proc.poll() is None else None
+        run.stop()
     # The model artifact is where local mode puts it.
     artifact = quickstart / "output" / "model.tar.gz"
     with tarfile.open(artifact) as tar:
@@ -131,8 +131,7 @@ def test_python39_image_uses_debugpy_1_8_21(plain, py39_image):
         stop.resume()
         assert run.finish() == 0, run.output
     finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+        run.stop()
     with tarfile.open(plain / "output" / "model.tar.gz") as tar:
         result = json.load(tar.extractfile("result.json"))
     # Debugging changed nothing the script can observe about how it was started.

@@ -44,6 +44,8 @@ RECIPES = {
         Recipe("pytorch-training", "bookworm", wheels=("torch==2.13.0",)),
         Recipe("py39-training", "bullseye"),
         Recipe("no-python", "bookworm"),
+        Recipe("pytorch-inference", "bookworm", wheels=("torch==2.13.0",)),
+        Recipe("byoc-flask", "bookworm"),
     )
 }
 

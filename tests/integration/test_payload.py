@@ -58,7 +58,8 @@ def run(project: Path, config: dict | None, *args: str) -> subprocess.CompletedP
 
 def config_for(project: Path, debugpy_dir: Path, **kw) -> dict:
     port = PortAllocator(20000).allocate()
-    return {"role": "training", "host": "algo-1", "port": port, "wait": False,
+    return {"role": "training", "host": "algo-1", "ports": [[port, f"127.0.0.1:{port}"]],
+            "wait": False,
             "match": [f"{project / 'code'}/*"], "debugpy": str(debugpy_dir), **kw}
 
 

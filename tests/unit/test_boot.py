@@ -52,7 +52,9 @@ def test_matches():
 def test_parse_config_rejects_garbage():
     with pytest.raises(ValueError):
         boot.parse_config("[]")
-    assert boot.parse_config('{"port": 5678}') == {"port": 5678}
+    with pytest.raises(ValueError):
+        boot.parse_config('{"ports": []}')
+    assert boot.parse_config('{"ports": [[5678, "127.0.0.1:5678"]]}')["ports"]
 
 
 class FakeDebugpy:
@@ -75,12 +77,44 @@ def test_start_listens_on_all_container_interfaces_and_waits(monkeypatch, capsys
     monkeypatch.setenv(boot.ACTIVE_ENV, "")  # restored (to unset) after the test
     monkeypatch.delenv(boot.ACTIVE_ENV)
     fake = FakeDebugpy()
-    boot.start({"role": "training", "host": "algo-1", "port": 5678,
-                "endpoint": "127.0.0.1:5690", "wait": True,
-                "mappings": [["/src", "/opt/ml/code"]]}, fake)
+    boot.start({"role": "training", "host": "algo-1", "ports": [[5678, "127.0.0.1:5690"]],
+                "wait": True, "mappings": [["/src", "/opt/ml/code"]]}, fake,
+               probe=lambda port: True)
     assert fake.calls == [("configure", {"subProcess": True}), ("listen", ("0.0.0.0", 5678)),
                           ("wait_for_client",)]
     err = capsys.readouterr().err
     assert ("smdebug-local: training algo-1 waiting for debugger on 127.0.0.1:5690 "
             "(/src -> /opt/ml/code)") in err
     assert os.environ[boot.ACTIVE_ENV] == str(os.getpid())
+
+
+def test_a_worker_takes_the_first_free_port_and_says_which(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(boot, "LOCK_FILE", str(tmp_path / "lock"))
+    monkeypatch.setenv(boot.ACTIVE_ENV, "")
+    monkeypatch.delenv(boot.ACTIVE_ENV)
+    fake = FakeDebugpy()
+    boot.start({"role": "serving", "host": "algo-1", "wait": False,
+                "ports": [[5678, "127.0.0.1:5700"], [5679, "127.0.0.1:5701"]]}, fake,
+               probe=lambda port: port != 5678)
+    assert ("listen", ("0.0.0.0", 5679)) in fake.calls
+    assert "serving algo-1 debugger listening on 127.0.0.1:5701 (not waiting)" in (
+        capsys.readouterr().err)
+
+
+def test_all_ports_taken_is_an_error_not_a_clash(tmp_path, monkeypatch):
+    monkeypatch.setattr(boot, "LOCK_FILE", str(tmp_path / "lock"))
+    with pytest.raises(RuntimeError, match="all 2 debug ports"):
+        boot._listen(FakeDebugpy(), [[1, "a"], [2, "b"]], probe=lambda port: False)
+
+
+def test_exec_into_another_program_starts_afresh(monkeypatch):
+    started = []
+    monkeypatch.setattr(boot, "start", lambda config: started.append(config))
+    monkeypatch.setattr(boot.sys, "argv", ["/opt/venv/bin/gunicorn"])
+    monkeypatch.setenv(boot.CONFIG_ENV, '{"ports": [[5678, "x"]], "match": ["*/gunicorn"]}')
+    monkeypatch.setenv(boot.ACTIVE_ENV, "1")  # another process (our parent) debugs
+    boot.main()
+    assert started == []
+    monkeypatch.setenv(boot.ACTIVE_ENV, str(os.getpid()))  # we exec'd: same pid, new program
+    boot.main()
+    assert len(started) == 1

@@ -16,7 +16,7 @@ MOUNT = Mount("/pkg/payload", "/cache/debugpy")
 
 
 def target(service: str = "algo-1-ab1cd", port: int = 5678, **kw) -> DebugTarget:
-    return DebugTarget(role="training", service=service, host_port=port,
+    return DebugTarget(role="training", service=service, host_ports=(port,),
                        match=("/opt/ml/code/*",), labels={LABEL_RUN: "run1"}, **kw)
 
 
@@ -76,7 +76,7 @@ def test_bootstrap_config(service):
     out = transform_service(service, target(port=5679, wait=False, mappings=mappings), MOUNT)
     config = json.loads(env_to_dict(out["environment"])[CONFIG_ENV])
     assert config == {
-        "role": "training", "host": "algo-1", "port": 5678, "endpoint": "127.0.0.1:5679",
+        "role": "training", "host": "algo-1", "ports": [[5678, "127.0.0.1:5679"]],
         "wait": False, "match": ["/opt/ml/code/*"],
         "mappings": [[mappings[0][0], "/opt/ml/code"]], "debugpy": CONTAINER_DEBUGPY_DIR,
     }
@@ -142,3 +142,25 @@ def test_merge_env_keeps_form_and_order():
     assert merge_env({"A": "1"}, {"A": "2"}) == {"A": "2"}
     assert merge_env(None, {"A": "1"}) == ["A=1"]
     assert env_to_dict(["EMPTY=", "EQ=a=b"]) == {"EMPTY": "", "EQ": "a=b"}
+
+
+def test_one_port_per_worker_and_extra_mounts_and_env_defaults(service):
+    t = DebugTarget(role="serving", service="algo-1-ab1cd", host_ports=(5700, 5702),
+                    volumes=("/src:/opt/ml/model/code",),
+                    env_defaults={"SAGEMAKER_MODEL_SERVER_TIMEOUT": "3600",
+                                  "AWS_REGION": "never-used"})
+    out = transform_service(service, t, MOUNT)
+    assert out["ports"] == ["127.0.0.1:5700:5678", "127.0.0.1:5702:5679"]
+    assert out["volumes"][-1] == "/src:/opt/ml/model/code:ro"
+    env = env_to_dict(out["environment"])
+    assert env["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "3600"
+    assert env["AWS_REGION"] == "us-east-1"  # a default never overrides the job's value
+    assert out["labels"][LABEL_PORT] == "5700,5702"
+
+
+def test_label_service_only_adds_labels(service):
+    from smdebug_local.compose import label_service
+
+    out = label_service(service, "processing", {LABEL_RUN: "r"})
+    assert {k: v for k, v in out.items() if k != "labels"} == service
+    assert out["labels"] == {LABEL_RUN: "r", LABEL_ROLE: "processing"}

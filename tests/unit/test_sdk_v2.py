@@ -12,26 +12,53 @@ from smdebug_local.sdk.v2 import ComposeFileAdapter
 from smdebug_local.session import DebugSession
 
 
-def marker(request: ComposeRequest) -> dict:
-    content = dict(request.content)
-    content["x-debugged"] = request.role
-    return content
+class Marker:
+    """Hooks that tag the compose content (pure logic under test: the adapter's routing)."""
+
+    def on_compose(self, request: ComposeRequest) -> dict:
+        content = dict(request.content)
+        content["x-debugged"] = request.role
+        return content
+
+    def before_stop(self, names):
+        self.stopped = names
+
+    def wait_until_serving(self, url):
+        self.url = url
+
+    def removed_on_purpose(self, names):
+        return False
 
 
 def test_file_gets_the_debug_config_while_the_sdk_keeps_its_own(sdk_container, tmp_path):
     from sagemaker.local.image import _SageMakerContainer, _Volume
 
-    original = _SageMakerContainer.__dict__["_generate_compose_file"]
+    from sagemaker.local import entities
+
+    from sagemaker.local.image import _HostingContainer
+
+    originals = (_SageMakerContainer.__dict__["_generate_compose_file"],
+                 _SageMakerContainer.__dict__["stop_serving"], entities._wait_for_serving_container,
+                 _HostingContainer.__dict__["run"])
     adapter = ComposeFileAdapter.for_v2()
-    adapter.install(marker)
-    adapter.install(marker)  # installing twice must not wrap twice
+    hooks = Marker()
+    adapter.install(hooks)
+    adapter.install(hooks)  # installing twice must not wrap twice
     try:
         returned = sdk_container._generate_compose_file(
             "train", additional_volumes=[_Volume(str(tmp_path), "/opt/ml/code")])
         written = yaml.safe_load(open(f"{sdk_container.container_root}/docker-compose.yaml"))
+        entities._wait_for_serving_container(8080)
+        sdk_container.container = None
+        sdk_container.stop_serving()
     finally:
         adapter.uninstall()
-    assert _SageMakerContainer.__dict__["_generate_compose_file"] is original
+    assert originals == (_SageMakerContainer.__dict__["_generate_compose_file"],
+                         _SageMakerContainer.__dict__["stop_serving"],
+                         entities._wait_for_serving_container, _HostingContainer.__dict__["run"])
+    assert hooks.url == "http://localhost:8080/ping"
+    assert sorted(hooks.stopped) == sorted(
+        s["container_name"] for s in written["services"].values())
     assert written["x-debugged"] == "training"
     assert "x-debugged" not in returned
     # The SDK's retrieve_artifacts splits each volume into exactly host:container.
@@ -57,17 +84,21 @@ def test_each_training_host_gets_its_own_port_and_target(sdk_training_compose):
     ports = {name: svc["ports"] for name, svc in out["services"].items()}
     assert ports == {"algo-1-ab1cd": ["127.0.0.1:5678:5678"],
                      "algo-2-ab1cd": ["127.0.0.1:5680:5678"]}
-    assert [(t.host, t.host_port, t.wait) for t in s.targets] == [
-        ("algo-1", 5678, False), ("algo-2", 5680, False)]
+    assert [(t.host, t.host_ports, t.wait) for t in s.targets] == [
+        ("algo-1", (5678,), False), ("algo-2", (5680,), False)]
     assert s.targets[0].mappings[0][1] == "/opt/ml/code"
     assert out["networks"] == sdk_training_compose["networks"]
     svc = out["services"]["algo-1-ab1cd"]
     assert env_to_dict(svc["environment"])["PYTHONPATH"].endswith(":/extra")
 
 
-def test_roles_not_yet_debugged_run_unchanged(sdk_training_compose, capsys):
+def test_roles_not_yet_debugged_run_unchanged_but_labelled(sdk_training_compose, capsys):
     s = session()
-    out = s.on_compose(ComposeRequest("serving", "img", sdk_training_compose))
-    assert out == sdk_training_compose and not s.targets
-    s.on_compose(ComposeRequest("serving", "img", sdk_training_compose))
-    assert capsys.readouterr().err.count("serving containers are not debugged") == 1
+    out = s.on_compose(ComposeRequest("processing", "img", sdk_training_compose))
+    assert not s.targets
+    for name, svc in out["services"].items():
+        original = sdk_training_compose["services"][name]
+        assert {k: v for k, v in svc.items() if k != "labels"} == original
+        assert svc["labels"]["smdebug-local.run"] == s.run_id
+    s.on_compose(ComposeRequest("processing", "img", sdk_training_compose))
+    assert capsys.readouterr().err.count("processing containers are not debugged") == 1

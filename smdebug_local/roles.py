@@ -1,0 +1,131 @@
+"""Per-role debug settings, kept as data (as SAM CLI keeps its per-runtime debug settings).
+
+A role is what local mode runs a container for (training, serving). Its settings say which
+processes in the container are the user's code, where the user's code is mounted, and what
+else the container needs so that a paused debugger does not get it killed. Everything here
+is pure: :func:`plan` turns a role, a compose service and the user's options into the
+pieces of a :class:`~smdebug_local.compose.DebugTarget`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .compose import code_mappings, env_to_dict
+
+# A model server's response timeout while debugging: one hour, so a request held at a
+# breakpoint is not answered with a timeout and its worker is not restarted.
+PAUSE_TOLERANT_TIMEOUT = "3600"
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """How containers of one role are debugged.
+
+    code_dir      -- where local mode mounts the user's source directory
+    match         -- fnmatch patterns of the programs that run user code
+    wait          -- whether they wait for a debugger unless the user says otherwise
+    live_code     -- container dirs that hold a *copy* of the source; the live source is
+                     mounted over them (read-only) so breakpoints and edits line up
+    env_defaults  -- environment set unless the job already sets it
+    per_worker    -- one debug port per model-server worker (each is its own process tree)
+    map_matches   -- also treat programs under the user's ``--map`` roots as user code
+    """
+
+    code_dir: str
+    match: tuple[str, ...]
+    wait: bool
+    live_code: tuple[str, ...] = ()
+    env_defaults: Mapping[str, str] = field(default_factory=dict)
+    per_worker: bool = False
+    map_matches: bool = True
+
+
+ROLES: dict[str, RoleSettings] = {
+    # The training toolkit runs `python -- <entry>.py` with cwd /opt/ml/code.
+    "training": RoleSettings(
+        code_dir="/opt/ml/code",
+        match=("/opt/ml/code/*",),
+        wait=True,
+    ),
+    # TorchServe/MMS: the Java frontend spawns one Python model_service_worker per worker,
+    # each importing the user module from /opt/ml/model/code (a copy repacked into
+    # model.tar.gz). Classic bring-your-own containers run gunicorn; its forked workers
+    # join the master's debug session.
+    "serving": RoleSettings(
+        code_dir="/opt/ml/code",
+        match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py",
+               "*/bin/gunicorn"),
+        wait=False,
+        live_code=("/opt/ml/model/code",),
+        env_defaults={
+            # TorchServe/MMS response timeout (sagemaker-inference reads it).
+            "SAGEMAKER_MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
+            # TorchServe (enable_envvars_config=true in the SageMaker toolkit's config): how
+            # long a worker may take to load the model (model_fn) and to answer.
+            "TS_DEFAULT_STARTUP_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
+            "TS_DEFAULT_RESPONSE_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
+            # gunicorn worker timeout in the classic bring-your-own-container `serve`.
+            "MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
+        },
+        per_worker=True,
+        # A BYOC `serve` program under the mapped root only starts the server: debugging
+        # it would take the port its workers need.
+        map_matches=False,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The role-derived parts of a debug target for one service."""
+
+    match: tuple[str, ...]
+    mappings: tuple[tuple[str, str], ...]
+    volumes: tuple[str, ...]
+    env_defaults: Mapping[str, str]
+    wait: bool
+    port_count: int
+
+
+def worker_count(service_env: Mapping[str, str], cpus: int) -> int:
+    """How many model-server workers (hence debug ports) a serving container may run."""
+    for key in ("SAGEMAKER_MODEL_SERVER_WORKERS", "MODEL_SERVER_WORKERS"):
+        value = service_env.get(key, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return max(1, cpus)
+
+
+def plan(
+    settings: RoleSettings,
+    service: Mapping,
+    *,
+    wait: bool | None,
+    user_mappings: tuple[tuple[str, str], ...] = (),
+    cpus: int | None = None,
+) -> Plan:
+    """Derive match patterns, path mappings, mounts, environment and port count."""
+    mounted = code_mappings(service, settings.code_dir)
+    mappings = list(user_mappings)
+    volumes = []
+    for local, _ in mounted:
+        for copy_dir in settings.live_code:
+            mappings.append((local, copy_dir))
+            volumes.append(f"{local}:{copy_dir}")
+    mappings += [m for m in mounted if m not in mappings]
+    match = settings.match
+    if settings.map_matches:
+        match += tuple(f"{remote.rstrip('/')}/*" for _, remote in user_mappings)
+    env = env_to_dict(service.get("environment"))
+    ports = worker_count(env, cpus or os.cpu_count() or 1) if settings.per_worker else 1
+    return Plan(
+        match=tuple(dict.fromkeys(match)),
+        mappings=tuple(mappings),
+        volumes=tuple(volumes),
+        env_defaults=dict(settings.env_defaults),
+        wait=settings.wait if wait is None else wait,
+        port_count=ports,
+    )
