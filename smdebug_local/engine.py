@@ -16,16 +16,24 @@ def compose_command() -> list[str]:
     The SDK (2.257) takes ``docker compose`` only if its version output contains ``v2``,
     else ``docker-compose`` from PATH; we mirror that so our verdict matches what runs.
     """
+    plugin = ""
     try:
         out = subprocess.run(
             ["docker", "compose", "version"], capture_output=True, text=True, timeout=20
         )
-        if out.returncode == 0 and "v2" in out.stdout:
-            return ["docker", "compose"]
+        if out.returncode == 0:
+            plugin = out.stdout.strip()
+            if "v2" in plugin:
+                return ["docker", "compose"]
     except (OSError, subprocess.TimeoutExpired):
         pass
     if shutil.which("docker-compose"):
         return ["docker-compose"]
+    if plugin:
+        raise SmdebugError(
+            f"the SageMaker SDK does not recognise this Docker Compose ({plugin}): it looks "
+            "for 'v2' in `docker compose version`; put a `docker-compose` binary on PATH"
+        )
     raise SmdebugError(
         "Docker Compose is not installed (neither `docker compose` v2 nor `docker-compose`); "
         "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)"
