@@ -6,6 +6,8 @@ import sys
 
 import click
 
+import json
+
 from . import __version__, debugpy_cache
 from .errors import SmdebugError
 from .options import DEFAULT_PORT, LOOPBACK, DebugOptions
@@ -80,3 +82,52 @@ def prefetch(force: bool) -> None:
     except SmdebugError as err:
         _fail(err)
     click.echo(f"debugpy builds ready in {path}")
+
+
+@main.command()
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, metavar="N",
+              help="Debug port to check.")
+@click.option("--bind", default=LOOPBACK, show_default=True, metavar="ADDR",
+              help="Address the debug port would be published on.")
+@click.option("--image", metavar="IMAGE",
+              help="Also check that this image has Python 3.8+ and can publish a port.")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def doctor(port: int, bind: str, image: str | None, as_json: bool) -> None:
+    """Check that this machine can debug local-mode containers; exit 1 if anything fails.
+
+    Checks the Docker engine, Docker Compose, the SageMaker SDK, the debugpy builds, the debug
+    port and (with --image) the image's Python and loopback port publishing.
+    """
+    from .doctor import run_checks
+
+    try:
+        options = DebugOptions(port=port, bind=bind)
+    except SmdebugError as err:
+        _fail(err)
+    checks = run_checks(options, image)
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        for check in checks:
+            click.echo(check.line())
+    sys.exit(1 if any(c.status == "FAIL" for c in checks) else 0)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def clean(dry_run: bool) -> None:
+    """Remove containers left behind by runs that no longer exist (e.g. a killed driver).
+
+    Only containers labelled by smdebug-local whose run's process is gone are touched.
+    """
+    from .clean import clean as clean_leftovers
+    from .engine import Engine
+
+    try:
+        names = clean_leftovers(Engine(), dry_run=dry_run)
+    except SmdebugError as err:
+        _fail(err)
+    verb = "would remove" if dry_run else "removed"
+    for name in names:
+        click.echo(f"{verb} container {name}")
+    click.echo(f"{verb} {len(names)} container(s)")

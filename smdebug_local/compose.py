@@ -29,6 +29,9 @@ from .payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
 LABEL_RUN = "smdebug-local.run"
 LABEL_ROLE = "smdebug-local.role"
 LABEL_PORT = "smdebug-local.port"
+# Which process on which machine owns a container: `clean` leaves live runs alone.
+LABEL_PID = "smdebug-local.pid"
+LABEL_HOST = "smdebug-local.host"
 CONTAINER_DEBUG_PORT = 5678
 
 _HOST_SUFFIX = re.compile(r"^(algo-\d+)-[a-z0-9]{5}$")

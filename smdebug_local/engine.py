@@ -126,7 +126,7 @@ class Engine:
 
     def remove(self, label: str, value: str) -> int:
         """Force-remove every container labelled ``label=value``; returns how many."""
-        return self._remove(self.containers(label, value))
+        return self.remove_containers(self.containers(label, value))
 
     def remove_named(self, names: list[str]) -> int:
         """Force-remove the named containers that exist; returns how many."""
@@ -138,10 +138,10 @@ class Engine:
                 found.append(self.client.containers.get(name))
             except docker.errors.NotFound:
                 pass
-        return self._remove(found)
+        return self.remove_containers(found)
 
     @staticmethod
-    def _remove(containers: list) -> int:
+    def remove_containers(containers: list) -> int:
         import docker.errors
 
         removed = 0

@@ -11,6 +11,8 @@ behind, even when the driver script fails or never calls ``delete_endpoint``.
 from __future__ import annotations
 
 import atexit
+import os
+import socket
 import sys
 import threading
 import time
@@ -21,7 +23,8 @@ from dataclasses import dataclass, field
 
 from . import debugpy_cache
 from .compose import (
-    LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service, transform_service,
+    LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service,
+    transform_service,
 )
 from .engine import Engine, compose_command
 from .options import DebugOptions
@@ -84,7 +87,8 @@ class DebugSession:
 
     def on_compose(self, request: ComposeRequest) -> dict:
         """Return the debuggable version of one compose configuration (called by adapters)."""
-        labels = {LABEL_RUN: self.run_id}
+        labels = {LABEL_RUN: self.run_id, LABEL_PID: str(os.getpid()),
+                  LABEL_HOST: socket.gethostname()}
         settings = ROLES.get(request.role)
         with self._lock:
             self._labelled = True

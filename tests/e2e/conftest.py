@@ -96,6 +96,28 @@ def quickstart(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture
+def start_run():
+    """``start_run(args, cwd, env) -> Run``; every run still going at teardown is stopped."""
+    runs: list[Run] = []
+
+    def start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+        runs.append(Run(args, cwd, env))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        run.stop()
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    """A private copy of the minimal plain-Python project (tests/e2e/projects/plain)."""
+    dest = tmp_path / "plain"
+    shutil.copytree(Path(__file__).parent / "projects" / "plain", dest)
+    return dest
+
+
 def marker_line(path: Path, marker: str) -> int:
     """1-based line of the line containing ``marker`` (breakpoints follow the source)."""
     for number, line in enumerate(path.read_text().splitlines(), 1):
@@ -114,7 +136,8 @@ class Run:
     """``smdebug-local run ...`` as a subprocess whose output is collected line by line."""
 
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **(env or {})}
+        self.env = env or {}
+        full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **self.env}
         self.proc = subprocess.Popen(
             [SMDEBUG, "run", *args], cwd=cwd, env=full_env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -79,128 +79,116 @@ def serving_lines(run: Run, count: int):
 
 
 @pytest.fixture
-def deploy_env(quickstart, training_image, serving_image, tmp_path):
-    hold = tmp_path / "hold"
-    env = {"SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
-           "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
-           "EXAMPLE_WORKERS": "0", "EXAMPLE_HOLD_FILE": str(hold)}
-    return env, hold
+def deploy(quickstart, training_image, serving_image, tmp_path, start_run):
+    """``deploy(*flags, workers=1, **env) -> Run`` of the quick-start's deploy.py.
+
+    The endpoint stays up until ``finish`` touches the hold file.
+    """
+    def start(*flags: str, workers: int = 1, **env: str) -> Run:
+        return start_run([*flags, "deploy.py"], cwd=quickstart, env={
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
+            "EXAMPLE_WORKERS": "0", "EXAMPLE_HOLD_FILE": str(tmp_path / "hold"),
+            "EXAMPLE_SERVING_WORKERS": str(workers), **env})
+    return start
 
 
-def finish(run: Run, hold: Path, debuggers: list[Debugger]) -> None:
+def finish(run: Run, debuggers: list[Debugger]) -> None:
+    """Detach, let the driver predict and delete the endpoint, and check it did."""
     for debugger in debuggers:
         debugger.close()
-    hold.touch()
+    Path(run.env["EXAMPLE_HOLD_FILE"]).touch()
     assert run.finish(timeout=180) == 0, run.output
     assert "prediction: [" in run.output
 
 
-def test_transform_fn_in_whichever_of_two_workers_takes_the_request(quickstart, deploy_env):
-    env, hold = deploy_env
+def test_transform_fn_in_whichever_of_two_workers_takes_the_request(quickstart, deploy):
     inference = quickstart / "src" / "inference.py"
     line = marker_line(inference, "# transform_fn breakpoint")
-    run = Run(["--no-wait", "deploy.py"], cwd=quickstart,
-              env={**env, "EXAMPLE_SERVING_WORKERS": "2"})
-    try:
-        workers = serving_lines(run, 2)
-        assert {m["port"] for m in workers} == {workers[0]["port"], workers[1]["port"]}
-        assert len({m["port"] for m in workers}) == 2, "each worker has its own port"
-        for m in workers:
-            assert m["remote"] == "/opt/ml/model/code" and Path(m["local"]) == inference.parent
-        run.wait_for(READY)
-        debuggers = [attach(m, {inference: [line]}) for m in workers]
+    run = deploy("--no-wait", workers=2)
+    workers = serving_lines(run, 2)
+    assert len({m["port"] for m in workers}) == 2, "each worker has its own port"
+    for m in workers:
+        assert m["remote"] == "/opt/ml/model/code" and Path(m["local"]) == inference.parent
+    run.wait_for(READY)
+    debuggers = [attach(m, {inference: [line]}) for m in workers]
 
-        # Two concurrent requests: each worker takes one and stops once.
-        posts = [Post(np.full((3, 1, 8, 8), i, dtype=np.float32)) for i in range(2)]
-        stops = [debuggers[0].next_stop(), debuggers[1].next_stop()]
-        for stop in stops:
-            top = stop.frames()[0]
-            assert (Path(top["source"]["path"]), top["line"]) == (inference, line)
-            assert stop.evaluate("tuple(inputs.shape)") == "(3, 1, 8, 8)"
-            stop.resume()
-        for post in posts:
-            status, prediction = post.outcome()
-            assert status == 200 and prediction.shape == (3,)
-        for debugger in debuggers:
-            assert debugger.stops.empty()  # each stopped exactly once
-        finish(run, hold, debuggers)
-    finally:
-        run.stop()
+    # Two concurrent requests: each worker takes one and stops once.
+    posts = [Post(np.full((3, 1, 8, 8), i, dtype=np.float32)) for i in range(2)]
+    stops = [debuggers[0].next_stop(), debuggers[1].next_stop()]
+    for stop in stops:
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (inference, line)
+        assert stop.evaluate("tuple(inputs.shape)") == "(3, 1, 8, 8)"
+        stop.resume()
+    for post in posts:
+        status, prediction = post.outcome()
+        assert status == 200 and prediction.shape == (3,)
+    for debugger in debuggers:
+        assert debugger.stops.empty()  # each stopped exactly once
+    finish(run, debuggers)
 
 
-def test_predict_fn_of_an_input_predict_output_module(quickstart, deploy_env):
-    env, hold = deploy_env
+def test_predict_fn_of_an_input_predict_output_module(quickstart, deploy):
     module = quickstart / "src" / "inference_split.py"
     line = marker_line(module, "# predict_fn breakpoint")
-    run = Run(["--no-wait", "deploy.py"], cwd=quickstart,
-              env={**env, "EXAMPLE_SERVING_WORKERS": "1", "EXAMPLE_ENTRY_POINT": module.name})
-    try:
-        (worker,) = serving_lines(run, 1)
-        run.wait_for(READY)
-        debugger = attach(worker, {module: [line]})
-        post = Post(np.zeros((4, 1, 8, 8), dtype=np.float32))
-        stop = debugger.next_stop()
-        assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (module, line)
-        assert stop.evaluate("tuple(inputs.shape)") == "(4, 1, 8, 8)"
-        stop.resume()
-        status, prediction = post.outcome()
-        assert status == 200 and prediction.shape == (4,)
-        finish(run, hold, [debugger])
-    finally:
-        run.stop()
+    run = deploy("--no-wait", EXAMPLE_ENTRY_POINT=module.name)
+    (worker,) = serving_lines(run, 1)
+    run.wait_for(READY)
+    debugger = attach(worker, {module: [line]})
+    post = Post(np.zeros((4, 1, 8, 8), dtype=np.float32))
+    stop = debugger.next_stop()
+    assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (module, line)
+    assert stop.evaluate("tuple(inputs.shape)") == "(4, 1, 8, 8)"
+    stop.resume()
+    status, prediction = post.outcome()
+    assert status == 200 and prediction.shape == (4,)
+    finish(run, [debugger])
 
 
-def test_pausing_in_model_fn_and_in_a_request_does_not_kill_the_endpoint(quickstart, deploy_env):
+def test_pausing_in_model_fn_and_in_a_request_does_not_kill_the_endpoint(quickstart, deploy):
     """--wait: model loading waits for a debugger; long pauses survive every timeout."""
-    env, hold = deploy_env
     inference = quickstart / "src" / "inference.py"
     model_line = marker_line(inference, "# model_fn breakpoint")
     transform_line = marker_line(inference, "# transform_fn breakpoint")
-    run = Run(["--wait", "deploy.py"], cwd=quickstart, env={**env, "EXAMPLE_SERVING_WORKERS": "1"})
-    try:
-        (training,) = run.wait_for(WAITING)
-        attach(training, {})  # training waits too with --wait; let it run
-        worker = serving_lines(run, 1)[0]
-        assert "waiting for debugger" in worker.group(0)
-        debugger = attach(worker, {inference: [model_line, transform_line]})
+    run = deploy("--wait")
+    (training,) = run.wait_for(WAITING)
+    attach(training, {})  # training waits too with --wait; let it run
+    worker = serving_lines(run, 1)[0]
+    assert "waiting for debugger" in worker.group(0)
+    debugger = attach(worker, {inference: [model_line, transform_line]})
 
-        stop = debugger.next_stop()
-        assert stop.frames()[0]["line"] == model_line
-        time.sleep(PAUSE_SECONDS)  # longer than TorchServe's startup and the SDK's 120 s
-        stop.resume()
-        run.wait_for(READY, timeout=120)
+    stop = debugger.next_stop()
+    assert stop.frames()[0]["line"] == model_line
+    time.sleep(PAUSE_SECONDS)  # longer than TorchServe's startup and the SDK's 120 s
+    stop.resume()
+    run.wait_for(READY, timeout=120)
 
-        post = Post(np.ones((1, 1, 8, 8), dtype=np.float32))
-        stop = debugger.next_stop()
-        assert stop.frames()[0]["line"] == transform_line
-        time.sleep(PAUSE_SECONDS)  # longer than the model server's 60 s response timeout
-        stop.resume()
-        status, prediction = post.outcome()
-        assert status == 200 and prediction.shape == (1,)
-        # The worker was never restarted: one worker process ever announced itself.
-        assert len([m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"]) == 1
-        assert sum("serving algo-1" in ln for ln in run.lines) == 2  # waiting + attached
-        finish(run, hold, [debugger])
-    finally:
-        run.stop()
+    post = Post(np.ones((1, 1, 8, 8), dtype=np.float32))
+    stop = debugger.next_stop()
+    assert stop.frames()[0]["line"] == transform_line
+    time.sleep(PAUSE_SECONDS)  # longer than the model server's 60 s response timeout
+    stop.resume()
+    status, prediction = post.outcome()
+    assert status == 200 and prediction.shape == (1,)
+    # The worker was never restarted: one worker process ever announced itself.
+    assert len([m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"]) == 1
+    assert sum("serving algo-1" in ln for ln in run.lines) == 2  # waiting + attached
+    finish(run, [debugger])
 
 
-def test_ending_the_run_removes_the_endpoint_quickly(quickstart, deploy_env):
-    """A driver that ends without delete_endpoint (here: killed by Ctrl-C) leaves nothing."""
-    env, _ = deploy_env
-    run = Run(["--no-wait", "deploy.py"], cwd=quickstart, env=env)
-    try:
-        run.wait_for(READY)
-        assert our_containers()
-        run.proc.send_signal(2)  # SIGINT, as Ctrl-C
-        started = time.monotonic()
-        assert run.finish(timeout=60) == 130, run.output
-        elapsed = time.monotonic() - started
-        assert not our_containers()
-        print(f"run ended -> container gone: {elapsed:.2f}s")
-        assert elapsed < 10, f"stopping took {elapsed:.1f}s"
-    finally:
-        run.stop()
+def test_ending_the_run_removes_the_endpoint_quickly(deploy):
+    """A driver interrupted by Ctrl-C while its endpoint is up leaves nothing behind."""
+    run = deploy("--no-wait")
+    run.wait_for(READY)
+    assert our_containers()
+    run.proc.send_signal(2)  # SIGINT, as Ctrl-C
+    started = time.monotonic()
+    assert run.finish(timeout=60) == 130, run.output
+    elapsed = time.monotonic() - started
+    assert not our_containers()
+    print(f"run ended -> container gone: {elapsed:.2f}s")
+    assert elapsed < 10, f"stopping took {elapsed:.1f}s"
 
 
 @pytest.fixture
@@ -213,35 +201,32 @@ def byoc(tmp_path: Path, byoc_image: str):
     return project
 
 
-def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path):
+def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_run):
     program = byoc / "program"
     train_line = marker_line(program / "train", "# byoc train breakpoint")
     serve_line = marker_line(program / "predictor.py", "# byoc serve breakpoint")
     hold = tmp_path / "hold"
-    run = Run(["--map", f"{program}=/opt/program", "driver.py"], cwd=byoc,
-              env={"TEST_IMAGE": byoc_image, "TEST_HOLD_FILE": str(hold)})
-    try:
-        (training,) = run.wait_for(WAITING)
-        assert training["remote"] == "/opt/program" and Path(training["local"]) == program
-        debugger = attach(training, {program / "train": [train_line]})
-        stop = debugger.next_stop()
-        assert stop.frames()[0]["line"] == train_line
-        assert stop.locals()["numbers"]["value"].startswith("[0.0, 1.0, 2.0")
-        stop.resume()
+    run = start_run(["--map", f"{program}=/opt/program", "driver.py"], cwd=byoc,
+                    env={"TEST_IMAGE": byoc_image, "TEST_HOLD_FILE": str(hold)})
+    (training,) = run.wait_for(WAITING)
+    assert training["remote"] == "/opt/program" and Path(training["local"]) == program
+    debugger = attach(training, {program / "train": [train_line]})
+    stop = debugger.next_stop()
+    assert stop.frames()[0]["line"] == train_line
+    assert stop.locals()["numbers"]["value"].startswith("[0.0, 1.0, 2.0")
+    stop.resume()
 
-        serving = [m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"][0]
-        run.wait_for(re.compile("endpoint ready"))
-        debugger = attach(serving, {program / "predictor.py": [serve_line]})
-        debugger.wait_for_children(1)  # the gunicorn worker, forked before we attached
-        post = Post(b"1,2", send=post_csv)
-        stop = debugger.next_stop()
-        assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
-            program / "predictor.py", serve_line)
-        assert stop.locals()["numbers"]["value"] == "[1.0, 2.0]"
-        stop.resume()
-        assert post.outcome() == (200, b"46.0,47.0")
-        debugger.close()
-        hold.touch()
-        assert run.finish(timeout=120) == 0, run.output
-    finally:
-        run.stop()
+    serving = [m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"][0]
+    run.wait_for(re.compile("endpoint ready"))
+    debugger = attach(serving, {program / "predictor.py": [serve_line]})
+    debugger.wait_for_children(1)  # the gunicorn worker, forked before we attached
+    post = Post(b"1,2", send=post_csv)
+    stop = debugger.next_stop()
+    assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
+        program / "predictor.py", serve_line)
+    assert stop.locals()["numbers"]["value"] == "[1.0, 2.0]"
+    stop.resume()
+    assert post.outcome() == (200, b"46.0,47.0")
+    debugger.close()
+    hold.touch()
+    assert run.finish(timeout=120) == 0, run.output

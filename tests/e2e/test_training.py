@@ -9,12 +9,11 @@ output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP
 from __future__ import annotations
 
 import json
-import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import WAITING, Run, marker_line
+from conftest import WAITING, marker_line
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
@@ -30,74 +29,71 @@ def _attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
     return debugger
 
 
-def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, training_image):
+def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, training_image, start_run):
     src = quickstart / "src"
     train, helpers = src / "train.py", src / "helpers.py"
     loop = marker_line(train, "# loop breakpoint")
     worker = marker_line(train, "# worker breakpoint")
     helper = marker_line(helpers, "# helper breakpoint")
 
-    run = Run(["driver.py"], cwd=quickstart, env={
+    run = start_run(["driver.py"], cwd=quickstart, env={
         "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
         "EXAMPLE_WORKERS": "2",
     })
-    try:
-        (match,) = run.wait_for(WAITING)
-        assert match["role"] == "training" and match["host"] == "algo-1"
-        assert match["bind"] == "127.0.0.1"
-        assert Path(match["local"]) == src and match["remote"] == "/opt/ml/code"
-        assert "waiting for debugger" in match.group(0)
+    (match,) = run.wait_for(WAITING)
+    assert match["role"] == "training" and match["host"] == "algo-1"
+    assert match["bind"] == "127.0.0.1"
+    assert Path(match["local"]) == src and match["remote"] == "/opt/ml/code"
+    assert "waiting for debugger" in match.group(0)
 
-        debugger = _attach(match, {train: [loop, worker], helpers: [helper]})
+    debugger = _attach(match, {train: [loop, worker], helpers: [helper]})
 
-        # A DataLoader worker (a forked child process) stops in the user's Dataset.
-        stop = debugger.next_stop()
-        top = stop.frames()[0]
-        assert (Path(top["source"]["path"]), top["line"]) == (train, worker)
-        assert stop.conn.name.startswith("child-"), "expected the stop in a worker process"
-        assert "index" in stop.locals()
-        debugger.connections[0].request("setBreakpoints", {
-            "source": {"path": str(train)}, "breakpoints": [{"line": loop}]})
-        for conn in debugger.connections[1:]:
-            conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
+    # A DataLoader worker (a forked child process) stops in the user's Dataset.
+    stop = debugger.next_stop()
+    top = stop.frames()[0]
+    assert (Path(top["source"]["path"]), top["line"]) == (train, worker)
+    assert stop.conn.name.startswith("child-"), "expected the stop in a worker process"
+    assert "index" in stop.locals()
+    debugger.connections[0].request("setBreakpoints", {
+        "source": {"path": str(train)}, "breakpoints": [{"line": loop}]})
+    for conn in debugger.connections[1:]:
+        conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
+    stop.resume()
+
+    # Drain stops of other workers that reached the worker line before it was cleared.
+    stop = debugger.next_stop()
+    while stop.conn.name != "main":
         stop.resume()
-
-        # Drain stops of other workers that reached the worker line before it was cleared.
         stop = debugger.next_stop()
-        while stop.conn.name != "main":
-            stop.resume()
-            stop = debugger.next_stop()
 
-        # The training loop, in the entry-point process, with the local path mapped back.
-        top = stop.frames()[0]
-        assert (Path(top["source"]["path"]), top["line"]) == (train, loop)
-        variables = stop.locals()
-        assert variables["epoch"]["value"] == "0"
-        assert variables["batch"]["value"] == "0"
-        assert stop.evaluate("tuple(inputs.shape)") == "(32, 1, 8, 8)"
-        stop.conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
-        stop.resume()
+    # The training loop, in the entry-point process, with the local path mapped back.
+    top = stop.frames()[0]
+    assert (Path(top["source"]["path"]), top["line"]) == (train, loop)
+    variables = stop.locals()
+    assert variables["epoch"]["value"] == "0"
+    assert variables["batch"]["value"] == "0"
+    assert stop.evaluate("tuple(inputs.shape)") == "(32, 1, 8, 8)"
+    stop.conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
+    stop.resume()
 
-        # A helper module in source_dir.
-        stop = debugger.next_stop()
-        top = stop.frames()[0]
-        assert (Path(top["source"]["path"]), top["line"]) == (helpers, helper)
-        assert "labels" in stop.locals()
-        stop.conn.request("setBreakpoints", {"source": {"path": str(helpers)}, "breakpoints": []})
-        stop.resume()
+    # A helper module in source_dir.
+    stop = debugger.next_stop()
+    top = stop.frames()[0]
+    assert (Path(top["source"]["path"]), top["line"]) == (helpers, helper)
+    assert "labels" in stop.locals()
+    stop.conn.request("setBreakpoints", {"source": {"path": str(helpers)}, "breakpoints": []})
+    stop.resume()
 
-        assert run.finish() == 0, run.output
-        assert not debugger.errors
-    finally:
-        run.stop()
+    assert run.finish() == 0, run.output
+    assert not debugger.errors
     # The model artifact is where local mode puts it.
     artifact = quickstart / "output" / "model.tar.gz"
     with tarfile.open(artifact) as tar:
         assert "model.pth" in tar.getnames()
 
 
-def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_image):
-    run = Run(["--no-wait", "driver.py"], cwd=quickstart, env={
+def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_image, start_run):
+    run = start_run(["--no-wait", "driver.py"], cwd=quickstart, env={
         "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
         "EXAMPLE_WORKERS": "2",
     })
@@ -108,32 +104,41 @@ def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_imag
     assert (quickstart / "output" / "model.tar.gz").is_file()
 
 
-@pytest.fixture
-def plain(tmp_path: Path) -> Path:
-    dest = tmp_path / "plain"
-    shutil.copytree(Path(__file__).parent / "projects" / "plain", dest)
-    return dest
-
-
-def test_python39_image_uses_debugpy_1_8_21(plain, py39_image):
+def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    run = Run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
-    try:
-        (match,) = run.wait_for(WAITING)
-        debugger = _attach(match, {train: [line]})
-        stop = debugger.next_stop()
-        top = stop.frames()[0]
-        assert (Path(top["source"]["path"]), top["line"]) == (train, line)
-        assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
-        assert stop.evaluate("sys.version_info[:2]") == "(3, 9)"
-        assert stop.evaluate("__import__('debugpy').__version__") == "'1.8.21'"
-        stop.resume()
-        assert run.finish() == 0, run.output
-    finally:
-        run.stop()
+    run = start_run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
+    (match,) = run.wait_for(WAITING)
+    debugger = _attach(match, {train: [line]})
+    stop = debugger.next_stop()
+    top = stop.frames()[0]
+    assert (Path(top["source"]["path"]), top["line"]) == (train, line)
+    assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+    assert stop.evaluate("sys.version_info[:2]") == "(3, 9)"
+    assert stop.evaluate("__import__('debugpy').__version__") == "'1.8.21'"
+    stop.resume()
+    assert run.finish() == 0, run.output
     with tarfile.open(plain / "output" / "model.tar.gz") as tar:
         result = json.load(tar.extractfile("result.json"))
     # Debugging changed nothing the script can observe about how it was started.
     assert result == {"total": 135, "python": "3.9", "argv": ["train.py", "--scale", "3"],
                       "name": "__main__"}
+
+
+def test_two_hosts_each_get_a_port_and_both_stop(plain, py39_image, start_run):
+    train = plain / "src" / "train.py"
+    line = marker_line(train, "# sum breakpoint")
+    run = start_run(["driver.py"], cwd=plain,
+                    env={"TEST_IMAGE": py39_image, "TEST_INSTANCE_COUNT": "2"})
+    hosts = run.wait_for(WAITING, count=2)
+    assert sorted(m["host"] for m in hosts) == ["algo-1", "algo-2"]
+    assert len({m["port"] for m in hosts}) == 2
+    debuggers = [_attach(m, {train: [line]}) for m in hosts]
+    stops = [d.next_stop() for d in debuggers]
+    for stop in stops:
+        assert stop.frames()[0]["line"] == line
+    assert {s.evaluate("os.environ['SM_CURRENT_HOST'][:6]") for s in stops} == {
+        "'algo-1'", "'algo-2'"}
+    for stop in stops:
+        stop.resume()
+    assert run.finish() == 0, run.output

@@ -1,0 +1,51 @@
+"""``smdebug-local clean``: remove what earlier runs left behind, and nothing else.
+
+Only containers carrying ``smdebug-local.run`` are considered, and of those only the ones
+whose owning process (``smdebug-local.pid`` on ``smdebug-local.host``) is gone: a run still
+going on in another terminal or notebook keeps its containers. A run that ends normally
+removes its own containers; leftovers come from killed drivers (``kill -9``, a crashed
+kernel) or a Docker restart in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN
+from .engine import Engine
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_leftover(labels: dict[str, str], hostname: str, alive=_alive) -> bool:
+    """True if a container with these labels belongs to a run that no longer exists."""
+    if LABEL_RUN not in labels:
+        return False
+    pid = labels.get(LABEL_PID, "")
+    if labels.get(LABEL_HOST) not in (None, hostname):
+        return False  # another machine's run (a shared engine): not ours to judge
+    return not (pid.isdigit() and alive(int(pid)))
+
+
+def leftovers(engine: Engine) -> list:
+    """Containers of runs that are gone."""
+    hostname = socket.gethostname()
+    return [c for c in engine.client.containers.list(all=True, filters={"label": LABEL_RUN})
+            if is_leftover(c.labels, hostname)]
+
+
+def clean(engine: Engine, dry_run: bool = False) -> list[str]:
+    """Remove (or with ``dry_run`` only list) leftover containers; returns their names."""
+    found = leftovers(engine)
+    if not dry_run:
+        engine.remove_containers(found)
+    return [c.name for c in found]

@@ -1,0 +1,133 @@
+"""``smdebug-local doctor``: is this machine ready to debug local-mode containers?
+
+Each check is one line -- PASS, FAIL with the fix, or SKIP when a check it depends on
+failed -- in the order a user would fix them. The same checks back the README's
+Troubleshooting table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+
+from . import debugpy_cache
+from .engine import Engine, compose_command
+from .errors import SmdebugError
+from .options import DebugOptions
+from .ports import PortAllocator, is_free
+
+
+@dataclass(frozen=True)
+class Check:
+    """One readiness check and its verdict."""
+
+    name: str
+    status: str  # PASS, FAIL or SKIP
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.status:<4}  {self.name:<16} {self.detail}"
+        return text + (f" -- fix: {self.fix}" if self.fix else "")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _failed(name: str, err: SmdebugError) -> Check:
+    problem, _, fix = str(err).partition("; ")
+    return Check(name, "FAIL", problem, fix)
+
+
+def _docker(engine: Engine) -> Check:
+    try:
+        engine.ping()
+    except SmdebugError as err:
+        return _failed("docker engine", err)
+    return Check("docker engine", "PASS", f"reachable, version {engine.client.version()['Version']}")
+
+
+def _compose() -> Check:
+    try:
+        command = compose_command()
+    except SmdebugError as err:
+        return _failed("docker compose", err)
+    version = subprocess.run([*command, "version"], capture_output=True, text=True).stdout
+    return Check("docker compose", "PASS",
+                 f"`{' '.join(command)}`: {(version.splitlines() or ['?'])[0].strip()}")
+
+
+def _sdk() -> Check:
+    # doctor runs no user code: keep the SDK's import-time notices out of its report.
+    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    from .sdk import available_adapters
+
+    try:
+        adapters = available_adapters()
+    except SmdebugError as err:
+        return _failed("sagemaker sdk", err)
+    import sagemaker
+
+    shapes = ", ".join(a.name for a in adapters)
+    return Check("sagemaker sdk", "PASS", f"sagemaker {sagemaker.__version__} ({shapes})")
+
+
+def _debugpy() -> Check:
+    path = debugpy_cache.debugpy_dir()
+    if debugpy_cache.is_ready():
+        return Check("debugpy builds", "PASS", f"{', '.join(debugpy_cache.versions())} in {path}")
+    return Check("debugpy builds", "FAIL", f"not prepared in {path}",
+                 "run `smdebug-local prefetch` (needs network once)")
+
+
+def _port(options: DebugOptions) -> Check:
+    try:
+        PortAllocator(options.port, bind=options.bind, explicit=True).check()
+    except SmdebugError as err:
+        return _failed("debug port", err)
+    return Check("debug port", "PASS", f"{options.bind}:{options.port} is free")
+
+
+def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
+    if not docker_ok:
+        return [Check("image python", "SKIP", "needs the docker engine"),
+                Check("loopback publish", "SKIP", "needs the docker engine")]
+    import docker.errors
+
+    try:
+        engine.client.images.get(image)
+    except docker.errors.ImageNotFound:
+        return [Check("image python", "FAIL", f"image {image} is not on this machine",
+                      f"docker pull {image} (or build it)")]
+    python = engine.python_version(image, {})
+    if python is None:
+        checks = [Check("image python", "FAIL", f"{image} has no python3/python",
+                        "use an image with Python 3.8 or newer")]
+    elif python < (3, 8):
+        checks = [Check("image python", "FAIL", f"{image} has Python {python[0]}.{python[1]}",
+                        "debugpy needs Python 3.8 or newer")]
+    else:
+        checks = [Check("image python", "PASS", f"{image} has Python {python[0]}.{python[1]}")]
+    port = next(p for p in range(49152, 65535) if is_free(p))
+    try:
+        engine.client.containers.run(image, entrypoint=["true"], remove=True,
+                                     ports={"5678/tcp": ("127.0.0.1", port)})
+        checks.append(Check("loopback publish", "PASS", f"published 127.0.0.1:{port} -> 5678"))
+    except docker.errors.DockerException as exc:
+        checks.append(Check("loopback publish", "FAIL", str(exc).splitlines()[0][:160],
+                            "check Docker's port publishing (userland proxy, firewall)"))
+    return checks
+
+
+def run_checks(options: DebugOptions, image: str | None = None,
+               engine: Engine | None = None) -> list[Check]:
+    """All checks, in the order a user would fix them."""
+    engine = engine or Engine()
+    docker = _docker(engine)
+    checks = [docker, _compose(), _sdk(), _debugpy(), _port(options)]
+    if image:
+        checks += _image(engine, image, docker.status == "PASS")
+    return checks
