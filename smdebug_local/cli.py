@@ -131,3 +131,50 @@ def clean(dry_run: bool) -> None:
     for name in names:
         click.echo(f"{verb} container {name}")
     click.echo(f"{verb} {len(names)} container(s)")
+
+
+@main.group()
+def init() -> None:
+    """Write IDE configuration for debugging local-mode containers."""
+
+
+@init.command("vscode")
+@click.option("--script", required=True, type=click.Path(dir_okay=False),
+              help="Your local-mode driver script (F5 runs `smdebug-local run SCRIPT`).")
+@click.option("--source-dir", default="src", show_default=True, type=click.Path(file_okay=False),
+              help="The source_dir your estimator/model uses (mapped to the containers' code).")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, metavar="N",
+              help="First debug port (as for `run --port`).")
+@click.option("--serving-workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Attach configurations for this many model-server workers (0: training only).")
+@click.option("--workspace", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The VS Code workspace folder (where .vscode/ lives).")
+def init_vscode(script: str, source_dir: str, port: int, serving_workers: int,
+                workspace: str) -> None:
+    """Write .vscode/launch.json attach configurations and a tasks.json pre-launch task.
+
+    One F5 on "smdebug-local: training" starts `smdebug-local run SCRIPT` and attaches when
+    the container is ready. Existing files keep their comments and your own entries; only
+    entries smdebug-local wrote before are replaced.
+    """
+    from pathlib import Path
+
+    from .ide import vscode
+
+    root = Path(workspace).resolve()
+    try:
+        DebugOptions(port=port)
+        for what, path in (("script", script), ("source dir", source_dir)):
+            if not (root / path).exists():
+                raise SmdebugError(f"{what} {path!r} not found in {root}; give it relative to "
+                                   "the workspace folder")
+        layout = vscode.Layout(
+            script=Path(script).as_posix(), source_dir=Path(source_dir).as_posix().rstrip("/"),
+            port=port, serving_workers=serving_workers)
+        for path in vscode.init(root, layout):
+            click.echo(f"wrote {path}")
+    except SmdebugError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(SmdebugError(f"cannot write to {root / '.vscode'} ({err.strerror}); check the "
+                           "folder's permissions"))

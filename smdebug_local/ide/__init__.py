@@ -1,0 +1,1 @@
+"""IDE integrations (VS Code; PyCharm is planned)."""

@@ -1,0 +1,165 @@
+"""VS Code integration: attach configurations, a compound and a pre-launch task.
+
+``smdebug-local init vscode`` writes into ``.vscode/launch.json`` one ``debugpy`` attach
+configuration for training and one per model-server worker, a compound that attaches to
+all of them, and into ``.vscode/tasks.json`` a background task that starts
+``smdebug-local run``; the configurations name it as ``preLaunchTask``, and its problem
+matcher ends on smdebug-local's "waiting for debugger" / "debugger listening" line -- so one
+F5 starts the job and attaches once the container is ready.
+
+Entries are ours when their ``presentation.group`` (launch configurations, compounds) is
+``smdebug-local`` or their label (tasks) starts with ``smdebug-local:``; only those are ever
+replaced. Existing files are edited in place (comments, trailing commas and the user's own
+entries survive), written atomically, and an unparsable file is left untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..compose import CONTAINER_DEBUG_PORT
+from ..errors import SmdebugError
+from . import jsonc
+
+GROUP = "smdebug-local"
+TASK_LABEL = "smdebug-local: run"
+# Matches both forms of the line the in-container bootstrap prints when debugpy listens.
+READY_PATTERN = r"smdebug-local: \S+ \S+ (waiting for debugger|debugger listening) on "
+
+LAUNCH_SKELETON = '{\n  "version": "0.2.0",\n  "configurations": []\n}\n'
+TASKS_SKELETON = '{\n  "version": "2.0.0",\n  "tasks": []\n}\n'
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the configurations point at: the driver, the source folder, the ports."""
+
+    script: str  # driver script, relative to the workspace
+    source_dir: str  # the estimator's source_dir, relative to the workspace
+    port: int = CONTAINER_DEBUG_PORT
+    serving_workers: int = 1
+    run_args: tuple[str, ...] = ()
+
+
+def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
+    return {
+        "name": name,
+        "type": "debugpy",
+        "request": "attach",
+        "connect": {"host": "127.0.0.1", "port": port},
+        "pathMappings": [{"localRoot": f"${{workspaceFolder}}/{layout.source_dir}",
+                          "remoteRoot": remote_root}],
+        "justMyCode": False,
+        "presentation": {"group": GROUP},
+    }
+
+
+def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
+    """The configurations and compounds for ``layout``.
+
+    Ports follow smdebug-local's allocation on a machine where they are free: the training
+    container takes the first, then each serving worker the next one.
+    """
+    training = _attach("smdebug-local: training", layout.port, "/opt/ml/code", layout)
+    training["preLaunchTask"] = TASK_LABEL
+    serving = [
+        _attach(f"smdebug-local: serving worker {i + 1}", layout.port + 1 + i,
+                "/opt/ml/model/code", layout)
+        for i in range(layout.serving_workers)
+    ]
+    compound = {
+        "name": "smdebug-local: train + serve",
+        "configurations": [training["name"]] + [c["name"] for c in serving],
+        "presentation": {"group": GROUP},
+    }
+    return [training, *serving], [compound]
+
+
+def task_entries(layout: Layout) -> list[dict]:
+    """The background task that starts the run and signals readiness to the debugger."""
+    command = " ".join(["smdebug-local", "run", *layout.run_args, layout.script])
+    return [{
+        "label": TASK_LABEL,
+        "type": "shell",
+        "command": command,
+        "isBackground": True,
+        "problemMatcher": {
+            "owner": "smdebug-local",
+            "pattern": {"regexp": "^smdebug-local: error: (.*)$", "message": 1},
+            "background": {"activeBegin": True, "beginsPattern": "smdebug-local",
+                           "endsPattern": READY_PATTERN},
+        },
+    }]
+
+
+def _owned_launch(entry: object) -> bool:
+    return isinstance(entry, dict) and (entry.get("presentation") or {}).get("group") == GROUP
+
+
+def _owned_task(entry: object) -> bool:
+    return isinstance(entry, dict) and str(entry.get("label", "")).startswith("smdebug-local:")
+
+
+def merge(text: str, key: str, entries: list[dict], owned, path: Path) -> str:
+    """Replace our entries of the array ``key`` in ``text`` by ``entries``."""
+    try:
+        root = jsonc.parse(text)
+    except jsonc.JsoncError as err:
+        raise SmdebugError(f"{path} is not valid JSON with comments ({err}); fix or move it, "
+                           "then run `smdebug-local init vscode` again (it was not changed)")
+    if root.kind != "object":
+        raise SmdebugError(f"{path} does not hold a JSON object; fix or move it (not changed)")
+    array = root.get(key)
+    if array is None:
+        # Add the key as the object's last member.
+        close = root.end - 1
+        member = f'"{key}": []'
+        if root.items:
+            text = text[:root.items[-1].end] + f",\n  {member}" + text[root.items[-1].end:]
+        else:
+            text = text[:close] + f"\n  {member}\n" + text[close:]
+        root = jsonc.parse(text)
+        array = root.get(key)
+    if array.kind != "array":
+        raise SmdebugError(f'"{key}" in {path} is not a list; fix it (the file was not changed)')
+    drop = [n for n in array.items if owned(n.to_python())]
+    return jsonc.replace_items(text, array, drop, entries)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename (no torn writes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(workspace: Path, layout: Layout) -> dict[Path, str]:
+    """New contents of launch.json and tasks.json (nothing written yet)."""
+    configs, compounds = launch_entries(layout)
+    launch = workspace / ".vscode" / "launch.json"
+    tasks = workspace / ".vscode" / "tasks.json"
+    launch_text = launch.read_text() if launch.exists() else LAUNCH_SKELETON
+    launch_text = merge(launch_text, "configurations", configs, _owned_launch, launch)
+    launch_text = merge(launch_text, "compounds", compounds, _owned_launch, launch)
+    tasks_text = tasks.read_text() if tasks.exists() else TASKS_SKELETON
+    tasks_text = merge(tasks_text, "tasks", task_entries(layout), _owned_task, tasks)
+    return {launch: launch_text, tasks: tasks_text}
+
+
+def init(workspace: Path, layout: Layout) -> list[Path]:
+    """Write the VS Code files for ``layout``; both are rendered before either is written."""
+    rendered = render(workspace, layout)
+    for path, text in rendered.items():
+        write_atomic(path, text)
+    return list(rendered)

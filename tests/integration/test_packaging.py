@@ -1,0 +1,40 @@
+"""The wheel built from this repo carries everything the product needs at run time.
+
+The in-container payload is package *data* (it is mounted, not imported, on the host): a
+wheel that forgot it would install fine and then never start a debugger anywhere.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_vscode_files(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
+                    str(REPO)], check=True)
+    (wheel,) = dist.glob("smdebug_local-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    # click is the only dependency these two commands need; the rest stays out for speed.
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel), "click"],
+                   check=True)
+    check = subprocess.run([str(python), "-c", (
+        "from smdebug_local.payload import PAYLOAD_DIR as d; import sys; "
+        "print(sorted(p.name for p in d.glob('*.py')))")],
+        capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert check.stdout.strip() == str(
+        ["__init__.py", "_smdebug_local_boot.py", "sitecustomize.py"])
+    workspace = tmp_path / "ws"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "driver.py").write_text("")
+    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "vscode", "--script",
+                    "driver.py", "--workspace", str(workspace)], check=True, capture_output=True)
+    assert (workspace / ".vscode" / "launch.json").is_file()
+    assert (workspace / ".vscode" / "tasks.json").is_file()

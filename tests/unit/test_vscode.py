@@ -1,0 +1,133 @@
+"""VS Code files: comment-preserving merge, ownership, schema validity, bad files left alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from smdebug_local.errors import SmdebugError
+from smdebug_local.ide import jsonc, vscode
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "debugpy-attach-schema.json").read_text())
+# Keys every VS Code launch configuration may carry besides the debugger's own (see the
+# schema file's source): the attach schema lists only debugpy's properties.
+COMMON_KEYS = {"name", "type", "request", "preLaunchTask", "postDebugTask", "presentation",
+               "internalConsoleOptions", "debugServer", "suppressMultipleSessionWarning"}
+LAYOUT = vscode.Layout(script="train_local.py", source_dir="src", serving_workers=2)
+
+USER_LAUNCH = """{
+    // My own launch configurations -- keep this comment!
+    "version": "0.2.0",
+    "configurations": [
+        {
+            "name": "Python: current file",  /* inline comment */
+            "type": "debugpy",
+            "request": "launch",
+            "program": "${file}",
+        },
+    ],
+}
+"""
+
+
+def strict_schema() -> dict:
+    schema = dict(SCHEMA["attach"])
+    schema["additionalProperties"] = False
+    return schema
+
+
+def test_every_generated_attach_config_validates_against_the_debugpy_schema():
+    configs, _ = vscode.launch_entries(LAYOUT)
+    assert len(configs) == 3
+    for config in configs:
+        assert config["type"] == "debugpy" and config["request"] == "attach"
+        own = {k: v for k, v in config.items() if k not in COMMON_KEYS}
+        jsonschema.validate(own, strict_schema())
+        assert set(config) - set(own) <= COMMON_KEYS
+
+
+def test_schema_check_is_not_vacuous():
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"connect": {"port": 1}, "pathMapping": []}, strict_schema())
+
+
+def test_ports_and_mappings_follow_the_allocation_order():
+    configs, (compound,) = vscode.launch_entries(LAYOUT)
+    assert [(c["connect"]["port"], c["pathMappings"][0]["remoteRoot"]) for c in configs] == [
+        (5678, "/opt/ml/code"), (5679, "/opt/ml/model/code"), (5680, "/opt/ml/model/code")]
+    assert all(c["pathMappings"][0]["localRoot"] == "${workspaceFolder}/src" for c in configs)
+    assert configs[0]["preLaunchTask"] == vscode.TASK_LABEL
+    assert compound["configurations"] == [c["name"] for c in configs]
+
+
+def test_task_ends_on_the_ready_line_the_bootstrap_prints():
+    import re
+
+    (task,) = vscode.task_entries(vscode.Layout("d.py", "src", run_args=("--no-wait",)))
+    assert task["command"] == "smdebug-local run --no-wait d.py" and task["isBackground"]
+    ends = re.compile(task["problemMatcher"]["background"]["endsPattern"])
+    assert ends.search("algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
+                       "127.0.0.1:5678 (/src -> /opt/ml/code)")
+    assert ends.search("smdebug-local: serving algo-1 debugger listening on 127.0.0.1:5679 "
+                       "(/src -> /opt/ml/model/code) (not waiting)")
+    assert not ends.search("smdebug-local: preparing debugpy 1.8.22")
+
+
+def test_merge_keeps_comments_trailing_commas_and_user_entries(tmp_path):
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "launch.json").write_text(USER_LAUNCH)
+    written = vscode.init(tmp_path, LAYOUT)
+    text = written[0].read_text()
+    assert "// My own launch configurations -- keep this comment!" in text
+    assert "/* inline comment */" in text
+    assert text.startswith(USER_LAUNCH[:USER_LAUNCH.index('"program"')])  # untouched prefix
+    data = jsonc.parse(text).to_python()
+    names = [c["name"] for c in data["configurations"]]
+    assert names[0] == "Python: current file" and len(names) == 4
+    assert [c["name"] for c in data["compounds"]] == ["smdebug-local: train + serve"]
+    tasks = jsonc.parse(written[1].read_text()).to_python()
+    assert [t["label"] for t in tasks["tasks"]] == [vscode.TASK_LABEL]
+
+
+def test_rerun_replaces_only_our_entries_and_is_stable(tmp_path):
+    vscode.init(tmp_path, LAYOUT)
+    launch = tmp_path / ".vscode" / "launch.json"
+    first = launch.read_text()
+    vscode.init(tmp_path, LAYOUT)
+    assert launch.read_text() == first  # idempotent
+    vscode.init(tmp_path, vscode.Layout("train_local.py", "code", port=6000))
+    data = jsonc.parse(launch.read_text()).to_python()
+    assert [c["connect"]["port"] for c in data["configurations"]] == [6000, 6001]
+    assert data["configurations"][0]["pathMappings"][0]["localRoot"] == "${workspaceFolder}/code"
+
+
+def test_unparsable_file_is_left_untouched_with_one_clear_error(tmp_path):
+    (tmp_path / ".vscode").mkdir()
+    broken = '{ "configurations": [ { "name": "x" ]\n'
+    (tmp_path / ".vscode" / "launch.json").write_text(broken)
+    with pytest.raises(SmdebugError, match=r"launch.json is not valid JSON with comments .*not changed"):
+        vscode.init(tmp_path, LAYOUT)
+    assert (tmp_path / ".vscode" / "launch.json").read_text() == broken
+    assert not (tmp_path / ".vscode" / "tasks.json").exists()  # nothing written at all
+
+
+def test_missing_keys_and_empty_arrays():
+    text = vscode.merge('{"version": "0.2.0"}', "configurations", [{"a": 1}],
+                        lambda e: False, Path("launch.json"))
+    assert jsonc.parse(text).to_python() == {"version": "0.2.0", "configurations": [{"a": 1}]}
+    text = vscode.merge('{}', "tasks", [{"label": "x"}], lambda e: False, Path("t.json"))
+    assert jsonc.parse(text).to_python() == {"tasks": [{"label": "x"}]}
+
+
+@pytest.mark.parametrize("text", ["[1,, 2]", '{"a" 1}', "{} extra", '{"a": tru}', "/* open"])
+def test_jsonc_rejects_garbage(text):
+    with pytest.raises(jsonc.JsoncError):
+        jsonc.parse(text)
+
+
+def test_jsonc_reads_what_vscode_accepts():
+    text = '// c\n{"a": [1, 2,], /* b */ "s": "x // not a comment", "n": null,}'
+    assert jsonc.parse(text).to_python() == {"a": [1, 2], "s": "x // not a comment", "n": None}
