@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
-
-import json
 
 from . import __version__, debugpy_cache
 from .errors import SmdebugError
@@ -21,7 +21,7 @@ def _fail(err: SmdebugError) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="smdebug-local")
 def main() -> None:
-    """Debug SageMaker local-mode containers from VS Code, PyCharm or any DAP client.
+    """Debug SageMaker local-mode containers from VS Code or any DAP client.
 
     Not related to Amazon SageMaker Debugger (smdebug).
     """
@@ -56,11 +56,8 @@ def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...
     from .runner import run_script
 
     try:
-        options = DebugOptions(
-            port=port if port is not None else DEFAULT_PORT,
-            port_explicit=port is not None,
-            wait=wait,
-            bind=bind,
+        options = DebugOptions.from_user(
+            port, wait=wait, bind=bind,
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
         )
         sys.exit(run_script(script, list(args), options))
@@ -157,8 +154,6 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int,
     the container is ready. Existing files keep their comments and your own entries; only
     entries smdebug-local wrote before are replaced.
     """
-    from pathlib import Path
-
     from .ide import vscode
 
     root = Path(workspace).resolve()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from functools import cached_property
 
 from .errors import SmdebugError
@@ -40,6 +44,38 @@ def compose_command() -> list[str]:
     )
 
 
+def _compose_children() -> list[int]:
+    """Pids of live (not zombie) docker compose processes this process started (Linux)."""
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        state, ppid = fields[0], fields[1]
+        if ppid == me and state != "Z" and b"compose" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def await_compose_children(timeout: float = 10.0) -> None:
+    """Let the compose processes local mode started end once their containers are gone.
+
+    ``docker compose up`` notices a removed container within a second or so; one that has
+    not ended by ``timeout`` is terminated, so a run never leaves a compose process behind.
+    """
+    deadline = time.monotonic() + timeout
+    while (pids := _compose_children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
 @dataclass(frozen=True)
 class ContainerExit:
     """A container of ours that stopped with an error, and its last words."""
@@ -73,14 +109,14 @@ class Engine:
         """Raise :class:`SmdebugError` unless the engine answers."""
         assert self.client is not None
 
-    def image_env(self, image: str) -> dict[str, str]:
-        """The image's configured environment, or ``{}`` if the image is not local yet."""
+    def image_env(self, image: str) -> dict[str, str] | None:
+        """The image's configured environment, or None if the image is not local (yet)."""
         import docker.errors
 
         try:
             env = self.client.images.get(image).attrs.get("Config", {}).get("Env") or []
         except docker.errors.ImageNotFound:
-            return {}
+            return None
         return dict(item.partition("=")[::2] for item in env)
 
     def containers(self, label: str, value: str) -> list:

@@ -41,6 +41,12 @@ class DebugOptions:
                 "address of this machine"
             ) from None
 
+    @classmethod
+    def from_user(cls, port: int | None = None, **options) -> DebugOptions:
+        """Options as a user gave them: a port given at all is a port that must be free."""
+        return cls(port=DEFAULT_PORT if port is None else port, port_explicit=port is not None,
+                   **options)
+
     @staticmethod
     def parse_mapping(text: str) -> tuple[str, str]:
         """``LOCAL=REMOTE`` -> ``(absolute local dir, container dir)``."""

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; concurrent runs fall back to the socket probe
+    fcntl = None
 
 from .errors import SmdebugError
 
@@ -72,3 +78,36 @@ class PortAllocator:
         self._given.add(port)
         self._cursor = port + 1
         return port
+
+
+class Reservations:
+    """Ports this process has claimed, as exclusive locks on ``<directory>/<port>.lock``.
+
+    Two runs started at the same moment would otherwise both find a port free -- nothing
+    listens on it until Docker publishes it -- and the second container would fail to
+    start. A lock is held until :meth:`release` or the process's end (the OS drops it even
+    on ``kill -9``), so a killed run never keeps a port reserved.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = directory
+        self._held: dict[int, object] = {}
+
+    def claim(self, port: int) -> bool:
+        """True if ``port`` is now ours (or already was); False if another run holds it."""
+        if port in self._held or fcntl is None:
+            return True
+        self._dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self._dir / f"{port}.lock", "a")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._held[port] = handle
+        return True
+
+    def release(self) -> None:
+        for handle in self._held.values():
+            handle.close()
+        self._held.clear()

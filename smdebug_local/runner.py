@@ -51,13 +51,17 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
         raise SmdebugError(f"script {script!r} not found; pass the path of your local-mode "
                            "driver script (e.g. smdebug-local run train_local.py)")
     path = path.resolve()
-    code = compile(path.read_bytes(), str(path), "exec")
+    try:
+        code = compile(path.read_bytes(), str(path), "exec")
+    except SyntaxError as exc:
+        traceback.print_exception(type(exc), exc, None)  # as `python SCRIPT` reports it
+        return 1
 
     debug = _session.activate(_session.DebugSession(options).start())
     main = types.ModuleType("__main__")
     main.__dict__.update({"__file__": str(path), "__builtins__": __builtins__})
     saved = sys.argv, list(sys.path), sys.modules.get("__main__")
-    sys.argv = [str(path), *args]
+    sys.argv = [script, *args]  # argv[0] as given, like `python SCRIPT`
     sys.path.insert(0, str(path.parent))
     sys.modules["__main__"] = main
     previous_term = signal.signal(signal.SIGTERM, _terminate)

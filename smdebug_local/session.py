@@ -26,10 +26,10 @@ from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service,
     transform_service,
 )
-from .engine import Engine, compose_command
+from .engine import Engine, await_compose_children, compose_command
 from .options import DebugOptions
 from .payload import PAYLOAD_DIR
-from .ports import PortAllocator
+from .ports import PortAllocator, Reservations, is_free
 from .roles import ROLES, plan
 from .sdk import ComposeRequest, SdkAdapter, available_adapters
 
@@ -55,7 +55,8 @@ class DebugSession:
     _adapters: list[SdkAdapter] = field(default_factory=list)
     _mount: Mount | None = None
     _ports: PortAllocator | None = None
-    _image_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    _reservations: Reservations | None = None
+    _image_env: dict[str, dict[str, str] | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _warned_roles: set[str] = field(default_factory=set)
     _labelled: bool = False
@@ -67,8 +68,10 @@ class DebugSession:
         # all before the job's image is pulled or its data copied.
         self.engine.ping()
         compose_command()
+        self._reservations = Reservations(debugpy_cache.cache_root() / "ports")
         self._ports = PortAllocator(
-            self.options.port, bind=self.options.bind, explicit=self.options.port_explicit
+            self.options.port, bind=self.options.bind, explicit=self.options.port_explicit,
+            probe=lambda port, bind: is_free(port, bind) and self._reservations.claim(port),
         )
         self._ports.check()
         self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)))
@@ -94,6 +97,7 @@ class DebugSession:
             self._labelled = True
             content = dict(request.content)
             services = dict(content.get("services") or {})
+            self._image_env_of(request.image)  # remembered, to explain a failed pull
             if settings is None and request.role not in self._warned_roles:
                 self._warned_roles.add(request.role)
                 _say(f"{request.role} containers are not debugged by this version; "
@@ -111,7 +115,7 @@ class DebugSession:
                     volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
                 )
                 services[name] = transform_service(
-                    service, target, self._mount, self._image_env_of(request.image))
+                    service, target, self._mount, self._image_env_of(request.image) or {})
                 self.targets.append(target)
             content["services"] = services
             return content
@@ -150,7 +154,8 @@ class DebugSession:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _image_env_of(self, image: str) -> dict[str, str]:
+    def _image_env_of(self, image: str) -> dict[str, str] | None:
+        """The image's environment; None if the image is not on this machine (yet)."""
         if image not in self._image_env:
             self._image_env[image] = self.engine.image_env(image)
         return self._image_env[image]
@@ -161,7 +166,10 @@ class DebugSession:
         An image whose Python is missing or too old gets that said plainly instead: the
         container's own error ("exec: train: not found") does not name the cause.
         """
-        lines = []
+        lines = [f"image {image} is not on this machine and could not be pulled; build it or "
+                 f"`docker pull {image}`, then run again"
+                 for image, env in self._image_env.items()
+                 if env is None and self.engine.image_env(image) is None]
         for fail in self.engine.failures(LABEL_RUN, self.run_id, LABEL_ROLE):
             if role is not None and fail.role != role:
                 continue
@@ -187,6 +195,9 @@ class DebugSession:
         if self._labelled:
             self._removed.update(c.name for c in self.engine.containers(LABEL_RUN, self.run_id))
             self.engine.remove(LABEL_RUN, self.run_id)
+            await_compose_children()
+        if self._reservations is not None:
+            self._reservations.release()
 
     def __enter__(self) -> DebugSession:
         return self
@@ -224,11 +235,8 @@ def enable(
     it is sent). ``path_mappings`` maps local folders to container folders for code baked
     into an image, e.g. ``{"./program": "/opt/program"}``.
     """
-    options = DebugOptions(
-        port=port if port is not None else DebugOptions.port,
-        port_explicit=port is not None,
-        wait=wait,
-        bind=bind,
+    options = DebugOptions.from_user(
+        port, wait=wait, bind=bind,
         path_mappings=tuple(DebugOptions.parse_mapping(f"{k}={v}")
                             for k, v in (path_mappings or {}).items()),
     )

@@ -59,9 +59,17 @@ def available_adapters() -> list[SdkAdapter]:
     from .v2 import ComposeFileAdapter
 
     adapters = [a for a in (ComposeFileAdapter.for_v2(),) if a is not None]
-    if not adapters:
+    if adapters:
+        return adapters
+    try:
+        import sagemaker
+    except ImportError:
         raise SmdebugError(
             "the SageMaker Python SDK is not installed in this Python; install it with "
             "`pip install 'sagemaker[local]>=2.200,<3'`"
-        )
-    return adapters
+        ) from None
+    version = getattr(sagemaker, "__version__", "?")
+    raise SmdebugError(
+        f"sagemaker {version} has no sagemaker.local local mode, which this version of "
+        "smdebug-local hooks; use `pip install 'sagemaker[local]>=2.200,<3'`"
+    )

@@ -49,8 +49,12 @@ def assert_one_error_line(result, *needles: str) -> None:
      ["cannot reach the Docker engine", "start Docker"]),
     (["run", "driver.py"], {"PATH": "/nonexistent"},
      ["Docker Compose is not installed", "install it"]),
+    (["run", "--map", "nowhere=/opt/program", "driver.py"], {},
+     ["'nowhere' is not a directory"]),
+    (["run", "--map", "relative", "driver.py"], {}, ["is not LOCAL=REMOTE"]),
+    (["init", "vscode", "--script", "missing.py"], {}, ["'missing.py' not found"]),
 ], ids=["script-missing", "port-out-of-range", "bind-not-an-address", "docker-down",
-        "compose-missing"])
+        "compose-missing", "map-not-a-directory", "map-malformed", "init-script-missing"])
 def test_bad_input(workspace, args, env, needles):
     before = snapshot(workspace)
     assert_one_error_line(smdebug(*args, cwd=workspace, env=env), *needles)
@@ -93,3 +97,55 @@ def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_
                            text=True)
     assert result.returncode == plain.returncode == 1
     assert result.stderr.endswith(plain.stderr), result.stderr
+    (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\nif True print(1)\n")
+    result = smdebug("run", "driver.py", cwd=workspace)
+    plain = subprocess.run([sys.executable, "driver.py"], cwd=workspace, capture_output=True,
+                           text=True)
+    assert result.returncode == plain.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == plain.stderr.strip().splitlines()[-1]
+    (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\n")
+    result = smdebug("run", "driver.py", "--epochs", "1", cwd=workspace)
+    assert result.stdout.strip() == "['driver.py', '--epochs', '1']"
+
+
+def test_image_not_on_this_machine(plain, start_run):
+    run = start_run(["driver.py"], cwd=plain,
+                    env={"TEST_IMAGE": "smdebug-local-test/does-not-exist:1"})
+    assert run.finish(timeout=180) == 1, run.output
+    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
+    assert ours == ["smdebug-local: image smdebug-local-test/does-not-exist:1 is not on this "
+                    "machine and could not be pulled; build it or `docker pull "
+                    "smdebug-local-test/does-not-exist:1`, then run again"], run.output
+
+
+def test_sagemaker_sdk_not_installed(workspace, tmp_path):
+    import venv
+
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
+                    str(Path(__file__).resolve().parents[2])], check=True)
+    base = subprocess.run(["python3", "-c", "import sys; print(sys.base_prefix)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    env_dir = tmp_path / "venv"
+    # The machine's own Python has click, docker and pyyaml but no sagemaker.
+    subprocess.run([f"{base}/bin/python3", "-m", "venv", "--system-site-packages", str(env_dir)],
+                   check=True)
+    python = env_dir / "bin" / "python"
+    if subprocess.run([str(python), "-c", "import sagemaker"], capture_output=True).returncode == 0:
+        pytest.fail("this machine's base Python has sagemaker installed; the test needs one without")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
+                    *dist.glob("*.whl")], check=True)
+    result = subprocess.run([str(env_dir / "bin" / "smdebug-local"), "run", "driver.py"],
+                            cwd=workspace, capture_output=True, text=True, timeout=120)
+    assert_one_error_line(result, "SageMaker Python SDK is not installed", "pip install")
+
+
+def test_unparsable_launch_json_is_left_alone(workspace):
+    (workspace / "src").mkdir()
+    (workspace / ".vscode").mkdir()
+    broken = '{\n  // mine\n  "configurations": [\n'
+    (workspace / ".vscode" / "launch.json").write_text(broken)
+    before = snapshot(workspace)
+    result = smdebug("init", "vscode", "--script", "driver.py", cwd=workspace)
+    assert_one_error_line(result, "launch.json is not valid JSON with comments", "not changed")
+    assert snapshot(workspace) == before

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from smdebug_local.errors import SmdebugError
-from smdebug_local.ports import PortAllocator, is_free
+from smdebug_local.ports import PortAllocator, Reservations, is_free
 
 
 def probe_busy(*busy: int):
@@ -50,3 +50,25 @@ def test_is_free_sees_a_real_listener():
         port = sock.getsockname()[1]
         assert not is_free(port)
     assert is_free(port)
+
+
+def test_a_port_claimed_by_another_process_is_skipped(tmp_path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+        "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)"),
+        str(tmp_path / "5678.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        mine = Reservations(tmp_path)
+        ports = PortAllocator(5678, probe=lambda port, bind: mine.claim(port))
+        assert ports.allocate() == 5679
+        assert mine.claim(5679)  # idempotent for the owner
+    finally:
+        holder.kill()
+        holder.wait()
+    assert mine.claim(5678)  # released when its holder died
+    mine.release()
+    assert Reservations(tmp_path).claim(5679)
