@@ -44,35 +44,45 @@ def compose_command() -> list[str]:
     )
 
 
-def _compose_children() -> list[int]:
-    """Pids of live (not zombie) docker compose processes this process started (Linux)."""
+def _compose_children() -> dict[int, str]:
+    """``{pid: state}`` of the docker compose processes this process started (Linux).
+
+    Matched on the command name in ``/proc/<pid>/stat``: a zombie has no command line left.
+    """
     me = str(os.getpid())
-    found = []
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            head, _, tail = stat.read_text().rpartition(")")
         except OSError:
             continue
-        state, ppid = fields[0], fields[1]
-        if ppid == me and state != "Z" and b"compose" in cmdline:
-            found.append(int(stat.parent.name))
+        fields = tail.split()
+        name = head.partition("(")[2]
+        if fields[1] == me and ("compose" in name or name == "docker"):
+            found[int(stat.parent.name)] = fields[0]
     return found
 
 
 def await_compose_children(timeout: float = 10.0) -> None:
     """Let the compose processes local mode started end once their containers are gone.
 
-    ``docker compose up`` notices a removed container within a second or so; one that has
-    not ended by ``timeout`` is terminated, so a run never leaves a compose process behind.
+    ``docker compose up`` notices a removed container within a second or so; one still
+    running after ``timeout`` is terminated. Ended ones are reaped here: when a run was
+    interrupted the SDK never waits for them, and an orphaned zombie may never be reaped
+    (subprocess treats a child reaped elsewhere as exited).
     """
     deadline = time.monotonic() + timeout
-    while (pids := _compose_children()) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        running = [pid for pid, state in _compose_children().items() if state != "Z"]
+        if not running:
+            break
         time.sleep(0.1)
-    for pid in pids:
+    for pid, state in _compose_children().items():
         try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+            if state != "Z":
+                os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0 if state != "Z" else os.WNOHANG)
+        except (ProcessLookupError, ChildProcessError):
             pass
 
 

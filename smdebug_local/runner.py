@@ -9,8 +9,10 @@ closed, which removes the containers it started.
 
 from __future__ import annotations
 
+import _thread
 import signal
 import sys
+import threading
 import traceback
 import types
 from pathlib import Path
@@ -40,8 +42,40 @@ def _print_user_traceback(exc: BaseException, script: Path) -> None:
     traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
 
 
-def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise SystemExit(EXIT_TERMINATED)
+class _Interruption:
+    """Ctrl-C and SIGTERM, delivered until they reach the runner.
+
+    SageMaker SDK 2.257's telemetry decorator (around ``fit``, ``deploy``, ...) ends in
+    ``finally: return response``, which silently discards any exception passing through
+    it -- KeyboardInterrupt and SystemExit included -- so the script would carry on after a
+    Ctrl-C. Once a signal arrived, it is re-raised in the main thread every half second
+    until the runner has seen it.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.seen = threading.Event()
+
+    def handler(self, signum, frame):  # noqa: ARG002 - signal handler signature
+        if self.seen.is_set():
+            return  # the runner is cleaning up; that must finish
+        if self.signum is None:
+            self.signum = signum
+            threading.Thread(target=self._redeliver, daemon=True).start()
+        if self.signum == signal.SIGTERM:
+            raise SystemExit(EXIT_TERMINATED)
+        raise KeyboardInterrupt
+
+    def _redeliver(self) -> None:
+        while not self.seen.wait(0.5):
+            _thread.interrupt_main()  # runs handler() in the main thread, as SIGINT does
+
+    def stop(self) -> int | None:
+        """Stop re-delivering; the status the run ends with if a signal ended it."""
+        self.seen.set()
+        if self.signum is None:
+            return None
+        return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def run_script(script: str, args: list[str], options: DebugOptions) -> int:
@@ -64,22 +98,31 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
     sys.argv = [script, *args]  # argv[0] as given, like `python SCRIPT`
     sys.path.insert(0, str(path.parent))
     sys.modules["__main__"] = main
-    previous_term = signal.signal(signal.SIGTERM, _terminate)
+    interruption = _Interruption()
+    previous = {sig: signal.signal(sig, interruption.handler)
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        exec(code, main.__dict__)  # noqa: S102 - running the user's script is the job
-        return 0
-    except SystemExit as exc:
-        return _exit_code(exc.code)
-    except KeyboardInterrupt:
-        print("smdebug-local: interrupted; stopping containers", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BaseException as exc:  # noqa: BLE001 - report like Python, then clean up
-        _print_user_traceback(exc, path)
-        for line in debug.report_failures():
-            print(f"smdebug-local: {line}", file=sys.stderr)
-        return 1
+        try:
+            exec(code, main.__dict__)  # noqa: S102 - running the user's script is the job
+            signalled, status = interruption.stop(), 0
+        except SystemExit as exc:
+            signalled, status = interruption.stop(), _exit_code(exc.code)
+        except KeyboardInterrupt:
+            signalled, status = interruption.stop(), EXIT_INTERRUPTED
+        except BaseException as exc:  # noqa: BLE001 - report like Python, then clean up
+            signalled, status = interruption.stop(), 1
+            if signalled is None:
+                _print_user_traceback(exc, path)
+                for line in debug.report_failures():
+                    print(f"smdebug-local: {line}", file=sys.stderr)
+        if signalled is not None:
+            # Whatever the script did after the signal (the SDK may have swallowed it).
+            print("smdebug-local: interrupted; removing containers", file=sys.stderr)
+            return signalled
+        return status
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sys.argv, sys.path[:] = saved[0], saved[1]
         if saved[2] is not None:
             sys.modules["__main__"] = saved[2]

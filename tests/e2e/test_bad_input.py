@@ -105,7 +105,7 @@ def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_
     assert result.stderr.strip().splitlines()[-1] == plain.stderr.strip().splitlines()[-1]
     (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\n")
     result = smdebug("run", "driver.py", "--epochs", "1", cwd=workspace)
-    assert result.stdout.strip() == "['driver.py', '--epochs', '1']"
+    assert result.stdout.strip().splitlines()[-1] == "['driver.py', '--epochs', '1']"
 
 
 def test_image_not_on_this_machine(plain, start_run):
