@@ -69,10 +69,10 @@ def _sdk() -> Check:
         adapters = available_adapters()
     except SmdebugError as err:
         return _failed("sagemaker sdk", err)
-    import sagemaker
+    from importlib import metadata
 
     shapes = ", ".join(a.name for a in adapters)
-    return Check("sagemaker sdk", "PASS", f"sagemaker {sagemaker.__version__} ({shapes})")
+    return Check("sagemaker sdk", "PASS", f"sagemaker {metadata.version('sagemaker')} ({shapes})")
 
 
 def _debugpy() -> Check:

@@ -61,14 +61,15 @@ def available_adapters() -> list[SdkAdapter]:
     adapters = [a for a in (ComposeFileAdapter.for_v2(),) if a is not None]
     if adapters:
         return adapters
+    from importlib import metadata
+
     try:
-        import sagemaker
-    except ImportError:
+        version = metadata.version("sagemaker")
+    except metadata.PackageNotFoundError:
         raise SmdebugError(
             "the SageMaker Python SDK is not installed in this Python; install it with "
             "`pip install 'sagemaker[local]>=2.200,<3'`"
         ) from None
-    version = getattr(sagemaker, "__version__", "?")
     raise SmdebugError(
         f"sagemaker {version} has no sagemaker.local local mode, which this version of "
         "smdebug-local hooks; use `pip install 'sagemaker[local]>=2.200,<3'`"

@@ -121,20 +121,14 @@ def test_image_not_on_this_machine(plain, start_run):
 def test_sagemaker_sdk_not_installed(workspace, tmp_path):
     import venv
 
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(Path(__file__).resolve().parents[2])], check=True)
-    base = subprocess.run(["python3", "-c", "import sys; print(sys.base_prefix)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
     env_dir = tmp_path / "venv"
-    # The machine's own Python has click, docker and pyyaml but no sagemaker.
-    subprocess.run([f"{base}/bin/python3", "-m", "venv", "--system-site-packages", str(env_dir)],
-                   check=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    if subprocess.run([str(python), "-c", "import sagemaker"], capture_output=True).returncode == 0:
-        pytest.fail("this machine's base Python has sagemaker installed; the test needs one without")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
-                    *dist.glob("*.whl")], check=True)
+    # Everything smdebug-local needs before it looks for the SDK -- and no sagemaker.
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "click", "docker", "pyyaml"],
+                   check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(_wheel(tmp_path))],
+                   check=True)
     result = subprocess.run([str(env_dir / "bin" / "smdebug-local"), "run", "driver.py"],
                             cwd=workspace, capture_output=True, text=True, timeout=120)
     assert_one_error_line(result, "SageMaker Python SDK is not installed", "pip install")
@@ -149,3 +143,34 @@ def test_unparsable_launch_json_is_left_alone(workspace):
     result = smdebug("init", "vscode", "--script", "driver.py", cwd=workspace)
     assert_one_error_line(result, "launch.json is not valid JSON with comments", "not changed")
     assert snapshot(workspace) == before
+
+
+def _wheel(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
+                    str(Path(__file__).resolve().parents[2])], check=True)
+    return next(dist.glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def sagemaker_v3_venv() -> Path:
+    """A venv with SageMaker SDK 3.27 (no `sagemaker.local`), cached across test runs."""
+    import venv
+
+    path = Path.home() / ".cache" / "smdebug-local-test" / "venv-sagemaker-3.27.0"
+    if not (path / ".complete").exists():
+        venv.create(path, with_pip=True, clear=True)
+        subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q",
+                        "sagemaker==3.27.0", "click", "docker", "pyyaml"], check=True)
+        (path / ".complete").write_text("")
+    return path
+
+
+def test_unsupported_sagemaker_sdk_version(workspace, tmp_path, sagemaker_v3_venv):
+    python = sagemaker_v3_venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+                    str(_wheel(tmp_path))], check=True)
+    result = subprocess.run([str(sagemaker_v3_venv / "bin" / "smdebug-local"), "run", "driver.py"],
+                            cwd=workspace, capture_output=True, text=True, timeout=120)
+    assert_one_error_line(result, "sagemaker 3.27.0 has no sagemaker.local local mode",
+                          "'sagemaker[local]>=2.200,<3'")
