@@ -97,7 +97,8 @@ class DebugSession:
             self._labelled = True
             content = dict(request.content)
             services = dict(content.get("services") or {})
-            self._image_env_of(request.image)  # remembered, to explain a failed pull
+            # Looked up once per image; None (not on this machine) explains a failed pull later.
+            image_env = self._image_env_of(request.image) or {}
             if settings is None and request.role not in self._warned_roles:
                 self._warned_roles.add(request.role)
                 _say(f"{request.role} containers are not debugged by this version; "
@@ -114,8 +115,7 @@ class DebugSession:
                     bind=self.options.bind, wait=p.wait, match=p.match, mappings=p.mappings,
                     volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
                 )
-                services[name] = transform_service(
-                    service, target, self._mount, self._image_env_of(request.image) or {})
+                services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)
             content["services"] = services
             return content

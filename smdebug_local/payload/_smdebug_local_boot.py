@@ -93,16 +93,18 @@ def _command_line():
         return []
 
 
-def entry_point(argv, cwd, command_line):
+def entry_point(argv, cwd, command_line=_command_line):
     """Absolute path of the program this interpreter is about to run, or None.
 
     ``argv`` is ``sys.argv`` as sitecustomize sees it: ``['script.py', ...]`` for a script,
     ``['-m', ...]`` for a module, ``['-c', ...]`` or ``['']`` for code and the REPL.
+    ``command_line`` returns the full argv; it is only called for ``-m`` (every interpreter
+    in the container runs this, so the common case stays cheap).
     """
     if not argv or argv[0] in ("", "-c"):
         return None
     if argv[0] == "-m":
-        args = command_line[1:]
+        args = command_line()[1:]
         for i, arg in enumerate(args):
             if arg == "-m" and i + 1 < len(args):
                 return _module_path(args[i + 1], cwd)
@@ -214,7 +216,7 @@ def main():
         return
     try:
         config = parse_config(raw)
-        path = entry_point(sys.argv, os.getcwd(), _command_line())
+        path = entry_point(sys.argv, os.getcwd())
         if not matches(path, config.get("match") or []):
             return
         start(config)

@@ -19,14 +19,17 @@ def test_debugpy_version_for(version, expected):
 
 
 def test_entry_point_of_a_script_relative_to_cwd():
-    assert boot.entry_point(["train.py", "--x"], "/opt/ml/code", []) == "/opt/ml/code/train.py"
-    assert boot.entry_point(["/opt/venv/bin/train"], "/", []) == "/opt/venv/bin/train"
+    def unused():
+        raise AssertionError("the full command line is only read for -m")
+
+    assert boot.entry_point(["train.py", "--x"], "/opt/ml/code", unused) == "/opt/ml/code/train.py"
+    assert boot.entry_point(["/opt/venv/bin/train"], "/", unused) == "/opt/venv/bin/train"
 
 
 def test_code_and_repl_are_never_entry_points():
-    assert boot.entry_point(["-c"], "/opt/ml/code", []) is None
-    assert boot.entry_point([""], "/opt/ml/code", []) is None
-    assert boot.entry_point([], "/opt/ml/code", []) is None
+    assert boot.entry_point(["-c"], "/opt/ml/code", list) is None
+    assert boot.entry_point([""], "/opt/ml/code", list) is None
+    assert boot.entry_point([], "/opt/ml/code", list) is None
 
 
 def test_module_entry_point_resolves_in_cwd(tmp_path):
@@ -34,11 +37,12 @@ def test_module_entry_point_resolves_in_cwd(tmp_path):
     (tmp_path / "pkg" / "__main__.py").write_text("")
     (tmp_path / "train.py").write_text("")
     cmd = ["python", "-m", "train", "--epochs", "1"]
-    assert boot.entry_point(["-m"], str(tmp_path), cmd) == str(tmp_path / "train.py")
-    assert boot.entry_point(["-m"], str(tmp_path), ["python", "-mpkg"]) == str(
+    assert boot.entry_point(["-m"], str(tmp_path), lambda: cmd) == str(tmp_path / "train.py")
+    assert boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-mpkg"]) == str(
         tmp_path / "pkg" / "__main__.py")
     # `python -m pip install -r requirements.txt`, run by the toolkit, is not user code.
-    assert boot.entry_point(["-m"], str(tmp_path), ["python", "-m", "pip", "install"]) is None
+    assert boot.entry_point(["-m"], str(tmp_path),
+                            lambda: ["python", "-m", "pip", "install"]) is None
 
 
 def test_matches():
