@@ -87,13 +87,14 @@ def prefetch(force: bool) -> None:
 @click.option("--bind", default=LOOPBACK, show_default=True, metavar="ADDR",
               help="Address the debug port would be published on.")
 @click.option("--image", metavar="IMAGE",
-              help="Also check that this image has Python 3.8+ and can publish a port.")
+              help="Also check that this image has Python 3.8+, can publish a port on "
+                   "loopback and can reach the host as host.docker.internal.")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 def doctor(port: int, bind: str, image: str | None, as_json: bool) -> None:
     """Check that this machine can debug local-mode containers; exit 1 if anything fails.
 
     Checks the Docker engine, Docker Compose, the SageMaker SDK, the debugpy builds, the debug
-    port and (with --image) the image's Python and loopback port publishing.
+    port and (with --image) the image's Python, host-gateway and loopback port publishing.
     """
     from .doctor import run_checks
 

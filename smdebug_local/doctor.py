@@ -111,6 +111,8 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
                         "debugpy needs Python 3.8 or newer")]
     else:
         checks = [Check("image python", "PASS", f"{image} has Python {python[0]}.{python[1]}")]
+    if checks[0].status == "PASS":
+        checks.append(_host_gateway(engine, image))
     port = next(p for p in range(49152, 65535) if is_free(p))
     try:
         engine.client.containers.run(image, entrypoint=["true"], remove=True,
@@ -120,6 +122,24 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
         checks.append(Check("loopback publish", "FAIL", str(exc).splitlines()[0][:160],
                             "check Docker's port publishing (userland proxy, firewall)"))
     return checks
+
+
+def _host_gateway(engine: Engine, image: str) -> Check:
+    """Can a container reach this host as host.docker.internal (Docker 20.10+ host-gateway)?
+
+    Containers that connect back to an IDE listening on the host need it.
+    """
+    import docker.errors
+
+    code = "import socket; print(socket.gethostbyname('host.docker.internal'))"
+    try:
+        out = engine.client.containers.run(
+            image, entrypoint=["python3", "-c", code], remove=True,
+            extra_hosts={"host.docker.internal": "host-gateway"})
+    except docker.errors.DockerException as exc:
+        return Check("host-gateway", "FAIL", str(exc).splitlines()[0][:160],
+                     "use Docker 20.10 or newer (extra_hosts host-gateway)")
+    return Check("host-gateway", "PASS", f"host.docker.internal -> {out.decode().strip()}")
 
 
 def run_checks(options: DebugOptions, image: str | None = None,

@@ -174,3 +174,19 @@ def test_unsupported_sagemaker_sdk_version(workspace, tmp_path, sagemaker_v3_ven
                             cwd=workspace, capture_output=True, text=True, timeout=120)
     assert_one_error_line(result, "sagemaker 3.27.0 has no sagemaker.local local mode",
                           "'sagemaker[local]>=2.200,<3'")
+
+
+def test_read_only_workspace(workspace):
+    (workspace / "src").mkdir()
+    before = snapshot(workspace)
+    mounted = subprocess.run(f"mount --bind {workspace} {workspace} && "
+                             f"mount -o remount,bind,ro {workspace}", shell=True,
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.fail(f"this test needs root to make a read-only bind mount: {mounted.stderr}")
+    try:
+        result = smdebug("init", "vscode", "--script", "driver.py", cwd=workspace)
+    finally:
+        subprocess.run(["umount", str(workspace)], check=True)
+    assert_one_error_line(result, "cannot write to", "Read-only file system", "permissions")
+    assert snapshot(workspace) == before
