@@ -39,8 +39,7 @@ def is_leftover(labels: dict[str, str], hostname: str, alive=_alive) -> bool:
 def leftovers(engine: Engine) -> list:
     """Containers of runs that are gone."""
     hostname = socket.gethostname()
-    return [c for c in engine.client.containers.list(all=True, filters={"label": LABEL_RUN})
-            if is_leftover(c.labels, hostname)]
+    return [c for c in engine.containers(LABEL_RUN) if is_leftover(c.labels, hostname)]
 
 
 def clean(engine: Engine, dry_run: bool = False) -> list[str]:

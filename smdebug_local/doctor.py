@@ -95,11 +95,7 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
     if not docker_ok:
         return [Check("image python", "SKIP", "needs the docker engine"),
                 Check("loopback publish", "SKIP", "needs the docker engine")]
-    import docker.errors
-
-    try:
-        engine.client.images.get(image)
-    except docker.errors.ImageNotFound:
+    if engine.image_env(image) is None:
         return [Check("image python", "FAIL", f"image {image} is not on this machine",
                       f"docker pull {image} (or build it)")]
     python = engine.python_version(image, {})
@@ -113,6 +109,8 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
         checks = [Check("image python", "PASS", f"{image} has Python {python[0]}.{python[1]}")]
     if checks[0].status == "PASS":
         checks.append(_host_gateway(engine, image))
+    import docker.errors
+
     port = next(p for p in range(49152, 65535) if is_free(p))
     try:
         engine.client.containers.run(image, entrypoint=["true"], remove=True,

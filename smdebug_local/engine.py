@@ -129,9 +129,10 @@ class Engine:
             return None
         return dict(item.partition("=")[::2] for item in env)
 
-    def containers(self, label: str, value: str) -> list:
-        """All containers, running or not, carrying ``label=value``."""
-        return self.client.containers.list(all=True, filters={"label": f"{label}={value}"})
+    def containers(self, label: str, value: str | None = None) -> list:
+        """All containers, running or not, carrying ``label=value`` (any value if None)."""
+        selector = label if value is None else f"{label}={value}"
+        return self.client.containers.list(all=True, filters={"label": selector})
 
     def failures(self, label: str, value: str, role_label: str, lines: int = 5) -> list[ContainerExit]:
         """Containers labelled ``label=value`` that exited non-zero, with their last log lines."""

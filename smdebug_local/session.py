@@ -166,10 +166,12 @@ class DebugSession:
         An image whose Python is missing or too old gets that said plainly instead: the
         container's own error ("exec: train: not found") does not name the cause.
         """
+        for image, env in list(self._image_env.items()):
+            if env is None:  # missing at compose time; local mode may have pulled it since
+                self._image_env[image] = self.engine.image_env(image)
         lines = [f"image {image} is not on this machine and could not be pulled; build it or "
                  f"`docker pull {image}`, then run again"
-                 for image, env in self._image_env.items()
-                 if env is None and self.engine.image_env(image) is None]
+                 for image, env in self._image_env.items() if env is None]
         for fail in self.engine.failures(LABEL_RUN, self.run_id, LABEL_ROLE):
             if role is not None and fail.role != role:
                 continue
