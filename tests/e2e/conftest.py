@@ -189,7 +189,13 @@ class Run:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
+    def saw(self, text: str) -> bool:
+        """Whether any output line so far contains ``text`` (all lines, not just the tail)."""
+        with self._cond:
+            return any(text in line for line in self.lines)
+
     @property
     def output(self) -> str:
+        """The last 200 lines, for assertion messages."""
         with self._cond:
             return "\n".join(self.lines[-200:])

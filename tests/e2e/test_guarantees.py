@@ -75,7 +75,7 @@ def deploy_phase(quickstart, training_image, serving_image, start_run):
             "EXAMPLE_WORKERS": "0"})
         # The worker listens while deploy() still waits for the endpoint.
         run.wait_for(re.compile(r"smdebug-local: serving algo-1 debugger listening"))
-        assert "endpoint ready" not in run.output
+        assert not run.saw("endpoint ready")
         return run, quickstart / "src"
     return reach
 
@@ -142,5 +142,5 @@ model.deploy(initial_instance_count=1, instance_type="local")
     assert elapsed < 60, f"took {elapsed:.0f}s (the SDK alone gives up after 120s)"
     ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
     assert ours and "has no Python interpreter" in ours[0], run.output
-    assert "the serving container stopped" in run.output
+    assert run.saw("the serving container stopped"), run.output
     assert not our_containers()

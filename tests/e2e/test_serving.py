@@ -99,7 +99,7 @@ def finish(run: Run, debuggers: list[Debugger]) -> None:
         debugger.close()
     Path(run.env["EXAMPLE_HOLD_FILE"]).touch()
     assert run.finish(timeout=180) == 0, run.output
-    assert "prediction: [" in run.output
+    assert run.saw("prediction: ["), run.output
 
 
 def test_transform_fn_in_whichever_of_two_workers_takes_the_request(quickstart, deploy):
