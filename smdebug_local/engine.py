@@ -158,17 +158,30 @@ class Engine:
         Runs a throw-away container; only used to explain a failure, never on the happy path.
         """
         import docker.errors
+        import requests.exceptions
 
         for exe in ("python3", "python"):
+            container = None
             try:
-                out = self.client.containers.run(
+                # Not containers.run(remove=True): when the entrypoint cannot even be exec'd
+                # (the very case asked about), docker-py leaves the created container behind.
+                container = self.client.containers.create(
                     image, entrypoint=[exe, "-c", "import sys; print(*sys.version_info[:2])"],
-                    remove=True, labels=labels, network_mode="none",
+                    labels=labels, network_mode="none",
                 )
-                major, minor = out.decode().split()[:2]
+                container.start()
+                if container.wait(timeout=60).get("StatusCode") != 0:
+                    continue
+                major, minor = container.logs(stderr=False).decode().split()[:2]
                 return int(major), int(minor)
-            except (docker.errors.APIError, docker.errors.ContainerError, ValueError):
+            except (docker.errors.APIError, requests.exceptions.RequestException, ValueError):
                 continue
+            finally:
+                if container is not None:
+                    try:
+                        container.remove(force=True)
+                    except docker.errors.APIError:
+                        pass
         return None
 
     def remove(self, label: str, value: str) -> int:

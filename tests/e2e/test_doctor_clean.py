@@ -43,10 +43,15 @@ def test_doctor_reports_each_failure_with_its_fix_and_exits_1():
 def test_doctor_names_an_image_without_python(docker_engine):
     import build
 
-    result = cli("doctor", "--image", build.ensure("no-python"))
+    image = build.ensure("no-python")
+    result = cli("doctor", "--image", image)
     assert result.returncode == 1
     (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("FAIL")]
     assert "has no python3/python -- fix: use an image with Python 3.8" in line
+    # The probe's throw-away containers are gone even though they could not start.
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={image}"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert left == []
 
 
 def _labelled(name: str, pid: str) -> None:
