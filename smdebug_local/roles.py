@@ -1,6 +1,6 @@
 """Per-role debug settings, kept as data (as SAM CLI keeps its per-runtime debug settings).
 
-A role is what local mode runs a container for (training, serving). Its settings say which
+A role is what local mode runs a container for (training, serving, processing). Its settings say which
 processes in the container are the user's code, where the user's code is mounted, and what
 else the container needs so that a paused debugger does not get it killed. Everything here
 is pure: :func:`plan` turns a role, a compose service and the user's options into the
@@ -10,7 +10,7 @@ pieces of a :class:`~smdebug_local.compose.DebugTarget`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .compose import code_mappings, env_to_dict
@@ -24,7 +24,9 @@ PAUSE_TOLERANT_TIMEOUT = "3600"
 class RoleSettings:
     """How containers of one role are debugged.
 
-    code_dir      -- where local mode mounts the user's source directory
+    code_dirs     -- where local mode mounts the user's source directory
+    copied_code   -- what is mounted there is a copy local mode downloaded (processing code
+                     goes through S3), so the user's own directory has to be located
     match         -- fnmatch patterns of the programs that run user code
     wait          -- whether they wait for a debugger unless the user says otherwise
     live_code     -- container dirs that hold a *copy* of the source; the live source is
@@ -34,9 +36,10 @@ class RoleSettings:
     map_matches   -- also treat programs under the user's ``--map`` roots as user code
     """
 
-    code_dir: str
+    code_dirs: tuple[str, ...]
     match: tuple[str, ...]
     wait: bool
+    copied_code: bool = False
     live_code: tuple[str, ...] = ()
     env_defaults: Mapping[str, str] = field(default_factory=dict)
     per_worker: bool = False
@@ -44,18 +47,29 @@ class RoleSettings:
 
 
 ROLES: dict[str, RoleSettings] = {
-    # The training toolkit runs `python -- <entry>.py` with cwd /opt/ml/code.
+    # The training toolkit runs `python -- <entry>.py` with cwd /opt/ml/code. SDK 3.x
+    # ModelTrainer mounts the code as the input channel `code` and its driver runs
+    # `python <entry>.py` from there.
     "training": RoleSettings(
-        code_dir="/opt/ml/code",
-        match=("/opt/ml/code/*",),
+        code_dirs=("/opt/ml/code", "/opt/ml/input/data/code"),
+        match=("/opt/ml/code/*", "/opt/ml/input/data/code/*"),
         wait=True,
+    ),
+    # ScriptProcessor & co. upload the code to S3 as the input `code`; local mode downloads
+    # it to a temporary directory mounted at /opt/ml/processing/input/code and runs
+    # `python3 /opt/ml/processing/input/code/<script>.py`.
+    "processing": RoleSettings(
+        code_dirs=("/opt/ml/processing/input/code",),
+        match=("/opt/ml/processing/input/code/*",),
+        wait=True,
+        copied_code=True,
     ),
     # TorchServe/MMS: the Java frontend spawns one Python model_service_worker per worker,
     # each importing the user module from /opt/ml/model/code (a copy repacked into
     # model.tar.gz). Classic bring-your-own containers run gunicorn; its forked workers
     # join the master's debug session.
     "serving": RoleSettings(
-        code_dir="/opt/ml/code",
+        code_dirs=("/opt/ml/code",),
         match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py",
                "*/bin/gunicorn"),
         wait=False,
@@ -106,9 +120,16 @@ def plan(
     wait: bool | None,
     user_mappings: tuple[tuple[str, str], ...] = (),
     cpus: int | None = None,
+    locate: Callable[[str], str | None] = lambda copy_dir: None,
 ) -> Plan:
-    """Derive match patterns, path mappings, mounts, environment and port count."""
-    mounted = code_mappings(service, settings.code_dir)
+    """Derive match patterns, path mappings, mounts, environment and port count.
+
+    ``locate(copy_dir)`` finds the user's directory a downloaded copy of code came from
+    (roles with ``copied_code``); a copy it cannot place stays mapped as it is.
+    """
+    mounted = [m for code_dir in settings.code_dirs for m in code_mappings(service, code_dir)]
+    if settings.copied_code:
+        mounted = [(locate(local) or local, remote) for local, remote in mounted]
     mappings = list(user_mappings)
     volumes = []
     for local, _ in mounted:

@@ -19,9 +19,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import debugpy_cache
+from . import debugpy_cache, sources
 from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service,
     transform_service,
@@ -31,7 +32,7 @@ from .options import DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator, Reservations, is_free
 from .roles import ROLES, plan
-from .sdk import ComposeRequest, SdkAdapter, available_adapters
+from .sdk import ComposeRequest, available_adapters, install_on_import
 
 # How long an endpoint may take to answer /ping while debugging (model_fn may be paused at
 # a breakpoint); a container that dies is reported at once instead.
@@ -52,13 +53,13 @@ class DebugSession:
     engine: Engine = field(default_factory=Engine)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     targets: list[DebugTarget] = field(default_factory=list)
-    _adapters: list[SdkAdapter] = field(default_factory=list)
+    _undo: list[Callable[[], None]] = field(default_factory=list)
     _mount: Mount | None = None
     _ports: PortAllocator | None = None
     _reservations: Reservations | None = None
     _image_env: dict[str, dict[str, str] | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _warned_roles: set[str] = field(default_factory=set)
+    _warned: set[str] = field(default_factory=set)
     _labelled: bool = False
     _removed: set[str] = field(default_factory=set)
 
@@ -81,9 +82,7 @@ class DebugSession:
                 f"WARNING: debug ports are published on {self.options.bind}; anyone who can "
                 "reach this address can run code in the containers"
             )
-        for adapter in adapters:
-            adapter.install(self)
-        self._adapters = adapters
+        self._undo = [install_on_import(adapter, self) for adapter in adapters]
         return self
 
     # -- SDK hooks ---------------------------------------------------------------------
@@ -99,8 +98,8 @@ class DebugSession:
             services = dict(content.get("services") or {})
             # Looked up once per image; None (not on this machine) explains a failed pull later.
             image_env = self._image_env_of(request.image) or {}
-            if settings is None and request.role not in self._warned_roles:
-                self._warned_roles.add(request.role)
+            if settings is None and request.role not in self._warned:
+                self._warned.add(request.role)
                 _say(f"{request.role} containers are not debugged by this version; "
                      "they run unchanged")
             for name, service in services.items():
@@ -108,7 +107,7 @@ class DebugSession:
                     services[name] = label_service(service, request.role, labels)
                     continue
                 p = plan(settings, service, wait=self.options.wait,
-                         user_mappings=self.options.path_mappings)
+                         user_mappings=self.options.path_mappings, locate=self._locate)
                 target = DebugTarget(
                     role=request.role, service=name,
                     host_ports=tuple(self._ports.allocate() for _ in range(p.port_count)),
@@ -127,6 +126,13 @@ class DebugSession:
 
     def removed_on_purpose(self, container_names: list[str]) -> bool:
         return bool(container_names) and set(container_names) <= self._removed
+
+    def unsupported(self, message: str) -> None:
+        with self._lock:
+            if message in self._warned:
+                return
+            self._warned.add(message)
+        _say(message)
 
     def wait_until_serving(self, ping_url: str) -> None:
         """Wait for ``/ping``; fail at once if a serving container of this run died."""
@@ -153,6 +159,19 @@ class DebugSession:
             time.sleep(PING_INTERVAL)
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _locate(self, copy_dir: str) -> str | None:
+        """The user's directory a downloaded copy of code came from (searched from the
+        working directory and the driver script's); says how to map it when not found."""
+        script_dir = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv[0] else ""
+        roots = list(dict.fromkeys(r for r in (os.getcwd(), script_dir) if r))
+        found = sources.find_original(copy_dir, roots)
+        if found is None and not self.options.path_mappings:
+            self.unsupported(
+                f"could not find the local folder of the code local mode copied to {copy_dir} "
+                f"(searched {', '.join(roots)}); breakpoints need `--map LOCAL_DIR=<container "
+                "code dir>`")
+        return found
 
     def _image_env_of(self, image: str) -> dict[str, str] | None:
         """The image's environment; None if the image is not on this machine (yet)."""
@@ -191,9 +210,9 @@ class DebugSession:
 
     def close(self) -> None:
         """Unhook the SDK and remove this run's containers. Safe to call twice."""
-        for adapter in self._adapters:
-            adapter.uninstall()
-        self._adapters = []
+        for undo in self._undo:
+            undo()
+        self._undo = []
         if self._labelled:
             self._removed.update(c.name for c in self.engine.containers(LABEL_RUN, self.run_id))
             self.engine.remove(LABEL_RUN, self.run_id)

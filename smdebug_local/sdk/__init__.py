@@ -2,17 +2,23 @@
 
 An adapter hooks the place where its SDK generates the docker-compose configuration for a
 local-mode job and hands each generated configuration to a callback, which returns the
-debuggable configuration to run instead. The rest of smdebug-local never imports
-``sagemaker``: it only sees :class:`ComposeRequest` objects.
+debuggable configuration to run instead. Adapters install themselves when the user's code
+imports their module (:func:`install_on_import`), so nothing of the SDK is imported early.
+The rest of smdebug-local never imports ``sagemaker``: it only sees
+:class:`ComposeRequest` objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib.util
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Protocol
 
 from ..errors import SmdebugError
+from ._patch import after_import
 
 ROLES = {"train": "training", "serve": "serving", "process": "processing"}
 
@@ -41,11 +47,15 @@ class Hooks(Protocol):
     def wait_until_serving(self, ping_url: str) -> None:
         """Return once ``ping_url`` answers 200; raise ``RuntimeError`` if it never will."""
 
+    def unsupported(self, message: str) -> None:
+        """Tell the user (once) that something is about to run without a debugger."""
+
 
 class SdkAdapter(Protocol):
     """Hooks one SDK shape's local mode."""
 
     name: str
+    module: str  # importing this module is what installs the adapter
 
     def install(self, hooks: Hooks) -> None:
         """Route this SDK's compose generation, stops and health checks through ``hooks``."""
@@ -54,23 +64,54 @@ class SdkAdapter(Protocol):
         """Restore the SDK exactly as it was."""
 
 
-def available_adapters() -> list[SdkAdapter]:
-    """Adapters for every SDK shape importable here; an error naming the fix if none is."""
-    from .v2 import ComposeFileAdapter
+def _sdk_has(module: str) -> bool:
+    """True if ``module`` exists in the installed SDK, found without importing it."""
+    top = importlib.util.find_spec("sagemaker")
+    rel = module.split(".")[1:]
+    for base in (top.submodule_search_locations or []) if top else []:
+        path = Path(base, *rel)
+        if (path / "__init__.py").is_file() or path.with_suffix(".py").is_file():
+            return True
+    return False
 
-    adapters = [a for a in (ComposeFileAdapter.for_v2(),) if a is not None]
+
+def available_adapters() -> list[SdkAdapter]:
+    """Adapters for every SDK shape installed here; an error naming the fix if none is.
+
+    SDK 2.x has ``sagemaker.local``; SDK 3.x has ``sagemaker.core.local`` (the same compose
+    code: Processor and friends), ModelTrainer's ``sagemaker.train.local`` and ModelBuilder.
+    """
+    from .compose_file import ComposeFileAdapter
+    from .model_builder import ModelBuilderAdapter
+    from .model_trainer import ModelTrainerAdapter
+
+    candidates: list[SdkAdapter] = [ComposeFileAdapter("sagemaker.local"),
+                                    ComposeFileAdapter("sagemaker.core.local"),
+                                    ModelTrainerAdapter(), ModelBuilderAdapter()]
+    adapters = [a for a in candidates if _sdk_has(a.module)]
     if adapters:
         return adapters
-    from importlib import metadata
-
     try:
         version = metadata.version("sagemaker")
     except metadata.PackageNotFoundError:
         raise SmdebugError(
             "the SageMaker Python SDK is not installed in this Python; install it with "
-            "`pip install 'sagemaker[local]>=2.200,<3'`"
+            "`pip install 'sagemaker[local]'`"
         ) from None
     raise SmdebugError(
-        f"sagemaker {version} has no sagemaker.local local mode, which this version of "
-        "smdebug-local hooks; use `pip install 'sagemaker[local]>=2.200,<3'`"
+        f"sagemaker {version} has none of the local modes smdebug-local hooks "
+        "(sagemaker.local, sagemaker.core.local, sagemaker.train.local); install a supported "
+        "SDK: `pip install 'sagemaker>=2.200'` (see the README's support matrix)"
     )
+
+
+def install_on_import(adapter: SdkAdapter, hooks: Hooks) -> Callable[[], None]:
+    """Install ``adapter`` once the user's code imports its module (at once if it has);
+    returns a function that undoes it (cancels or uninstalls)."""
+    cancel = after_import(adapter.module, lambda _module: adapter.install(hooks))
+
+    def undo() -> None:
+        cancel()
+        adapter.uninstall()
+
+    return undo

@@ -98,16 +98,46 @@ def quickstart(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def start_run():
-    """``start_run(args, cwd, env) -> Run``; every run still going at teardown is stopped."""
+    """``start_run(args, cwd, env, smdebug) -> Run``; every run still going at teardown is
+    stopped. ``smdebug`` is the executable (another virtualenv's, for SDK 3.x)."""
     runs: list[Run] = []
 
-    def start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-        runs.append(Run(args, cwd, env))
+    def start(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+              smdebug: str = SMDEBUG) -> Run:
+        runs.append(Run(args, cwd, env, smdebug))
         return runs[-1]
 
     yield start
     for run in runs:
         run.stop()
+
+
+def build_wheel(dest: Path) -> Path:
+    """A wheel of this repository (packaging is tested, not assumed)."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest),
+                    str(REPO)], check=True)
+    return next(dest.glob("*.whl"))
+
+
+SDK3_VERSION = "3.27.0"
+
+
+@pytest.fixture(scope="session")
+def sdk3(tmp_path_factory) -> Path:
+    """``smdebug-local`` installed from a wheel of this repo in a virtualenv with SageMaker
+    SDK 3.x (the venv is cached across runs; the wheel is rebuilt every session)."""
+    import venv
+
+    path = Path.home() / ".cache" / "smdebug-local-test" / f"venv-sagemaker-{SDK3_VERSION}"
+    if not (path / ".complete").exists():
+        venv.create(path, with_pip=True, clear=True)
+        subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q",
+                        f"sagemaker=={SDK3_VERSION}", "click", "docker", "pyyaml"], check=True)
+        (path / ".complete").write_text("")
+    wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
+    subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
+                    "--force-reinstall", str(wheel)], check=True)
+    return path / "bin" / "smdebug-local"
 
 
 @pytest.fixture
@@ -135,11 +165,12 @@ WAITING = re.compile(
 class Run:
     """``smdebug-local run ...`` as a subprocess whose output is collected line by line."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None,
+                 smdebug: str = SMDEBUG) -> None:
         self.env = env or {}
         full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **self.env}
         self.proc = subprocess.Popen(
-            [SMDEBUG, "run", *args], cwd=cwd, env=full_env, text=True,
+            [smdebug, "run", *args], cwd=cwd, env=full_env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         self.lines: list[str] = []

@@ -11,14 +11,15 @@ def test_training_defaults(sdk_training_compose):
     service = sdk_training_compose["services"]["algo-1-ab1cd"]
     p = plan(ROLES["training"], service, wait=None)
     assert p.wait is True and p.port_count == 1 and p.volumes == ()
-    assert p.match == ("/opt/ml/code/*",)
+    assert p.match == ("/opt/ml/code/*", "/opt/ml/input/data/code/*")
     assert [remote for _, remote in p.mappings] == ["/opt/ml/code"]
 
 
 def test_training_user_mapping_makes_baked_in_programs_user_code():
     p = plan(ROLES["training"], {"volumes": []}, wait=False,
              user_mappings=(("/home/me/program", "/opt/program"),))
-    assert p.match == ("/opt/ml/code/*", "/opt/program/*") and p.wait is False
+    assert p.match == ("/opt/ml/code/*", "/opt/ml/input/data/code/*", "/opt/program/*")
+    assert p.wait is False
     assert p.mappings == (("/home/me/program", "/opt/program"),)
 
 
@@ -45,3 +46,35 @@ def test_worker_count():
     assert worker_count({"MODEL_SERVER_WORKERS": "2"}, cpus=8) == 2
     assert worker_count({"SAGEMAKER_MODEL_SERVER_WORKERS": "x"}, cpus=4) == 4
     assert worker_count({}, cpus=0) == 1
+
+
+def test_model_trainer_code_channel_is_user_code():
+    service = {"volumes": ["/home/me/src:/opt/ml/input/data/code",
+                           "/tmp/x/sm_drivers:/opt/ml/input/data/sm_drivers"]}
+    p = plan(ROLES["training"], service, wait=None)
+    assert p.mappings == (("/home/me/src", "/opt/ml/input/data/code"),)
+    assert p.wait is True
+
+
+def test_processing_maps_the_users_folder_not_the_downloaded_copy():
+    service = {"volumes": ["/tmp/tmpab12/code:/opt/ml/processing/input/code",
+                           "/tmp/tmpab12/data:/opt/ml/processing/input/data"]}
+    located = []
+
+    def locate(copy_dir):
+        located.append(copy_dir)
+        return "/home/me/project/processing"
+
+    p = plan(ROLES["processing"], service, wait=None, locate=locate)
+    assert located == ["/tmp/tmpab12/code"]
+    assert p.mappings == (("/home/me/project/processing", "/opt/ml/processing/input/code"),)
+    assert p.match == ("/opt/ml/processing/input/code/*",) and p.wait is True
+    # Not found: the copy stays mapped (the session says how to --map it).
+    p = plan(ROLES["processing"], service, wait=None, locate=lambda copy_dir: None)
+    assert p.mappings == (("/tmp/tmpab12/code", "/opt/ml/processing/input/code"),)
+
+
+def test_training_code_is_never_relocated():
+    service = {"volumes": ["/home/me/src:/opt/ml/code"]}
+    p = plan(ROLES["training"], service, wait=None, locate=lambda copy_dir: "/elsewhere")
+    assert p.mappings == (("/home/me/src", "/opt/ml/code"),)

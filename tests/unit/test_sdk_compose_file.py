@@ -8,7 +8,7 @@ from smdebug_local.compose import Mount, env_to_dict
 from smdebug_local.options import DebugOptions
 from smdebug_local.ports import PortAllocator
 from smdebug_local.sdk import ComposeRequest
-from smdebug_local.sdk.v2 import ComposeFileAdapter
+from smdebug_local.sdk.compose_file import ComposeFileAdapter
 from smdebug_local.session import DebugSession
 
 
@@ -40,7 +40,7 @@ def test_file_gets_the_debug_config_while_the_sdk_keeps_its_own(sdk_container, t
     originals = (_SageMakerContainer.__dict__["_generate_compose_file"],
                  _SageMakerContainer.__dict__["stop_serving"], entities._wait_for_serving_container,
                  _HostingContainer.__dict__["run"])
-    adapter = ComposeFileAdapter.for_v2()
+    adapter = ComposeFileAdapter("sagemaker.local")
     hooks = Marker()
     adapter.install(hooks)
     adapter.install(hooks)  # installing twice must not wrap twice
@@ -94,11 +94,25 @@ def test_each_training_host_gets_its_own_port_and_target(sdk_training_compose):
 
 def test_roles_not_yet_debugged_run_unchanged_but_labelled(sdk_training_compose, capsys):
     s = session()
-    out = s.on_compose(ComposeRequest("processing", "img", sdk_training_compose))
+    out = s.on_compose(ComposeRequest("pipeline-step", "img", sdk_training_compose))
     assert not s.targets
     for name, svc in out["services"].items():
         original = sdk_training_compose["services"][name]
         assert {k: v for k, v in svc.items() if k != "labels"} == original
         assert svc["labels"]["smdebug-local.run"] == s.run_id
-    s.on_compose(ComposeRequest("processing", "img", sdk_training_compose))
-    assert capsys.readouterr().err.count("processing containers are not debugged") == 1
+    s.on_compose(ComposeRequest("pipeline-step", "img", sdk_training_compose))
+    assert capsys.readouterr().err.count("pipeline-step containers are not debugged") == 1
+
+
+def test_an_sdk_without_any_local_mode_is_named_with_the_fix(monkeypatch):
+    import pytest
+
+    import smdebug_local.sdk as sdk
+    from smdebug_local.errors import SmdebugError
+
+    monkeypatch.setattr(sdk, "_sdk_has", lambda module: False)
+    with pytest.raises(SmdebugError, match=r"sagemaker 2\.\d+\.\d+ has none of the local modes"):
+        sdk.available_adapters()
+    monkeypatch.undo()
+    assert [a.module for a in sdk.available_adapters()] == [
+        "sagemaker.local", "sagemaker.serve.mode.local_container_mode"]  # SDK 2.x

@@ -1,7 +1,9 @@
-"""Adapter for local mode in ``sagemaker.local`` (SDK 2.x).
+"""Adapter for the compose-based local mode: ``sagemaker.local`` (SDK 2.x) and
+``sagemaker.core.local`` (SDK 3.x, the same code: Processor, and what else runs through
+its LocalSession).
 
-Three hook points, each a private name that has been stable across SDK 2.x (and is the
-same in 3.x's ``sagemaker.core.local``):
+Hook points, each a private name that has been stable across SDK 2.x and is the same in
+3.x:
 
 * ``_SageMakerContainer._generate_compose_file(self, command, additional_volumes=None,
   additional_env_vars=None)`` returns the compose dict the SDK keeps using (its
@@ -21,52 +23,23 @@ same in 3.x's ``sagemaker.core.local``):
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 
 import yaml
 
 from . import ROLES, ComposeRequest, Hooks
-
-_MARK = "__smdebug_local_original__"
-
-
-def _wrap(owner, name: str, make):
-    """Replace ``owner.name`` by ``make(original)``, remembering the original (idempotent)."""
-    current = owner.__dict__[name]
-    original = getattr(current, _MARK, current)
-    wrapper = functools.wraps(original)(make(original))
-    setattr(wrapper, _MARK, original)
-    setattr(owner, name, wrapper)
-
-
-def _unwrap(owner, name: str) -> None:
-    original = getattr(owner.__dict__.get(name), _MARK, None)
-    if original is not None:
-        setattr(owner, name, original)
+from ._patch import unwrap as _unwrap
+from ._patch import wrap as _wrap
 
 
 class ComposeFileAdapter:
     """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package."""
 
-    def __init__(self, name: str, image_module, entities_module, utils_module) -> None:
-        self.name = name
-        self._image = image_module
-        self._cls = image_module._SageMakerContainer
-        self._entities = entities_module
-        self._utils = utils_module
-        self._filename = getattr(image_module, "DOCKER_COMPOSE_FILENAME", "docker-compose.yaml")
-
-    @classmethod
-    def for_v2(cls) -> ComposeFileAdapter | None:
-        """The adapter for ``sagemaker.local`` if that SDK is importable, else None."""
-        try:
-            modules = [importlib.import_module(f"sagemaker.local.{m}")
-                       for m in ("image", "entities", "utils")]
-        except ImportError:
-            return None
-        return cls("sagemaker.local", *modules)
+    def __init__(self, package: str) -> None:
+        self.name = self.module = package
+        self._filename = "docker-compose.yaml"
+        self._installed: list[tuple[object, str]] = []
 
     def _compose_path(self, container) -> str:
         return os.path.join(container.container_root, self._filename)
@@ -83,6 +56,9 @@ class ComposeFileAdapter:
                 if isinstance(s, dict) and s.get("container_name")]
 
     def install(self, hooks: Hooks) -> None:
+        image, entities, utils = (importlib.import_module(f"{self.module}.{m}")
+                                  for m in ("image", "entities", "utils"))
+        self._filename = getattr(image, "DOCKER_COMPOSE_FILENAME", self._filename)
         adapter = self
 
         def make_generate(original):
@@ -116,17 +92,19 @@ class ComposeFileAdapter:
 
         def make_wait(original):
             def wait_for_serving_container(serving_port):
-                host = adapter._utils.get_docker_host()
+                host = utils.get_docker_host()
                 hooks.wait_until_serving(f"http://{host}:{serving_port}/ping")
             return wait_for_serving_container
 
-        _wrap(self._cls, "_generate_compose_file", make_generate)
-        _wrap(self._cls, "stop_serving", make_stop)
-        _wrap(self._entities, "_wait_for_serving_container", make_wait)
-        _wrap(self._image._HostingContainer, "run", make_run)
+        self._installed = [(image._SageMakerContainer, "_generate_compose_file"),
+                           (image._SageMakerContainer, "stop_serving"),
+                           (entities, "_wait_for_serving_container"),
+                           (image._HostingContainer, "run")]
+        for (owner, name), make in zip(self._installed,
+                                       (make_generate, make_stop, make_wait, make_run)):
+            _wrap(owner, name, make)
 
     def uninstall(self) -> None:
-        _unwrap(self._cls, "_generate_compose_file")
-        _unwrap(self._cls, "stop_serving")
-        _unwrap(self._entities, "_wait_for_serving_container")
-        _unwrap(self._image._HostingContainer, "run")
+        for owner, name in self._installed:
+            _unwrap(owner, name)
+        self._installed = []

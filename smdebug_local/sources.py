@@ -1,0 +1,75 @@
+"""Find the user's directory that a downloaded copy of their code came from.
+
+Processing jobs upload the user's script to S3 and local mode mounts a fresh *download* of
+it, so the compose file names a temporary directory, not the user's. Breakpoints need the
+user's own path: we look for a directory under the workspace whose files are byte-identical
+to the copy. The walk is bounded and skips what never holds user code (virtualenvs, VCS and
+cache directories), so a large workspace costs milliseconds, not seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
+                       "site-packages", ".mypy_cache", ".pytest_cache", ".ipynb_checkpoints",
+                       ".tox", ".nox", ".smdebug-local"})
+MAX_COPY_FILES = 200
+MAX_WALKED = 20_000
+
+
+def _files(root: Path) -> list[Path]:
+    """Relative paths of the regular files under ``root`` (at most MAX_COPY_FILES + 1)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        for name in filenames:
+            found.append(Path(dirpath, name).relative_to(root))
+            if len(found) > MAX_COPY_FILES:
+                return found
+    return found
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def find_original(copy_dir: str, roots: Iterable[str]) -> str | None:
+    """The directory under ``roots`` holding the same files as ``copy_dir``, or None.
+
+    Every file of the copy must exist with identical bytes at the same relative path (the
+    original may hold more files: a ScriptProcessor uploads only its one script).
+    """
+    copy = Path(copy_dir)
+    files = _files(copy) if copy.is_dir() else []
+    if not files or len(files) > MAX_COPY_FILES:
+        return None
+    probe = min(files, key=lambda rel: (rel.suffix != ".py", len(rel.parts), str(rel)))
+    parents, depth = probe.parts[:-1], len(probe.parts) - 1
+    walked = 0
+    seen: set[Path] = set()
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            walked += len(filenames)
+            if walked > MAX_WALKED:
+                return None
+            here = Path(dirpath)
+            if here in seen:
+                continue
+            seen.add(here)
+            if probe.name not in filenames or here.parts[len(here.parts) - depth:] != parents:
+                continue
+            base = here
+            for _ in probe.parts[:-1]:
+                base = base.parent
+            if base.resolve() == copy.resolve():
+                continue
+            if all(_same(copy / rel, base / rel) for rel in files):
+                return str(base.resolve())
+    return None
