@@ -230,3 +230,22 @@ class Run:
         """The last 200 lines, for assertion messages."""
         with self._cond:
             return "\n".join(self.lines[-200:])
+
+
+@pytest.fixture(scope="session")
+def local_s3():
+    """A local S3 (moto) for jobs that local mode routes through S3 (processing uploads its
+    code and inputs there even with a LocalSession). Yields the environment that points
+    boto3 at it -- test tooling: users have real S3."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing"}
+    server.stop()
