@@ -1,7 +1,7 @@
 # Sourced by dev/test and dev/quickstart: makes a fresh machine ready, idempotently.
 #   - a Docker engine that answers (Debian's docker.io started in the background if none),
 #     docker-compose and debootstrap (to build the test images without Docker Hub);
-#   - .venv with smdebug-local installed in editable mode, plus its test dependencies;
+#   - .venv with smdebug-local installed in editable mode, SDK 2.x, and the test dependencies;
 #   - the debugpy builds containers load (smdebug-local prefetch).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +34,9 @@ ensure_docker() {
 ensure_venv() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
   say "installing smdebug-local and test dependencies into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  # The project venv tests SDK 2.x; the SDK 3.x tests make their own venv (tests/e2e/conftest.py).
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
+    'sagemaker[local]>=2.200,<3'
   .venv/bin/smdebug-local prefetch
 }
 

@@ -230,3 +230,28 @@ def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_
     debugger.close()
     hold.touch()
     assert run.finish(timeout=120) == 0, run.output
+
+
+def test_batch_transform_stops_in_transform_fn_for_each_record(quickstart, training_image,
+                                                              serving_image, start_run):
+    """Local batch transform runs the serving container and POSTs each file to it."""
+    inference = quickstart / "src" / "inference.py"
+    line = marker_line(inference, "# transform_fn breakpoint")
+    run = start_run(["--no-wait", "transform.py"], cwd=quickstart, env={
+        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+        "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
+        "EXAMPLE_WORKERS": "0"})
+    (match,) = serving_lines(run, 1)
+    debugger = attach(match, {inference: [line]})
+    shapes = []
+    for _ in range(2):  # two files, one request each (SingleRecord)
+        stop = debugger.next_stop(timeout=300)
+        assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
+            inference, line)
+        shapes.append(stop.evaluate("tuple(inputs.shape)"))
+        stop.resume()
+    assert shapes == ["(3, 1, 8, 8)", "(3, 1, 8, 8)"]
+    debugger.close()
+    assert run.finish(timeout=180) == 0, run.output
+    assert run.saw("transform a: [") and run.saw("transform b: ["), run.output
+    assert not our_containers()

@@ -116,3 +116,19 @@ def test_an_sdk_without_any_local_mode_is_named_with_the_fix(monkeypatch):
     monkeypatch.undo()
     assert [a.module for a in sdk.available_adapters()] == [
         "sagemaker.local", "sagemaker.serve.mode.local_container_mode"]  # SDK 2.x
+
+
+def test_local_gpu_reservation_survives_the_transform(sdk_container, tmp_path):
+    """`local_gpu` makes the SDK reserve every GPU (compose `deploy`); debugging keeps it."""
+    from sagemaker.local.image import _Volume
+
+    sdk_container.instance_type = "local_gpu"
+    (tmp_path / "src").mkdir()
+    content = sdk_container._generate_compose_file(
+        "train", additional_volumes=[_Volume(str(tmp_path / "src"), "/opt/ml/code")])
+    out = session().on_compose(ComposeRequest("training", "img", content))
+    for name, service in out["services"].items():
+        assert service["deploy"] == content["services"][name]["deploy"] == {
+            "resources": {"reservations": {"devices": [{"count": "all",
+                                                        "capabilities": ["gpu"]}]}}}
+        assert service["ports"]  # and it is debuggable
