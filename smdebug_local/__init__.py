@@ -14,3 +14,16 @@ from .session import DebugSession, active, disable, enable
 __version__ = "0.1.0"
 
 __all__ = ["DebugSession", "SmdebugError", "__version__", "active", "disable", "enable"]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext smdebug_local``: debugging on, plus the ``%smdebug_local`` magic."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from .notebook import unload_ipython_extension as unload
+
+    unload(ipython)

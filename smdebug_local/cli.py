@@ -112,6 +112,48 @@ def doctor(port: int, bind: str, image: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--workspace", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The folder the run was started in.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the state file, with each target's live status, as JSON.")
+def status(workspace: str, as_json: bool) -> None:
+    """Show the debug targets of the run going on in this workspace: where to attach.
+
+    Reads .smdebug-local/state.json (written by `run` and `enable()`) and asks Docker for
+    each container's status. Exit 1 if no run is going on here.
+    """
+    from . import state
+    from .compose import LABEL_RUN
+    from .engine import Engine
+
+    root = Path(workspace).resolve()
+    try:
+        doc = state.read(root)
+        if doc is None:
+            raise SmdebugError(f"no smdebug-local run in {root}; start one with "
+                               "`smdebug-local run SCRIPT` (or run status in its folder)")
+        live = {}
+        try:
+            for c in Engine().containers(LABEL_RUN, doc["run"]):
+                live[c.labels.get("com.docker.compose.service", c.name)] = c.status
+        except SmdebugError:
+            pass  # Docker down: the table says "gone"
+    except SmdebugError as err:
+        _fail(err)
+    alive = state.pid_alive(int(doc["pid"]))
+    if as_json:
+        for target in doc["targets"]:
+            target["status"] = live.get(target["service"], "gone")
+        click.echo(json.dumps({**doc, "alive": alive}, indent=2))
+    else:
+        click.echo(f"run {doc['run']} (pid {doc['pid']}, {doc['script']})"
+                   + ("" if alive else " -- its process is gone; `smdebug-local clean` "
+                      "removes what it left"))
+        click.echo(state.table(state.rows(doc, live)))
+    sys.exit(0 if alive else 1)
+
+
+@main.command()
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
 def clean(dry_run: bool) -> None:
     """Remove containers left behind by runs that no longer exist (e.g. a killed driver).
@@ -145,10 +187,15 @@ def init() -> None:
               help="First debug port (as for `run --port`).")
 @click.option("--serving-workers", type=click.IntRange(0, 64), default=1, show_default=True,
               help="Attach configurations for this many model-server workers (0: training only).")
+@click.option("--hosts", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Training hosts (instance_count): one attach configuration each.")
+@click.option("--training-code-dir", default="/opt/ml/code", show_default=True,
+              help="Container folder of the training code (/opt/ml/input/data/code for SDK "
+                   "3.x ModelTrainer).")
 @click.option("--workspace", type=click.Path(file_okay=False), default=".", show_default=True,
               help="The VS Code workspace folder (where .vscode/ lives).")
-def init_vscode(script: str, source_dir: str, port: int, serving_workers: int,
-                workspace: str) -> None:
+def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, hosts: int,
+                training_code_dir: str, workspace: str) -> None:
     """Write .vscode/launch.json attach configurations and a tasks.json pre-launch task.
 
     One F5 on "smdebug-local: training" starts `smdebug-local run SCRIPT` and attaches when
@@ -166,7 +213,8 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int,
                                    "the workspace folder")
         layout = vscode.Layout(
             script=Path(script).as_posix(), source_dir=Path(source_dir).as_posix().rstrip("/"),
-            port=port, serving_workers=serving_workers)
+            port=port, serving_workers=serving_workers, training_hosts=hosts,
+            training_code_dir=training_code_dir)
         for path in vscode.init(root, layout):
             click.echo(f"wrote {path}")
     except SmdebugError as err:

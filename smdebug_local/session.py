@@ -21,8 +21,9 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from . import debugpy_cache, sources
+from . import debugpy_cache, sources, state
 from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service,
     transform_service,
@@ -62,6 +63,8 @@ class DebugSession:
     _warned: set[str] = field(default_factory=set)
     _labelled: bool = False
     _removed: set[str] = field(default_factory=set)
+    _state: list[dict] = field(default_factory=list)
+    workspace: Path = field(default_factory=Path.cwd)
 
     def start(self) -> DebugSession:
         """Check the machine, prepare the payload and hook the SDK (fails fast, one line)."""
@@ -116,7 +119,9 @@ class DebugSession:
                 )
                 services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)
+                self._state.append(state.target_entry(target, service))
             content["services"] = services
+            self._write_state()
             return content
 
     def before_stop(self, container_names: list[str]) -> None:
@@ -159,6 +164,17 @@ class DebugSession:
             time.sleep(PING_INTERVAL)
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _write_state(self) -> None:
+        """Rewrite the workspace's state file; a read-only workspace only loses that file."""
+        if not self._state:
+            return
+        try:
+            state.write(self.workspace, state.document(
+                self.run_id, os.getpid(), sys.argv[0] if sys.argv else "", self._state))
+        except OSError as err:
+            self.unsupported(f"cannot write {state.state_path(self.workspace)} ({err.strerror}); "
+                             "`smdebug-local status` will not see this run")
 
     def _locate(self, copy_dir: str) -> str | None:
         """The user's directory a downloaded copy of code came from (searched from the
@@ -213,6 +229,8 @@ class DebugSession:
         for undo in self._undo:
             undo()
         self._undo = []
+        if self._state:
+            state.remove(self.workspace, self.run_id)
         if self._labelled:
             self._removed.update(c.name for c in self.engine.containers(LABEL_RUN, self.run_id))
             self.engine.remove(LABEL_RUN, self.run_id)

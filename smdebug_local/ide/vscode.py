@@ -1,8 +1,8 @@
 """VS Code integration: attach configurations, a compound and a pre-launch task.
 
 ``smdebug-local init vscode`` writes into ``.vscode/launch.json`` one ``debugpy`` attach
-configuration for training and one per model-server worker, a compound that attaches to
-all of them, and into ``.vscode/tasks.json`` a background task that starts
+configuration per training host and one per model-server worker, a compound that attaches
+to all of them (and one for all training hosts when there are several), and into ``.vscode/tasks.json`` a background task that starts
 ``smdebug-local run``; the configurations name it as ``preLaunchTask``, and its problem
 matcher ends on smdebug-local's "waiting for debugger" / "debugger listening" line -- so one
 F5 starts the job and attaches once the container is ready.
@@ -15,13 +15,12 @@ entries survive), written atomically, and an unparsable file is left untouched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..compose import CONTAINER_DEBUG_PORT
 from ..errors import SmdebugError
+from ..files import write_atomic
 from . import jsonc
 
 GROUP = "smdebug-local"
@@ -42,6 +41,8 @@ class Layout:
     port: int = CONTAINER_DEBUG_PORT
     serving_workers: int = 1
     run_args: tuple[str, ...] = ()
+    training_hosts: int = 1  # instance_count of the training job
+    training_code_dir: str = "/opt/ml/code"  # /opt/ml/input/data/code for ModelTrainer
 
 
 def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
@@ -60,22 +61,33 @@ def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
 def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     """The configurations and compounds for ``layout``.
 
-    Ports follow smdebug-local's allocation on a machine where they are free: the training
-    container takes the first, then each serving worker the next one.
+    Ports follow smdebug-local's allocation on a machine where they are free: each training
+    host (container) takes the next port, then each serving worker the next one. The first
+    configuration starts the run (``preLaunchTask``); compounds that include it attach to
+    the rest as well.
     """
-    training = _attach("smdebug-local: training", layout.port, "/opt/ml/code", layout)
-    training["preLaunchTask"] = TASK_LABEL
+    hosts = layout.training_hosts
+    training = [
+        _attach("smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
+                layout.port + i, layout.training_code_dir, layout)
+        for i in range(hosts)
+    ]
+    training[0]["preLaunchTask"] = TASK_LABEL
     serving = [
-        _attach(f"smdebug-local: serving worker {i + 1}", layout.port + 1 + i,
+        _attach(f"smdebug-local: serving worker {i + 1}", layout.port + hosts + i,
                 "/opt/ml/model/code", layout)
         for i in range(layout.serving_workers)
     ]
-    compound = {
-        "name": "smdebug-local: train + serve",
-        "configurations": [training["name"]] + [c["name"] for c in serving],
-        "presentation": {"group": GROUP},
-    }
-    return [training, *serving], [compound]
+    compounds = []
+    if hosts > 1:
+        compounds.append({"name": "smdebug-local: training (all hosts)",
+                          "configurations": [c["name"] for c in training],
+                          "presentation": {"group": GROUP}})
+    if serving:
+        compounds.append({"name": "smdebug-local: train + serve",
+                          "configurations": [c["name"] for c in training + serving],
+                          "presentation": {"group": GROUP}})
+    return [*training, *serving], compounds
 
 
 def task_entries(layout: Layout) -> list[dict]:
@@ -127,21 +139,6 @@ def merge(text: str, key: str, entries: list[dict], owned, path: Path) -> str:
         raise SmdebugError(f'"{key}" in {path} is not a list; fix it (the file was not changed)')
     drop = [n for n in array.items if owned(n.to_python())]
     return jsonc.replace_items(text, array, drop, entries)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (no torn writes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render(workspace: Path, layout: Layout) -> dict[Path, str]:

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import WAITING, marker_line
+from conftest import SMDEBUG, WAITING, marker_line
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
@@ -68,8 +68,6 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
 
 def test_model_builder_local_container_is_named_not_crashed(tmp_path):
     """ModelBuilder's local container bypasses compose: one line says so, the script goes on."""
-    from conftest import SMDEBUG
-
     (tmp_path / "driver.py").write_text(
         "import boto3\n"
         "from sagemaker.serve.mode.local_container_mode import LocalContainerMode\n"

@@ -9,11 +9,12 @@ output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP
 from __future__ import annotations
 
 import json
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import WAITING, marker_line
+from conftest import SMDEBUG, WAITING, marker_line
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
@@ -109,6 +110,19 @@ def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
     line = marker_line(train, "# sum breakpoint")
     run = start_run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
     (match,) = run.wait_for(WAITING)
+    # While it runs, `status` says where to attach (and the state file says it to tools).
+    status = subprocess.run([SMDEBUG, "status", "--json"], cwd=plain, capture_output=True,
+                            text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    (target,) = json.loads(status.stdout)["targets"]
+    assert (target["role"], target["host"], target["status"]) == ("training", "algo-1",
+                                                                   "running")
+    assert target["endpoints"] == [f"127.0.0.1:{match['port']}"]
+    assert target["pathMappings"] == [{"localRoot": str(plain / "src"),
+                                       "remoteRoot": "/opt/ml/code"}]
+    table = subprocess.run([SMDEBUG, "status"], cwd=plain, capture_output=True, text=True,
+                           timeout=60).stdout
+    assert f"127.0.0.1:{match['port']}" in table and "running" in table
     debugger = _attach(match, {train: [line]})
     stop = debugger.next_stop()
     top = stop.frames()[0]
@@ -123,6 +137,7 @@ def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
     # Debugging changed nothing the script can observe about how it was started.
     assert result == {"total": 135, "python": "3.9", "argv": ["train.py", "--scale", "3"],
                       "name": "__main__"}
+    assert not (plain / ".smdebug-local" / "state.json").exists()  # the run is over
 
 
 def test_two_hosts_each_get_a_port_and_both_stop(plain, py39_image, start_run):

@@ -72,7 +72,11 @@ class NoEngine:
 
 
 def session(**options) -> DebugSession:
-    s = DebugSession(DebugOptions(**options), engine=NoEngine())
+    import tempfile
+    from pathlib import Path
+
+    s = DebugSession(DebugOptions(**options), engine=NoEngine(),
+                     workspace=Path(tempfile.mkdtemp(prefix="smdebug-local-ws-")))
     s._mount = Mount("/p", "/d")
     s._ports = PortAllocator(s.options.port, probe=lambda port, bind: port != 5679)
     return s

@@ -63,6 +63,24 @@ def test_ports_and_mappings_follow_the_allocation_order():
     assert compound["configurations"] == [c["name"] for c in configs]
 
 
+def test_one_config_and_port_per_training_host():
+    layout = vscode.Layout("d.py", "src", serving_workers=1, training_hosts=2,
+                           training_code_dir="/opt/ml/input/data/code")
+    configs, compounds = vscode.launch_entries(layout)
+    assert [(c["name"], c["connect"]["port"], c["pathMappings"][0]["remoteRoot"])
+            for c in configs] == [
+        ("smdebug-local: training algo-1", 5678, "/opt/ml/input/data/code"),
+        ("smdebug-local: training algo-2", 5679, "/opt/ml/input/data/code"),
+        ("smdebug-local: serving worker 1", 5680, "/opt/ml/model/code")]
+    assert [c.get("preLaunchTask") for c in configs] == [vscode.TASK_LABEL, None, None]
+    assert [(c["name"], c["configurations"]) for c in compounds] == [
+        ("smdebug-local: training (all hosts)", [c["name"] for c in configs[:2]]),
+        ("smdebug-local: train + serve", [c["name"] for c in configs])]
+    for config in configs:
+        jsonschema.validate({k: v for k, v in config.items() if k not in COMMON_KEYS},
+                            strict_schema())
+
+
 def test_task_ends_on_the_ready_line_the_bootstrap_prints():
     import re
 

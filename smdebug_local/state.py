@@ -1,0 +1,111 @@
+"""The run's state file: what can be debugged right now, for tools and for ``status``.
+
+While a run is active, ``<workspace>/.smdebug-local/state.json`` lists every debug target
+(role, host, container, where to attach, path mappings). It is rewritten atomically each
+time local mode starts a container, and removed when the run ends -- so an IDE extension
+or script can read it at any moment. Live container status is not stored (it would be
+stale); ``smdebug-local status`` asks Docker for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .compose import DebugTarget, env_to_dict
+from .errors import SmdebugError
+from .files import write_atomic
+
+STATE_DIR = ".smdebug-local"
+STATE_FILE = "state.json"
+VERSION = 1
+
+
+def state_path(workspace: Path) -> Path:
+    return workspace / STATE_DIR / STATE_FILE
+
+
+def target_entry(target: DebugTarget, service: Mapping) -> dict:
+    """One target as the state file lists it."""
+    env = env_to_dict(service.get("environment"))
+    return {
+        "role": target.role,
+        "host": target.host,
+        "service": target.service,
+        "container": service.get("container_name"),
+        "job": env.get("TRAINING_JOB_NAME") or env.get("PROCESSING_JOB_NAME") or None,
+        "endpoints": target.endpoints,
+        "wait": target.wait,
+        "pathMappings": [{"localRoot": local, "remoteRoot": remote}
+                         for local, remote in target.mappings],
+    }
+
+
+def document(run_id: str, pid: int, script: str, targets: Iterable[dict]) -> dict:
+    return {"version": VERSION, "run": run_id, "pid": pid, "script": script,
+            "targets": list(targets)}
+
+
+def write(workspace: Path, doc: dict) -> Path:
+    path = state_path(workspace)
+    write_atomic(path, json.dumps(doc, indent=2) + "\n")
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():  # run state, never something to commit
+        write_atomic(ignore, "*\n")
+    return path
+
+
+def read(workspace: Path) -> dict | None:
+    """The state document, or None when no run has written one here."""
+    path = state_path(workspace)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise SmdebugError(f"{path} cannot be read ({err}); delete it (it is rewritten by the "
+                           "next run)") from None
+    if not isinstance(doc, dict) or doc.get("version") != VERSION:
+        raise SmdebugError(f"{path} is not a state file of this smdebug-local version; delete "
+                           "it (it is rewritten by the next run)")
+    return doc
+
+
+def remove(workspace: Path, run_id: str) -> None:
+    """Remove the state file if it is this run's (another run may have taken over)."""
+    try:
+        doc = read(workspace)
+    except SmdebugError:
+        return
+    if doc is not None and doc.get("run") == run_id:
+        state_path(workspace).unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
+    """Table rows for ``status``: ``live`` maps compose service names to Docker's status."""
+    out = [["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]]
+    for t in doc.get("targets") or []:
+        mappings = t.get("pathMappings") or []
+        mapping = (f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}"
+                   if mappings else "")
+        out.append([t["role"], t["host"], t.get("job") or t.get("container") or t["service"],
+                     ", ".join(t["endpoints"]), mapping, live.get(t["service"], "gone")])
+    return out
+
+
+def table(rows_: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows_) for i in range(len(rows_[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
+                     for r in rows_)
