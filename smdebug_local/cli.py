@@ -41,9 +41,14 @@ def main() -> None:
 @click.option("--map", "mappings", multiple=True, metavar="LOCAL=REMOTE",
               help="Map a local folder to the container folder its code runs from, for code "
                    "baked into an image (e.g. --map ./program=/opt/program). Repeatable.")
+@click.option("--mode", type=click.Choice(["listen", "connect"]), default="listen",
+              show_default=True,
+              help="listen: each container listens on a loopback port and you attach. "
+                   "connect: each container connects back to your IDE listening on --port "
+                   "(re-attaches by itself across reruns; see the README).")
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...],
+def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...], mode: str,
         script: str, args: tuple[str, ...]) -> None:
     """Run a local-mode driver SCRIPT with debugging in every training and serving container.
 
@@ -57,7 +62,7 @@ def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...
 
     try:
         options = DebugOptions.from_user(
-            port, wait=wait, bind=bind,
+            port, wait=wait, bind=bind, mode=mode,
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
         )
         sys.exit(run_script(script, list(args), options))

@@ -65,6 +65,9 @@ class DebugTarget:
     volumes: tuple[str, ...] = ()
     env_defaults: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Connect-back mode: ``(host, port)`` of the IDE's listener, as seen from the container;
+    # then nothing is published (``host_ports`` is empty).
+    connect: tuple[str, int] | None = None
 
     @property
     def host(self) -> str:
@@ -79,7 +82,7 @@ class DebugTarget:
 
     @property
     def endpoints(self) -> list[str]:
-        """Where a debugger on the host connects, one per port."""
+        """Where a debugger on the host connects, one per port (none in connect mode)."""
         return [endpoint for _, endpoint in self.ports]
 
 
@@ -161,6 +164,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         "match": list(target.match),
         "mappings": [list(m) for m in target.mappings],
         "debugpy": CONTAINER_DEBUGPY_DIR,
+        **({"connect": list(target.connect)} if target.connect else {}),
     }
 
 
@@ -192,8 +196,17 @@ def transform_service(
     volumes += [f"{v}:{mode}" for v in target.volumes]
     out["volumes"] = volumes
 
-    out["ports"] = [*(out.get("ports") or []),
-                    *(f"{endpoint}:{port}" for port, endpoint in target.ports)]
+    if target.ports:
+        out["ports"] = [*(out.get("ports") or []),
+                        *(f"{endpoint}:{port}" for port, endpoint in target.ports)]
+    if target.connect:
+        # Linux engines resolve host.docker.internal only when told to (Docker >= 20.10).
+        hosts = out.get("extra_hosts") or []
+        name = target.connect[0]
+        if isinstance(hosts, Mapping):  # a user's local.container_config may use this form
+            out["extra_hosts"] = {name: "host-gateway", **hosts}
+        elif not any(str(h).split(":")[0] == name for h in hosts):
+            out["extra_hosts"] = [*hosts, f"{name}:host-gateway"]
 
     # Values already in the service are in compose syntax; ours are escaped for it.
     service_env = env_to_dict(out.get("environment"))

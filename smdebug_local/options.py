@@ -10,6 +10,10 @@ from .errors import SmdebugError
 
 DEFAULT_PORT = 5678
 LOOPBACK = "127.0.0.1"
+MODES = ("listen", "connect")
+# How containers reach the host in connect mode (mapped to the host gateway with
+# `extra_hosts: host-gateway`; Docker Desktop resolves it by itself).
+HOST_FROM_CONTAINER = "host.docker.internal"
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class DebugOptions:
                      (training waits, serving does not), True/False = every role
     bind          -- host address debug ports are published on; loopback unless asked
     path_mappings -- extra ``(local_dir, container_dir)`` pairs, for code baked into images
+    mode          -- "listen": each debuggable process listens on a published port and the
+                     IDE attaches to it; "connect": each connects back to the IDE, which
+                     listens on ``port`` (re-attaches across reruns by itself)
     """
 
     port: int = DEFAULT_PORT
@@ -29,10 +36,13 @@ class DebugOptions:
     wait: bool | None = None
     bind: str = LOOPBACK
     path_mappings: tuple[tuple[str, str], ...] = ()
+    mode: str = "listen"
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise SmdebugError(f"port {self.port} is out of range; use 1-65535 (e.g. --port 5678)")
+        if self.mode not in MODES:
+            raise SmdebugError(f"--mode {self.mode!r} is not one of {', '.join(MODES)}")
         try:
             ipaddress.ip_address(self.bind)
         except ValueError:
@@ -62,4 +72,4 @@ class DebugOptions:
     @property
     def exposed(self) -> bool:
         """True when debug ports are reachable from other machines (a security risk)."""
-        return not ipaddress.ip_address(self.bind).is_loopback
+        return self.mode == "listen" and not ipaddress.ip_address(self.bind).is_loopback

@@ -29,7 +29,7 @@ from .compose import (
     transform_service,
 )
 from .engine import Engine, await_compose_children, compose_command
-from .options import DebugOptions
+from .options import HOST_FROM_CONTAINER, DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator, Reservations, is_free
 from .roles import ROLES, plan
@@ -72,12 +72,14 @@ class DebugSession:
         # all before the job's image is pulled or its data copied.
         self.engine.ping()
         compose_command()
-        self._reservations = Reservations(debugpy_cache.cache_root() / "ports")
-        self._ports = PortAllocator(
-            self.options.port, bind=self.options.bind, explicit=self.options.port_explicit,
-            probe=lambda port, bind: is_free(port, bind) and self._reservations.claim(port),
-        )
-        self._ports.check()
+        if self.options.mode == "listen":
+            # Connect mode publishes nothing: the port is the IDE's, and must be in use.
+            self._reservations = Reservations(debugpy_cache.cache_root() / "ports")
+            self._ports = PortAllocator(
+                self.options.port, bind=self.options.bind, explicit=self.options.port_explicit,
+                probe=lambda port, bind: is_free(port, bind) and self._reservations.claim(port),
+            )
+            self._ports.check()
         self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)))
         adapters = available_adapters()
         if self.options.exposed:
@@ -111,11 +113,14 @@ class DebugSession:
                     continue
                 p = plan(settings, service, wait=self.options.wait,
                          user_mappings=self.options.path_mappings, locate=self._locate)
+                connect = self.options.mode == "connect"
                 target = DebugTarget(
                     role=request.role, service=name,
-                    host_ports=tuple(self._ports.allocate() for _ in range(p.port_count)),
+                    host_ports=() if connect else tuple(
+                        self._ports.allocate() for _ in range(p.port_count)),
                     bind=self.options.bind, wait=p.wait, match=p.match, mappings=p.mappings,
                     volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
+                    connect=(HOST_FROM_CONTAINER, self.options.port) if connect else None,
                 )
                 services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)
@@ -263,6 +268,7 @@ def enable(
     wait: bool | None = None,
     bind: str = "127.0.0.1",
     path_mappings: dict[str, str] | None = None,
+    mode: str = "listen",
 ) -> DebugSession:
     """Debug every training and serving container SageMaker local mode starts from now on.
 
@@ -272,10 +278,11 @@ def enable(
     ``wait``: None waits in training only, True also makes model loading wait, False never
     waits. Debug ports are published on ``bind`` (loopback by default: debugpy runs any code
     it is sent). ``path_mappings`` maps local folders to container folders for code baked
-    into an image, e.g. ``{"./program": "/opt/program"}``.
+    into an image, e.g. ``{"./program": "/opt/program"}``. ``mode="connect"`` makes every
+    container connect back to an IDE listening on ``port`` instead (see the README).
     """
     options = DebugOptions.from_user(
-        port, wait=wait, bind=bind,
+        port, wait=wait, bind=bind, mode=mode,
         path_mappings=tuple(DebugOptions.parse_mapping(f"{k}={v}")
                             for k, v in (path_mappings or {}).items()),
     )

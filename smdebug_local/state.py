@@ -37,6 +37,7 @@ def target_entry(target: DebugTarget, service: Mapping) -> dict:
         "container": service.get("container_name"),
         "job": env.get("TRAINING_JOB_NAME") or env.get("PROCESSING_JOB_NAME") or None,
         "endpoints": target.endpoints,
+        "connect": ":".join(map(str, target.connect)) if target.connect else None,
         "wait": target.wait,
         "pathMappings": [{"localRoot": local, "remoteRoot": remote}
                          for local, remote in target.mappings],
@@ -100,8 +101,10 @@ def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
         mappings = t.get("pathMappings") or []
         mapping = (f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}"
                    if mappings else "")
+        attach = (", ".join(t["endpoints"]) if t["endpoints"]
+                  else f"connects to {t.get('connect')}")
         out.append([t["role"], t["host"], t.get("job") or t.get("container") or t["service"],
-                     ", ".join(t["endpoints"]), mapping, live.get(t["service"], "gone")])
+                    attach, mapping, live.get(t["service"], "gone")])
     return out
 
 

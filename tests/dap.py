@@ -25,18 +25,22 @@ class DapError(AssertionError):
     """The adapter refused a request or an expected message did not arrive in time."""
 
 
-def _connect(host: str, port: int, timeout: float) -> socket.socket:
+def _connect(host: str, port: int, timeout: float, peek: bool = True) -> socket.socket:
     """Connect once the adapter really talks.
 
     Docker's port proxy accepts a TCP connection even when nothing listens inside the
     container yet, then drops it; so a connection counts only once the adapter's first
-    bytes (it sends ``output`` events at once) have arrived.
+    bytes (it sends ``output`` events at once) have arrived. An adapter on the host
+    (``peek=False``) is trusted as soon as it accepts: it speaks only when spoken to.
     """
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             sock = socket.create_connection((host, port), timeout=2)
+            if not peek:
+                sock.settimeout(None)
+                return sock
             sock.settimeout(2)
             first = sock.recv(1, socket.MSG_PEEK)
             if first:
@@ -52,9 +56,10 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
 class Connection:
     """One DAP connection: framing, request/response matching, an event log."""
 
-    def __init__(self, host: str, port: int, name: str, timeout: float = 60) -> None:
+    def __init__(self, host: str, port: int, name: str, timeout: float = 60,
+                 peek: bool = True) -> None:
         self.name = name
-        self.sock = _connect(host, port, timeout)
+        self.sock = _connect(host, port, timeout, peek)
         self._seq = itertools.count(1)
         self._send_lock = threading.Lock()
         self._responses: dict[int, dict] = {}
@@ -183,8 +188,13 @@ class Stop:
             "evaluate", {"expression": expression, "frameId": frame["id"], "context": "repl"}
         )["result"]
 
-    def resume(self) -> None:
-        self.conn.request("continue", {"threadId": self.thread_id})
+    def resume(self, wait: bool = True) -> None:
+        """Continue; ``wait=False`` for a last resume after which the container may be gone
+        before debugpy answers (e.g. a batch transform ends with its last request)."""
+        if wait:
+            self.conn.request("continue", {"threadId": self.thread_id})
+        else:
+            self.conn.send("continue", {"threadId": self.thread_id})
 
 
 @dataclass
@@ -200,6 +210,7 @@ class Debugger:
     stops: queue.Queue = field(default_factory=queue.Queue)
     errors: list[BaseException] = field(default_factory=list)
     children_ready: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    peek: bool = True  # False for an adapter on the host (see _connect)
 
     def attach(self, timeout: float = 120) -> Connection:
         config = {
@@ -210,7 +221,7 @@ class Debugger:
         return self._attach(config, "main", timeout)
 
     def _attach(self, config: dict, name: str, timeout: float = 60) -> Connection:
-        conn = Connection(self.host, self.port, name, timeout)
+        conn = Connection(self.host, self.port, name, timeout, self.peek)
         conn.on_event = self._on_event
         self.connections.append(conn)
         conn.request("initialize", {
@@ -284,3 +295,42 @@ class Debugger:
             except OSError:
                 pass
             conn.close()
+
+
+class HostAdapter:
+    """debugpy's adapter on the host, as VS Code starts it for a ``listen`` configuration.
+
+    In connect-back mode the debuggee has no adapter of its own: it connects to this one,
+    which listens where the attach configuration's ``listen`` says. The test client talks
+    DAP to it on a loopback port (debugpy's "debugServer" mode).
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1",
+             "--port", str(self.port)])
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:  # noqa: BLE001 - a stuck adapter is killed
+            self.proc.kill()
+
+
+def listen(adapter: HostAdapter, host: str, port: int, path_mappings: list[dict],
+           breakpoints: dict[str, list[int]], timeout: float = 300) -> Debugger:
+    """A ``"request": "attach", "listen": {host, port}`` session, attached once a debuggee
+    has connected to the listener and the breakpoints are set (as VS Code does)."""
+    debugger = Debugger("127.0.0.1", adapter.port, path_mappings, breakpoints, peek=False)
+    config = {"name": "smdebug-local test (listen)", "type": "debugpy", "request": "attach",
+              "listen": {"host": host, "port": port}, "pathMappings": path_mappings,
+              "justMyCode": False}
+    debugger._attach(config, "listen", timeout)
+    return debugger

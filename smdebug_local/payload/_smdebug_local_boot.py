@@ -22,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 CONFIG_ENV = "SMDEBUG_LOCAL"
 # The pid of the process where debugpy runs, set there. Children inherit it: a child spawned
@@ -61,13 +62,15 @@ def parse_config(raw):
     host      -- short host name, e.g. "algo-1" (for messages)
     ports     -- [[container_port, "127.0.0.1:5678"], ...]: ports this container publishes,
                  with where the host publishes each; a process takes the first free one
+    connect   -- ["host.docker.internal", 5678]: instead of listening, connect to the IDE
+                 listening there (connect-back mode)
     wait      -- block the entry point until a debugger attaches
     match     -- fnmatch patterns for the entry point's absolute path
     mappings  -- [[local_root, remote_root], ...] (for messages)
     debugpy   -- directory holding one sub-directory per debugpy version
     """
     config = json.loads(raw)
-    if not isinstance(config, dict) or not config.get("ports"):
+    if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
         raise ValueError("%s is not a smdebug-local configuration" % CONFIG_ENV)
     return config
 
@@ -190,17 +193,58 @@ def _listen(debugpy, ports, probe=_port_is_free):
                        "processes than ports)" % len(ports))
 
 
-def start(config, debugpy_module=None, probe=_port_is_free):
+# How long a process keeps trying to reach the IDE in connect mode: a waiting entry point
+# gives the user time to start the IDE's listener; others only bridge a short race.
+CONNECT_PATIENCE = {True: 300.0, False: 10.0}
+
+
+def _listening(address):
+    """True if something accepts TCP connections at ``address``."""
+    try:
+        socket.create_connection((address[0], int(address[1])), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
+             probe=_listening):
+    """Connect to the IDE listening at ``address``, waiting up to ``patience`` seconds for
+    it to listen. debugpy.connect() cannot be retried (after one refusal a second call
+    hangs), so a plain TCP probe waits for the listener first; debugpy's adapter drops such
+    a probe and goes on listening."""
+    deadline = clock() + patience
+    while not probe(address):
+        if clock() >= deadline:
+            raise RuntimeError(
+                "no debugger listening on %s:%s; start your IDE's listen configuration "
+                "first" % (address[0], address[1]))
+        sleep(0.5)
+    debugpy.connect((address[0], int(address[1])))
+
+
+def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
-    endpoint = _listen(debugpy, config["ports"], probe)
-    os.environ[ACTIVE_ENV] = str(os.getpid())
     where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
     mapping = _mapping_text(config)
     suffix = " (%s)" % mapping if mapping else ""
-    if config.get("wait", True):
+    wait = config.get("wait", True)
+    if config.get("connect"):
+        address = config["connect"]
+        _say("%s connecting to debugger at %s:%s%s" % (where.strip(), address[0], address[1],
+                                                      suffix))
+        connect(debugpy, address, CONNECT_PATIENCE[bool(wait)])
+        os.environ[ACTIVE_ENV] = str(os.getpid())
+        if wait:
+            debugpy.wait_for_client()  # until the IDE has set its breakpoints
+        _say("%s debugger attached" % where.strip())
+        return
+    endpoint = _listen(debugpy, config["ports"], probe)
+    os.environ[ACTIVE_ENV] = str(os.getpid())
+    if wait:
         _say("%s waiting for debugger on %s%s" % (where.strip(), endpoint, suffix))
         debugpy.wait_for_client()
         _say("%s debugger attached" % where.strip())

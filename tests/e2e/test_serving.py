@@ -244,12 +244,12 @@ def test_batch_transform_stops_in_transform_fn_for_each_record(quickstart, train
     (match,) = serving_lines(run, 1)
     debugger = attach(match, {inference: [line]})
     shapes = []
-    for _ in range(2):  # two files, one request each (SingleRecord)
+    for last in (False, True):  # two files, one request each (SingleRecord)
         stop = debugger.next_stop(timeout=300)
         assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
             inference, line)
         shapes.append(stop.evaluate("tuple(inputs.shape)"))
-        stop.resume()
+        stop.resume(wait=not last)
     assert shapes == ["(3, 1, 8, 8)", "(3, 1, 8, 8)"]
     debugger.close()
     assert run.finish(timeout=180) == 0, run.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -122,3 +123,52 @@ def test_exec_into_another_program_starts_afresh(monkeypatch):
     monkeypatch.setenv(boot.ACTIVE_ENV, str(os.getpid()))  # we exec'd: same pid, new program
     boot.main()
     assert len(started) == 1
+
+
+def test_connect_mode_connects_back_then_waits_for_the_ides_breakpoints(monkeypatch, capsys):
+    monkeypatch.setenv(boot.ACTIVE_ENV, "")
+    monkeypatch.delenv(boot.ACTIVE_ENV)
+    fake = FakeDebugpy()
+    fake.connect = lambda address: fake.calls.append(("connect", address))
+    config = boot.parse_config(json.dumps({
+        "role": "training", "host": "algo-1", "ports": [], "wait": True,
+        "connect": ["host.docker.internal", 5678], "mappings": [["/src", "/opt/ml/code"]]}))
+    patience = []
+
+    def connect(debugpy, address, wait_seconds):
+        patience.append(wait_seconds)
+        debugpy.connect(tuple(address))
+
+    boot.start(config, fake, connect=connect)
+    assert fake.calls == [("configure", {"subProcess": True}),
+                          ("connect", ("host.docker.internal", 5678)), ("wait_for_client",)]
+    assert patience == [boot.CONNECT_PATIENCE[True]]
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["smdebug-local: training algo-1 connecting to debugger at "
+                   "host.docker.internal:5678 (/src -> /opt/ml/code)",
+                   "smdebug-local: training algo-1 debugger attached"]
+    assert os.environ[boot.ACTIVE_ENV] == str(os.getpid())
+
+
+def test_connect_waits_for_the_listener_then_connects_once_or_gives_up_with_the_fix():
+    probes, connects = [], []
+    now = [0.0]
+
+    def probe(address):
+        probes.append(address)
+        return len(probes) >= 3
+
+    class Debugpy:
+        def connect(self, address):
+            connects.append(address)
+
+    def tick(seconds):
+        now[0] += seconds
+
+    boot._connect(Debugpy(), ["h", 1], 60, sleep=tick, clock=lambda: now[0], probe=probe)
+    assert len(probes) == 3 and connects == [("h", 1)]
+    connects.clear()
+    with pytest.raises(RuntimeError, match=r"no debugger listening on h:1; start your IDE"):
+        boot._connect(Debugpy(), ["h", 1], 2, sleep=tick, clock=lambda: now[0],
+                      probe=lambda address: False)
+    assert connects == []

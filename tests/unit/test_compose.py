@@ -164,3 +164,21 @@ def test_label_service_only_adds_labels(service):
     out = label_service(service, "processing", {LABEL_RUN: "r"})
     assert {k: v for k, v in out.items() if k != "labels"} == service
     assert out["labels"] == {LABEL_RUN: "r", LABEL_ROLE: "processing"}
+
+
+def test_connect_mode_publishes_nothing_and_maps_the_host_gateway():
+    service = {"image": "img", "environment": ["A=1"], "ports": ["8080:8080"],
+               "extra_hosts": ["db:10.0.0.2"]}
+    t = DebugTarget(role="serving", service="algo-1-abcde", host_ports=(),
+                    connect=("host.docker.internal", 5678))
+    out = transform_service(service, t, MOUNT)
+    assert out["ports"] == ["8080:8080"]  # only the SDK's own
+    assert out["extra_hosts"] == ["db:10.0.0.2", "host.docker.internal:host-gateway"]
+    config = json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])
+    assert config["connect"] == ["host.docker.internal", 5678] and config["ports"] == []
+    # A user's own mapping of the name wins; the mapping form of extra_hosts is kept.
+    kept = transform_service({**service, "extra_hosts": ["host.docker.internal:10.9.9.9"]},
+                             t, MOUNT)
+    assert kept["extra_hosts"] == ["host.docker.internal:10.9.9.9"]
+    as_map = transform_service({**service, "extra_hosts": {"db": "10.0.0.2"}}, t, MOUNT)
+    assert as_map["extra_hosts"] == {"host.docker.internal": "host-gateway", "db": "10.0.0.2"}

@@ -1,0 +1,82 @@
+"""Connect-back mode: the IDE listens, every container connects to it.
+
+The DAP test client acts as VS Code with a ``"listen"`` attach configuration and
+``"restart": true``: debugpy's adapter runs on the host (``tests/dap.HostAdapter``) and
+listens on the Docker bridge address; when a run's debuggee ends, the adapter exits and
+the session restarts -- a new adapter listening on the same address, as VS Code's restart
+does -- so consecutive runs are debugged with no user action.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import marker_line
+from dap import HostAdapter, listen
+
+from smdebug_local.compose import LABEL_RUN
+
+pytestmark = pytest.mark.e2e
+
+
+def _bridge_address() -> str:
+    return subprocess.run(
+        ["docker", "network", "inspect", "bridge", "--format",
+         "{{(index .IPAM.Config 0).Gateway}}"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _listen_in_background(adapter: HostAdapter, bridge: str, port: int, mappings: list[dict],
+                          breakpoints: dict[str, list[int]]) -> tuple[threading.Thread, dict]:
+    """Start an IDE listen session; its Debugger lands in the dict once a debuggee is in."""
+    session: dict = {}
+
+    def ide() -> None:
+        try:
+            session["debugger"] = listen(adapter, bridge, port, mappings, breakpoints)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            session["error"] = exc
+
+    thread = threading.Thread(target=ide, daemon=True)
+    thread.start()
+    return thread, session
+
+
+def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_run):
+    bridge = _bridge_address()
+    with socket.socket() as s:
+        s.bind((bridge, 0))
+        port = s.getsockname()[1]
+    train = plain / "src" / "train.py"
+    line = marker_line(train, "# sum breakpoint")
+    mappings = [{"localRoot": str(plain / "src"), "remoteRoot": "/opt/ml/code"}]
+    for round_ in (1, 2):
+        adapter = HostAdapter()  # a restarted session starts its own adapter, as VS Code does
+        try:
+            listener, session = _listen_in_background(adapter, bridge, port, mappings,
+                                                      {str(train): [line]})
+            run = start_run(["--mode", "connect", "--port", str(port), "driver.py"],
+                            cwd=plain, env={"TEST_IMAGE": training_image})
+            listener.join(300)
+            assert "debugger" in session, (round_, session.get("error"), run.output)
+            assert run.saw(f"training algo-1 connecting to debugger at host.docker.internal:"
+                           f"{port} ({plain / 'src'} -> /opt/ml/code)"), run.output
+            debugger = session["debugger"]
+            stop = debugger.next_stop()
+            top = stop.frames()[0]
+            assert (Path(top["source"]["path"]), top["line"]) == (train, line), round_
+            assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+            # The container (paused here) publishes no port: nothing listens in it.
+            published = subprocess.run(
+                ["docker", "ps", "--filter", f"label={LABEL_RUN}", "--format", "{{.Ports}}"],
+                capture_output=True, text=True, check=True).stdout.split("\n")
+            assert [p for p in published if p.strip()] == [], published
+            stop.resume()
+            assert run.finish() == 0, run.output
+            debugger.close()
+        finally:
+            adapter.close()
