@@ -183,6 +183,16 @@ def init() -> None:
     """Write IDE configuration for debugging local-mode containers."""
 
 
+def _bridge_gateway() -> str:
+    """The Docker bridge gateway host-gateway maps to (172.17.0.1 if Docker cannot say)."""
+    from .engine import Engine
+
+    try:
+        return Engine().bridge_gateway() or "172.17.0.1"
+    except SmdebugError:
+        return "172.17.0.1"
+
+
 @init.command("vscode")
 @click.option("--script", required=True, type=click.Path(dir_okay=False),
               help="Your local-mode driver script (F5 runs `smdebug-local run SCRIPT`).")
@@ -197,10 +207,18 @@ def init() -> None:
 @click.option("--training-code-dir", default="/opt/ml/code", show_default=True,
               help="Container folder of the training code (/opt/ml/input/data/code for SDK "
                    "3.x ModelTrainer).")
+@click.option("--mode", type=click.Choice(["listen", "connect"]), default="listen",
+              show_default=True,
+              help="connect: one listen configuration (\"restart\": true) that every "
+                   "container of `run --mode connect` connects back to.")
+@click.option("--listen-host", metavar="ADDR",
+              help="connect mode: address VS Code listens on (default: the Docker bridge "
+                   "gateway, which host.docker.internal resolves to).")
 @click.option("--workspace", type=click.Path(file_okay=False), default=".", show_default=True,
               help="The VS Code workspace folder (where .vscode/ lives).")
 def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, hosts: int,
-                training_code_dir: str, workspace: str) -> None:
+                training_code_dir: str, mode: str, listen_host: str | None,
+                workspace: str) -> None:
     """Write .vscode/launch.json attach configurations and a tasks.json pre-launch task.
 
     One F5 on "smdebug-local: training" starts `smdebug-local run SCRIPT` and attaches when
@@ -216,10 +234,13 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
             if not (root / path).exists():
                 raise SmdebugError(f"{what} {path!r} not found in {root}; give it relative to "
                                    "the workspace folder")
+        connect = mode == "connect"
         layout = vscode.Layout(
             script=Path(script).as_posix(), source_dir=Path(source_dir).as_posix().rstrip("/"),
             port=port, serving_workers=serving_workers, training_hosts=hosts,
-            training_code_dir=training_code_dir)
+            training_code_dir=training_code_dir, mode=mode,
+            listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,
+            run_args=("--mode", "connect", "--port", str(port)) if connect else ())
         for path in vscode.init(root, layout):
             click.echo(f"wrote {path}")
     except SmdebugError as err:

@@ -33,6 +33,8 @@ LABEL_PORT = "smdebug-local.port"
 LABEL_PID = "smdebug-local.pid"
 LABEL_HOST = "smdebug-local.host"
 CONTAINER_DEBUG_PORT = 5678
+# pydevd's container-side path translation: [[client (local) root, server (container) root]].
+PYDEVD_PATHS_ENV = "PATHS_FROM_ECLIPSE_TO_PYTHON"
 
 _HOST_SUFFIX = re.compile(r"^(algo-\d+)-[a-z0-9]{5}$")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -216,10 +218,13 @@ def transform_service(
     pythonpath = CONTAINER_BOOT_DIR + (":" + inherited if inherited else "")
     config = json.dumps(bootstrap_config(target), separators=(",", ":"))
     defaults = {k: v for k, v in target.env_defaults.items() if k not in service_env}
-    out["environment"] = merge_env(
-        out.get("environment"),
-        {**defaults, "PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)},
-    )
+    ours = {**defaults, "PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)}
+    if target.connect:
+        # One IDE listener serves every container, whose code lives in different folders
+        # (/opt/ml/code, /opt/ml/model/code, ...): each container translates paths itself
+        # (pydevd reads this at import), so the IDE's configuration needs no pathMappings.
+        ours[PYDEVD_PATHS_ENV] = _escape(json.dumps([list(m) for m in target.mappings]))
+    out["environment"] = merge_env(out.get("environment"), ours)
     out["labels"] = _merge_labels(
         out.get("labels"),
         {**target.labels, LABEL_ROLE: target.role,

@@ -129,6 +129,16 @@ class Engine:
             return None
         return dict(item.partition("=")[::2] for item in env)
 
+    def bridge_gateway(self) -> str | None:
+        """The default bridge network's gateway: what ``host-gateway`` resolves to."""
+        import docker.errors
+
+        try:
+            config = self.client.networks.get("bridge").attrs["IPAM"]["Config"]
+        except (docker.errors.APIError, KeyError):
+            return None
+        return next((c["Gateway"] for c in config or [] if c.get("Gateway")), None)
+
     def containers(self, label: str, value: str | None = None) -> list:
         """All containers, running or not, carrying ``label=value`` (any value if None)."""
         selector = label if value is None else f"{label}={value}"

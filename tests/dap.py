@@ -324,13 +324,12 @@ class HostAdapter:
             self.proc.kill()
 
 
-def listen(adapter: HostAdapter, host: str, port: int, path_mappings: list[dict],
-           breakpoints: dict[str, list[int]], timeout: float = 300) -> Debugger:
-    """A ``"request": "attach", "listen": {host, port}`` session, attached once a debuggee
-    has connected to the listener and the breakpoints are set (as VS Code does)."""
-    debugger = Debugger("127.0.0.1", adapter.port, path_mappings, breakpoints, peek=False)
-    config = {"name": "smdebug-local test (listen)", "type": "debugpy", "request": "attach",
-              "listen": {"host": host, "port": port}, "pathMappings": path_mappings,
-              "justMyCode": False}
-    debugger._attach(config, "listen", timeout)
+def listen(adapter: HostAdapter, config: dict, breakpoints: dict[str, list[int]],
+           timeout: float = 300) -> Debugger:
+    """Run a ``"request": "attach"`` configuration with ``"listen"`` (e.g. one read from a
+    launch.json) on ``adapter``; returns once a debuggee has connected to the listener and
+    the breakpoints are set (as VS Code does)."""
+    debugger = Debugger("127.0.0.1", adapter.port, config.get("pathMappings", []), breakpoints,
+                        peek=False)
+    debugger._attach(dict(config), "listen", timeout)
     return debugger

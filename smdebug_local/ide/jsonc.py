@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SmdebugError
@@ -133,13 +134,28 @@ def _indent_of(text: str, pos: int) -> str:
     return re.match(r"[ \t]*", text[line_start:]).group()
 
 
-def replace_items(text: str, array: Node, drop: list[Node], add: list[object]) -> str:
+def _render(obj: object, unit: int, comments: Mapping[str, str]) -> list[str]:
+    """``obj`` as indented JSON lines, with a ``// comment`` line above each member whose
+    key is in ``comments`` (a comment of ours says why an entry is there)."""
+    lines = []
+    for line in json.dumps(obj, indent=unit).split("\n"):
+        stripped = line.lstrip()
+        for key, comment in comments.items():
+            if stripped.startswith(json.dumps(key) + ":"):
+                lines.append(line[:len(line) - len(stripped)] + "// " + comment)
+        lines.append(line)
+    return lines
+
+
+def replace_items(text: str, array: Node, drop: list[Node], add: list[object],
+                  comments: Mapping[str, str] | None = None) -> str:
     """Remove the ``drop`` elements of ``array`` and append ``add`` (as JSON), in ``text``.
 
     Everything else in ``text`` is kept as it was: comments, commas, the user's elements.
     An element's removal span runs from the separator before it (the previous element's
     comma, or the opening bracket) to its own end and comma, so removing and re-adding the
-    same entries gives back the same text.
+    same entries gives back the same text. ``comments`` puts a comment line above the
+    added members with those keys.
     """
     comma = re.compile(r"\s*,")
     keep = [n for n in array.items if n not in drop]
@@ -157,7 +173,7 @@ def replace_items(text: str, array: Node, drop: list[Node], add: list[object]) -
         unit = max(len(child_indent) - len(array_indent), 2)  # the file's own indent step
         rendered = [
             "\n".join(child_indent + line if i else line
-                      for i, line in enumerate(json.dumps(obj, indent=unit).split("\n")))
+                      for i, line in enumerate(_render(obj, unit, comments or {})))
             for obj in add
         ]
         insertion = "".join(f",\n{child_indent}{r}" for r in rendered)[1:]

@@ -16,6 +16,7 @@ entries survive), written atomically, and an unparsable file is left untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from ..compose import CONTAINER_DEBUG_PORT
@@ -25,11 +26,21 @@ from . import jsonc
 
 GROUP = "smdebug-local"
 TASK_LABEL = "smdebug-local: run"
-# Matches both forms of the line the in-container bootstrap prints when debugpy listens.
-READY_PATTERN = r"smdebug-local: \S+ \S+ (waiting for debugger|debugger listening) on "
+# Matches the lines the in-container bootstrap prints when debugpy listens, or is about to
+# connect back to the IDE (connect mode).
+READY_PATTERN = (r"smdebug-local: \S+ \S+ "
+                 r"(waiting for debugger on|debugger listening on|connecting to debugger at) ")
+LISTEN_NAME = "smdebug-local: listen (connect-back)"
+# debugpy's adapter honours "restart" on listen configurations (it listens again after each
+# debuggee ends); the published attach schema does not list it.
+RESTART_COMMENT = ("restart: listen again after each run (honoured by debugpy's adapter; "
+                   "not in the published attach schema)")
 
-LAUNCH_SKELETON = '{\n  "version": "0.2.0",\n  "configurations": []\n}\n'
-TASKS_SKELETON = '{\n  "version": "2.0.0",\n  "tasks": []\n}\n'
+
+
+def template(name: str) -> str:
+    """A file of ``templates/`` (shipped in the wheel as ``smdebug_local.templates``)."""
+    return resources.files("smdebug_local.templates").joinpath(name).read_text()
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class Layout:
     run_args: tuple[str, ...] = ()
     training_hosts: int = 1  # instance_count of the training job
     training_code_dir: str = "/opt/ml/code"  # /opt/ml/input/data/code for ModelTrainer
+    mode: str = "listen"  # "connect": one listen configuration the containers connect to
+    listen_host: str = "172.17.0.1"  # connect mode: the Docker bridge address
 
 
 def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
@@ -66,6 +79,18 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     configuration starts the run (``preLaunchTask``); compounds that include it attach to
     the rest as well.
     """
+    if layout.mode == "connect":
+        # The IDE listens; every container (training, serving, processing) connects and
+        # translates paths itself, so one configuration without pathMappings serves all.
+        return [{
+            "name": LISTEN_NAME,
+            "type": "debugpy",
+            "request": "attach",
+            "listen": {"host": layout.listen_host, "port": layout.port},
+            "justMyCode": False,
+            "restart": True,
+            "presentation": {"group": GROUP},
+        }], []
     hosts = layout.training_hosts
     training = [
         _attach("smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
@@ -115,7 +140,8 @@ def _owned_task(entry: object) -> bool:
     return isinstance(entry, dict) and str(entry.get("label", "")).startswith("smdebug-local:")
 
 
-def merge(text: str, key: str, entries: list[dict], owned, path: Path) -> str:
+def merge(text: str, key: str, entries: list[dict], owned, path: Path,
+          comments: dict[str, str] | None = None) -> str:
     """Replace our entries of the array ``key`` in ``text`` by ``entries``."""
     try:
         root = jsonc.parse(text)
@@ -138,7 +164,7 @@ def merge(text: str, key: str, entries: list[dict], owned, path: Path) -> str:
     if array.kind != "array":
         raise SmdebugError(f'"{key}" in {path} is not a list; fix it (the file was not changed)')
     drop = [n for n in array.items if owned(n.to_python())]
-    return jsonc.replace_items(text, array, drop, entries)
+    return jsonc.replace_items(text, array, drop, entries, comments)
 
 
 def render(workspace: Path, layout: Layout) -> dict[Path, str]:
@@ -146,10 +172,11 @@ def render(workspace: Path, layout: Layout) -> dict[Path, str]:
     configs, compounds = launch_entries(layout)
     launch = workspace / ".vscode" / "launch.json"
     tasks = workspace / ".vscode" / "tasks.json"
-    launch_text = launch.read_text() if launch.exists() else LAUNCH_SKELETON
-    launch_text = merge(launch_text, "configurations", configs, _owned_launch, launch)
+    launch_text = launch.read_text() if launch.exists() else template("vscode-launch.json")
+    launch_text = merge(launch_text, "configurations", configs, _owned_launch, launch,
+                        {"restart": RESTART_COMMENT})
     launch_text = merge(launch_text, "compounds", compounds, _owned_launch, launch)
-    tasks_text = tasks.read_text() if tasks.exists() else TASKS_SKELETON
+    tasks_text = tasks.read_text() if tasks.exists() else template("vscode-tasks.json")
     tasks_text = merge(tasks_text, "tasks", task_entries(layout), _owned_task, tasks)
     return {launch: launch_text, tasks: tasks_text}
 

@@ -15,10 +15,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import marker_line
+from conftest import SMDEBUG, marker_line
 from dap import HostAdapter, listen
 
 from smdebug_local.compose import LABEL_RUN
+from smdebug_local.ide import jsonc
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +31,14 @@ def _bridge_address() -> str:
         capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _listen_in_background(adapter: HostAdapter, bridge: str, port: int, mappings: list[dict],
+def _listen_in_background(adapter: HostAdapter, config: dict,
                           breakpoints: dict[str, list[int]]) -> tuple[threading.Thread, dict]:
     """Start an IDE listen session; its Debugger lands in the dict once a debuggee is in."""
     session: dict = {}
 
     def ide() -> None:
         try:
-            session["debugger"] = listen(adapter, bridge, port, mappings, breakpoints)
+            session["debugger"] = listen(adapter, config, breakpoints)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             session["error"] = exc
 
@@ -53,12 +54,16 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
         port = s.getsockname()[1]
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    mappings = [{"localRoot": str(plain / "src"), "remoteRoot": "/opt/ml/code"}]
-    for round_ in (1, 2):
+    # The configuration VS Code would run: what `init vscode --mode connect` writes.
+    subprocess.run([SMDEBUG, "init", "vscode", "--script", "driver.py", "--mode", "connect",
+                    "--port", str(port)], cwd=plain, check=True, capture_output=True)
+    (config,) = jsonc.parse((plain / ".vscode" / "launch.json").read_text()).to_python()[
+        "configurations"]
+    assert config["listen"] == {"host": bridge, "port": port} and config["restart"] is True
+    for round_ in (1, 2):  # "restart": true -- a new session listens after each run
         adapter = HostAdapter()  # a restarted session starts its own adapter, as VS Code does
         try:
-            listener, session = _listen_in_background(adapter, bridge, port, mappings,
-                                                      {str(train): [line]})
+            listener, session = _listen_in_background(adapter, config, {str(train): [line]})
             run = start_run(["--mode", "connect", "--port", str(port), "driver.py"],
                             cwd=plain, env={"TEST_IMAGE": training_image})
             listener.join(300)

@@ -36,5 +36,19 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_vscode_files(tmp_path
     (workspace / "driver.py").write_text("")
     subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "vscode", "--script",
                     "driver.py", "--workspace", str(workspace)], check=True, capture_output=True)
-    assert (workspace / ".vscode" / "launch.json").is_file()
-    assert (workspace / ".vscode" / "tasks.json").is_file()
+    # Every template under templates/ is rendered from the installed wheel, in both modes.
+    launch = (workspace / ".vscode" / "launch.json").read_text()
+    tasks = (workspace / ".vscode" / "tasks.json").read_text()
+    header = "written by\n  // `smdebug-local init vscode`"
+    assert header in launch and '"smdebug-local: training"' in launch
+    assert header in tasks and '"smdebug-local: run"' in tasks
+    connect = tmp_path / "ws-connect"
+    (connect / "src").mkdir(parents=True)
+    (connect / "driver.py").write_text("")
+    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "vscode", "--script",
+                    "driver.py", "--mode", "connect", "--listen-host", "172.17.0.1",
+                    "--workspace", str(connect)], check=True, capture_output=True)
+    text = (connect / ".vscode" / "launch.json").read_text()
+    assert '"listen"' in text and "// restart: listen again after each run" in text
+    templates = {p.name for p in (REPO / "templates").glob("*.json")}
+    assert templates == {"vscode-launch.json", "vscode-tasks.json"}  # all of them rendered

@@ -170,8 +170,12 @@ def test_connect_mode_publishes_nothing_and_maps_the_host_gateway():
     service = {"image": "img", "environment": ["A=1"], "ports": ["8080:8080"],
                "extra_hosts": ["db:10.0.0.2"]}
     t = DebugTarget(role="serving", service="algo-1-abcde", host_ports=(),
-                    connect=("host.docker.internal", 5678))
+                    connect=("host.docker.internal", 5678),
+                    mappings=(("/home/me/$rc", "/opt/ml/model/code"), ("/home/me/$rc", "/opt/ml/code")))
     out = transform_service(service, t, MOUNT)
+    # The container maps paths itself: one IDE listener needs no pathMappings for all roles.
+    assert env_to_dict(out["environment"])["PATHS_FROM_ECLIPSE_TO_PYTHON"] == (
+        '[["/home/me/$$rc", "/opt/ml/model/code"], ["/home/me/$$rc", "/opt/ml/code"]]')
     assert out["ports"] == ["8080:8080"]  # only the SDK's own
     assert out["extra_hosts"] == ["db:10.0.0.2", "host.docker.internal:host-gateway"]
     config = json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])

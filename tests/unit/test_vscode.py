@@ -149,3 +149,30 @@ def test_jsonc_rejects_garbage(text):
 def test_jsonc_reads_what_vscode_accepts():
     text = '// c\n{"a": [1, 2,], /* b */ "s": "x // not a comment", "n": null,}'
     assert jsonc.parse(text).to_python() == {"a": [1, 2], "s": "x // not a comment", "n": None}
+
+
+def test_connect_mode_writes_one_listen_config_with_restart_and_says_why(tmp_path):
+    layout = vscode.Layout("d.py", "src", port=6000, mode="connect", listen_host="172.17.0.1",
+                           run_args=("--mode", "connect", "--port", "6000"))
+    configs, compounds = vscode.launch_entries(layout)
+    (config,) = configs
+    assert compounds == [] and "pathMappings" not in config  # containers map paths
+    assert config["listen"] == {"host": "172.17.0.1", "port": 6000}
+    # "restart" is the one key the published schema lacks; everything else validates.
+    own = {k: v for k, v in config.items() if k not in COMMON_KEYS | {"restart"}}
+    jsonschema.validate(own, strict_schema())
+    assert config["restart"] is True and "restart" not in SCHEMA["attach"]["properties"]
+    vscode.init(tmp_path, layout)
+    text = (tmp_path / ".vscode" / "launch.json").read_text()
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines) if '"restart": true' in ln)
+    assert lines[at - 1].strip().startswith("// restart: listen again after each run")
+    assert jsonc.parse(text).to_python()["configurations"][0]["restart"] is True
+    vscode.init(tmp_path, layout)  # rerun: same text, comment not duplicated
+    assert (tmp_path / ".vscode" / "launch.json").read_text() == text
+    (task,) = vscode.task_entries(layout)
+    assert task["command"] == "smdebug-local run --mode connect --port 6000 d.py"
+    import re
+    assert re.search(task["problemMatcher"]["background"]["endsPattern"],
+                     "smdebug-local: training algo-1 connecting to debugger at "
+                     "host.docker.internal:6000 (/src -> /opt/ml/code)")
