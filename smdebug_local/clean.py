@@ -9,24 +9,14 @@ kernel) or a Docker restart in the middle of a run.
 
 from __future__ import annotations
 
-import os
 import socket
 
 from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN
 from .engine import Engine
+from .state import pid_alive
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def is_leftover(labels: dict[str, str], hostname: str, alive=_alive) -> bool:
+def is_leftover(labels: dict[str, str], hostname: str, alive=pid_alive) -> bool:
     """True if a container with these labels belongs to a run that no longer exists."""
     if LABEL_RUN not in labels:
         return False

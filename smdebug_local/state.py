@@ -85,6 +85,7 @@ def remove(workspace: Path, run_id: str) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """True if process ``pid`` exists on this machine (owned by anyone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

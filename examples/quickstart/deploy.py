@@ -52,7 +52,10 @@ def main() -> None:
         while hold and not Path(hold).exists():
             time.sleep(0.2)
         sample = np.random.default_rng(1).random((2, 1, 8, 8), dtype=np.float32)
-        print("prediction:", predictor.predict(sample).tolist(), flush=True)
+        prediction = predictor.predict(sample).tolist()
+        # Flush what the SDK left in the buffer first, so this line is written whole.
+        sys.stdout.flush()
+        print(f"prediction: {prediction}", flush=True)
     finally:
         predictor.delete_model()
         predictor.delete_endpoint()

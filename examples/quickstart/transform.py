@@ -50,7 +50,8 @@ def main() -> None:
     transformer.transform(f"file://{batch}", content_type="application/x-npy", logs=False)
     for name in ("a", "b"):
         classes = np.load(out / f"{name}.npy.out")
-        print(f"transform {name}:", classes.tolist(), flush=True)
+        sys.stdout.flush()  # what the SDK left in the buffer first: this line is written whole
+        print(f"transform {name}: {classes.tolist()}", flush=True)
 
 
 if __name__ == "__main__":

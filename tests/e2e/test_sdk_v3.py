@@ -22,8 +22,10 @@ PROJECTS = Path(__file__).parent / "projects"
 
 @pytest.fixture
 def trainer(tmp_path: Path) -> Path:
+    """The ModelTrainer driver with the plain project's training script."""
     dest = tmp_path / "trainer"
     shutil.copytree(PROJECTS / "trainer", dest)
+    shutil.copytree(PROJECTS / "plain" / "src", dest / "src")
     return dest
 
 
