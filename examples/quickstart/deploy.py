@@ -25,14 +25,15 @@ from sagemaker.serializers import NumpySerializer
 import driver
 
 
-def main() -> None:
+def serving_model(entry_point: str = "inference.py", workers: str = "1"):
+    """Train, then the PyTorchModel that serves the result (endpoint or batch transform)."""
     image = os.environ.get("SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE")
     if not image:
         sys.exit("set SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE to a PyTorch inference image")
     estimator = driver.train()
-    model = PyTorchModel(
+    return PyTorchModel(
         model_data=estimator.model_data,
-        entry_point=os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
+        entry_point=entry_point,
         source_dir=str(driver.HERE / "src"),
         image_uri=image,
         framework_version="2.3",
@@ -41,8 +42,13 @@ def main() -> None:
         sagemaker_session=estimator.sagemaker_session,
         # deploy() asks S3 for a default bucket unless told where code would go.
         code_location="s3://local-mode-unused/code",
-        env={"SAGEMAKER_MODEL_SERVER_WORKERS": os.environ.get("EXAMPLE_SERVING_WORKERS", "1")},
+        env={"SAGEMAKER_MODEL_SERVER_WORKERS": workers},
     )
+
+
+def main() -> None:
+    model = serving_model(os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
+                          os.environ.get("EXAMPLE_SERVING_WORKERS", "1"))
     started = time.monotonic()
     predictor = model.deploy(initial_instance_count=1, instance_type="local",
                              serializer=NumpySerializer(), deserializer=NumpyDeserializer())

@@ -10,37 +10,21 @@ Environment (besides driver.py's):
                                        `python tests/images/build.py pytorch-inference`)
 """
 
-import os
 import sys
 
 import numpy as np
-from sagemaker.pytorch import PyTorchModel
 
 import driver
+from deploy import serving_model
 
 
 def main() -> None:
-    image = os.environ.get("SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE")
-    if not image:
-        sys.exit("set SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE to a PyTorch inference image")
-    estimator = driver.train()
+    model = serving_model()
     batch = driver.HERE / "batch"
     batch.mkdir(exist_ok=True)
     rng = np.random.default_rng(2)
     for name in ("a", "b"):
         np.save(batch / f"{name}.npy", rng.random((3, 1, 8, 8), dtype=np.float32))
-    model = PyTorchModel(
-        model_data=estimator.model_data,
-        entry_point="inference.py",
-        source_dir=str(driver.HERE / "src"),
-        image_uri=image,
-        framework_version="2.3",
-        py_version="py311",
-        role=driver.ROLE,
-        sagemaker_session=estimator.sagemaker_session,
-        code_location="s3://local-mode-unused/code",  # no S3 lookup for a default bucket
-        env={"SAGEMAKER_MODEL_SERVER_WORKERS": "1"},
-    )
     out = driver.OUTPUT / "transform"
     # SingleRecord: local mode's MultiRecord batching concatenates binary files as text.
     transformer = model.transformer(instance_count=1, instance_type="local",
