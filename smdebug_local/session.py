@@ -59,7 +59,8 @@ class DebugSession:
     _ports: PortAllocator | None = None
     _reservations: Reservations | None = None
     _image_env: dict[str, dict[str, str] | None] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: on_compose (holding it) may say something once via unsupported().
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _warned: set[str] = field(default_factory=set)
     _labelled: bool = False
     _removed: set[str] = field(default_factory=set)
@@ -184,7 +185,8 @@ class DebugSession:
     def _locate(self, copy_dir: str) -> str | None:
         """The user's directory a downloaded copy of code came from (searched from the
         working directory and the driver script's); says how to map it when not found."""
-        script_dir = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv[0] else ""
+        script = sys.argv[0] if sys.argv else ""
+        script_dir = os.path.dirname(os.path.abspath(script)) if script else ""
         roots = list(dict.fromkeys(r for r in (os.getcwd(), script_dir) if r))
         found = sources.find_original(copy_dir, roots)
         if found is None and not self.options.path_mappings:

@@ -136,3 +136,19 @@ def test_local_gpu_reservation_survives_the_transform(sdk_container, tmp_path):
             "resources": {"reservations": {"devices": [{"count": "all",
                                                         "capabilities": ["gpu"]}]}}}
         assert service["ports"]  # and it is debuggable
+
+
+def test_processing_code_that_cannot_be_located_is_said_once_not_a_hang(tmp_path, capsys,
+                                                                        monkeypatch):
+    """The note is printed from inside on_compose (which holds the session's lock)."""
+    copy = tmp_path / "download"
+    copy.mkdir()
+    (copy / "preprocess.py").write_text("print('only in the copy')\n")
+    monkeypatch.chdir(tmp_path / "download")
+    content = {"services": {"algo-1-abcde": {
+        "image": "img", "volumes": [f"{copy}:/opt/ml/processing/input/code"]}}}
+    s = session()
+    for _ in range(2):
+        out = s.on_compose(ComposeRequest("processing", "img", content))
+    assert out["services"]["algo-1-abcde"]["ports"]  # debugged all the same
+    assert capsys.readouterr().err.count("could not find the local folder of the code") == 1
