@@ -108,7 +108,18 @@ def available_adapters() -> list[SdkAdapter]:
 def install_on_import(adapter: SdkAdapter, hooks: Hooks) -> Callable[[], None]:
     """Install ``adapter`` once the user's code imports its module (at once if it has);
     returns a function that undoes it (cancels or uninstalls)."""
-    cancel = after_import(adapter.module, lambda _module: adapter.install(hooks))
+    def install(_module) -> None:
+        # Runs inside the user's `import`: an SDK this adapter does not fit must not break
+        # their script, only lose the debugger, with one line saying so.
+        try:
+            adapter.install(hooks)
+        except Exception as exc:  # noqa: BLE001 - any mismatch with the installed SDK
+            adapter.uninstall()
+            hooks.unsupported(f"cannot hook {adapter.name} of this SageMaker SDK "
+                              f"({type(exc).__name__}: {exc}); its containers run without a "
+                              "debugger -- please report this with `pip show sagemaker`")
+
+    cancel = after_import(adapter.module, install)
 
     def undo() -> None:
         cancel()

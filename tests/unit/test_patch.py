@@ -37,3 +37,30 @@ def test_already_imported_runs_at_once_and_cancel_stops_a_pending_one(tmp_path, 
     cancel = after_import("fakesdk_b.other", seen.append)
     cancel()
     assert _after_import.callbacks == {} and _after_import not in sys.meta_path
+
+
+def test_an_adapter_that_does_not_fit_the_sdk_never_breaks_the_users_import(
+        tmp_path, monkeypatch):
+    from smdebug_local.sdk import install_on_import
+
+    _package(tmp_path, monkeypatch, "fakesdk_c")
+
+    class Misfit:
+        name = module = "fakesdk_c.image"
+        uninstalled = False
+
+        def install(self, hooks):
+            raise AttributeError("no _SageMakerContainer")
+
+        def uninstall(self):
+            Misfit.uninstalled = True
+
+    said = []
+    hooks = type("Hooks", (), {"unsupported": lambda self, message: said.append(message)})()
+    undo = install_on_import(Misfit(), hooks)
+    module = importlib.import_module("fakesdk_c.image")  # must not raise
+    assert module.Container().run() == "sdk" and Misfit.uninstalled
+    assert said == ["cannot hook fakesdk_c.image of this SageMaker SDK (AttributeError: no "
+                    "_SageMakerContainer); its containers run without a debugger -- please "
+                    "report this with `pip show sagemaker`"]
+    undo()
