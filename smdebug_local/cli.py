@@ -189,7 +189,7 @@ def _bridge_gateway() -> str:
 
     try:
         return Engine().bridge_gateway() or "172.17.0.1"
-    except SmdebugError:
+    except (SmdebugError, ImportError):
         return "172.17.0.1"
 
 
@@ -235,6 +235,14 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
                 raise SmdebugError(f"{what} {path!r} not found in {root}; give it relative to "
                                    "the workspace folder")
         connect = mode == "connect"
+        if listen_host is not None:
+            import ipaddress
+
+            try:
+                ipaddress.ip_address(listen_host)
+            except ValueError:
+                raise SmdebugError(f"--listen-host {listen_host!r} is not an IP address; use "
+                                   "the Docker bridge address (e.g. 172.17.0.1)") from None
         layout = vscode.Layout(
             script=Path(script).as_posix(), source_dir=Path(source_dir).as_posix().rstrip("/"),
             port=port, serving_workers=serving_workers, training_hosts=hosts,

@@ -159,3 +159,12 @@ def test_read_only_workspace(workspace):
         subprocess.run(["umount", str(workspace)], check=True)
     assert_one_error_line(result, "cannot write to", "Read-only file system", "permissions")
     assert snapshot(workspace) == before
+
+
+def test_init_vscode_listen_host_not_an_ip(workspace):
+    (workspace / "src").mkdir()
+    before = snapshot(workspace)
+    result = smdebug("init", "vscode", "--script", "driver.py", "--mode", "connect",
+                     "--listen-host", "nope", cwd=workspace)
+    assert_one_error_line(result, "--listen-host 'nope' is not an IP address", "172.17.0.1")
+    assert snapshot(workspace) == before
