@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from . import debugpy_cache
 from .engine import Engine, compose_command
 from .errors import SmdebugError
-from .options import DebugOptions
+from .options import HOST_FROM_CONTAINER, DebugOptions
 from .ports import PortAllocator, is_free
 
 
@@ -113,8 +113,7 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
 
     port = next(p for p in range(49152, 65535) if is_free(p))
     try:
-        engine.client.containers.run(image, entrypoint=["true"], remove=True,
-                                     ports={"5678/tcp": ("127.0.0.1", port)})
+        engine.run_once(image, ["true"], ports={"5678/tcp": ("127.0.0.1", port)})
         checks.append(Check("loopback publish", "PASS", f"published 127.0.0.1:{port} -> 5678"))
     except docker.errors.DockerException as exc:
         checks.append(Check("loopback publish", "FAIL", str(exc).splitlines()[0][:160],
@@ -129,15 +128,17 @@ def _host_gateway(engine: Engine, image: str) -> Check:
     """
     import docker.errors
 
-    code = "import socket; print(socket.gethostbyname('host.docker.internal'))"
+    code = f"import socket; print(socket.gethostbyname('{HOST_FROM_CONTAINER}'))"
+    fix = "use Docker 20.10 or newer (extra_hosts host-gateway)"
     try:
-        out = engine.client.containers.run(
-            image, entrypoint=["python3", "-c", code], remove=True,
-            extra_hosts={"host.docker.internal": "host-gateway"})
+        status, out = engine.run_once(image, ["python3", "-c", code],
+                                      extra_hosts={HOST_FROM_CONTAINER: "host-gateway"})
     except docker.errors.DockerException as exc:
-        return Check("host-gateway", "FAIL", str(exc).splitlines()[0][:160],
-                     "use Docker 20.10 or newer (extra_hosts host-gateway)")
-    return Check("host-gateway", "PASS", f"host.docker.internal -> {out.decode().strip()}")
+        return Check("host-gateway", "FAIL", str(exc).splitlines()[0][:160], fix)
+    if status != 0:
+        return Check("host-gateway", "FAIL", f"{HOST_FROM_CONTAINER} did not resolve "
+                     f"(exit code {status})", fix)
+    return Check("host-gateway", "PASS", f"{HOST_FROM_CONTAINER} -> {out.strip()}")
 
 
 def run_checks(options: DebugOptions, image: str | None = None,

@@ -162,6 +162,27 @@ class Engine:
             found.append(ContainerExit(c.name, c.labels.get(role_label, "?"), image, code, tail))
         return found
 
+    def run_once(self, image: str, entrypoint: list[str], timeout: float = 60,
+                 **options) -> tuple[int, str]:
+        """Run a throw-away container to its end: ``(exit code, stdout)``; always removed.
+
+        Not ``containers.run(remove=True)``: when the entrypoint cannot even be exec'd (an
+        image without Python, exactly what the probes ask about), docker-py leaves the
+        created container behind. Raises docker's errors when it cannot create or start.
+        """
+        import docker.errors
+
+        container = self.client.containers.create(image, entrypoint=entrypoint, **options)
+        try:
+            container.start()
+            code = container.wait(timeout=timeout).get("StatusCode", -1)
+            return code, container.logs(stderr=False).decode(errors="replace")
+        finally:
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass
+
     def python_version(self, image: str, labels: dict[str, str]) -> tuple[int, int] | None:
         """The Python version ``python3`` (else ``python``) reports in ``image``, or None.
 
@@ -171,27 +192,16 @@ class Engine:
         import requests.exceptions
 
         for exe in ("python3", "python"):
-            container = None
             try:
-                # Not containers.run(remove=True): when the entrypoint cannot even be exec'd
-                # (the very case asked about), docker-py leaves the created container behind.
-                container = self.client.containers.create(
-                    image, entrypoint=[exe, "-c", "import sys; print(*sys.version_info[:2])"],
-                    labels=labels, network_mode="none",
-                )
-                container.start()
-                if container.wait(timeout=60).get("StatusCode") != 0:
-                    continue
-                major, minor = container.logs(stderr=False).decode().split()[:2]
-                return int(major), int(minor)
-            except (docker.errors.APIError, requests.exceptions.RequestException, ValueError):
+                code, out = self.run_once(
+                    image, [exe, "-c", "import sys; print(*sys.version_info[:2])"],
+                    labels=labels, network_mode="none")
+                major, minor = out.split()[:2]
+                if code == 0:
+                    return int(major), int(minor)
+            except (docker.errors.DockerException, requests.exceptions.RequestException,
+                    ValueError):
                 continue
-            finally:
-                if container is not None:
-                    try:
-                        container.remove(force=True)
-                    except docker.errors.APIError:
-                        pass
         return None
 
     def remove(self, label: str, value: str) -> int:

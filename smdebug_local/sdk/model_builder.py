@@ -26,7 +26,7 @@ MESSAGE = (
 class ModelBuilderAdapter:
     """Announces, once per session, that ModelBuilder local containers run undebugged."""
 
-    name = "sagemaker.serve (ModelBuilder)"
+    name = "ModelBuilder (notice only: not debuggable)"
     module = "sagemaker.serve.mode.local_container_mode"
 
     def __init__(self) -> None:
