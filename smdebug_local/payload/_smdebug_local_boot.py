@@ -217,8 +217,8 @@ def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
     while not probe(address):
         if clock() >= deadline:
             raise RuntimeError(
-                "no debugger listening on %s:%s; start your IDE's listen configuration "
-                "first" % (address[0], address[1]))
+                "no debugger listening on %s:%s; start your IDE's listen configuration first"
+                % (address[0], address[1]))
         sleep(0.5)
     debugpy.connect((address[0], int(address[1])))
 
