@@ -46,10 +46,22 @@ def main() -> None:
               help="listen: each container listens on a loopback port and you attach. "
                    "connect: each container connects back to your IDE listening on --port "
                    "(re-attaches by itself across reruns; see the README).")
+@click.option("--watch", is_flag=True,
+              help="Follow the jobs' source folders: an edit reruns the training job (new "
+                   "container, same inputs, its own output folder) or reloads the endpoint's "
+                   "model-server workers. Keeps running after SCRIPT ends, until Ctrl-C.")
+@click.option("--on-change", type=click.Choice(["cancel", "queue"]), default="cancel",
+              show_default=True,
+              help="--watch: a change while a rerun is still going on cancels it and starts "
+                   "anew, or is queued until it ends.")
+@click.option("--interrupt-paused", is_flag=True,
+              help="--watch: apply changes at once even while a debugger is paused at a "
+                   "breakpoint in the affected container (default: wait until you continue).")
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...], mode: str,
-        script: str, args: tuple[str, ...]) -> None:
+        watch: bool, on_change: str, interrupt_paused: bool, script: str,
+        args: tuple[str, ...]) -> None:
     """Run a local-mode driver SCRIPT with debugging in every training and serving container.
 
     SCRIPT runs as with `python SCRIPT ARGS...`. Each debuggable process prints a line like
@@ -62,7 +74,8 @@ def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...
 
     try:
         options = DebugOptions.from_user(
-            port, wait=wait, bind=bind, mode=mode,
+            port, wait=wait, bind=bind, mode=mode, watch=watch, on_change=on_change,
+            interrupt_paused=interrupt_paused,
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
         )
         sys.exit(run_script(script, list(args), options))

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
+from .payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR, CONTAINER_STATUS_DIR
 
 LABEL_RUN = "smdebug-local.run"
 LABEL_ROLE = "smdebug-local.role"
@@ -70,6 +70,9 @@ class DebugTarget:
     # Connect-back mode: ``(host, port)`` of the IDE's listener, as seen from the container;
     # then nothing is published (``host_ports`` is empty).
     connect: tuple[str, int] | None = None
+    # Host folder mounted writable where the container's debugged processes say they are
+    # paused at a breakpoint (watch mode); None: not reported.
+    status_dir: str | None = None
 
     @property
     def host(self) -> str:
@@ -167,6 +170,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         "mappings": [list(m) for m in target.mappings],
         "debugpy": CONTAINER_DEBUGPY_DIR,
         **({"connect": list(target.connect)} if target.connect else {}),
+        **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
     }
 
 
@@ -196,6 +200,8 @@ def transform_service(
     volumes += [f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
                 f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}"]
     volumes += [f"{v}:{mode}" for v in target.volumes]
+    if target.status_dir:
+        volumes.append(f"{target.status_dir}:{CONTAINER_STATUS_DIR}" + (":z" if selinux else ""))
     out["volumes"] = volumes
 
     if target.ports:

@@ -220,6 +220,10 @@ class Engine:
                 pass
         return self.remove_containers(found)
 
+    def restart(self, name: str, timeout: int = 1) -> None:
+        """Restart a container in place (its entrypoint runs again; mounts and ports stay)."""
+        self.client.containers.get(name).restart(timeout=timeout)
+
     @staticmethod
     def remove_containers(containers: list) -> int:
         import docker.errors

@@ -11,6 +11,7 @@ from .errors import SmdebugError
 DEFAULT_PORT = 5678
 LOOPBACK = "127.0.0.1"
 MODES = ("listen", "connect")
+ON_CHANGE = ("cancel", "queue")
 # How containers reach the host in connect mode (mapped to the host gateway with
 # `extra_hosts: host-gateway`; Docker Desktop resolves it by itself).
 HOST_FROM_CONTAINER = "host.docker.internal"
@@ -29,6 +30,9 @@ class DebugOptions:
     mode          -- "listen": each debuggable process listens on a published port and the
                      IDE attaches to it; "connect": each connects back to the IDE, which
                      listens on ``port`` (re-attaches across reruns by itself)
+    watch         -- follow the source folders: rerun training, reload endpoints on changes
+    on_change     -- a change while a rerun is going on: "cancel" it or "queue" the change
+    interrupt_paused -- apply changes even while a debugger is paused in the container
     """
 
     port: int = DEFAULT_PORT
@@ -37,12 +41,18 @@ class DebugOptions:
     bind: str = LOOPBACK
     path_mappings: tuple[tuple[str, str], ...] = ()
     mode: str = "listen"
+    watch: bool = False
+    on_change: str = "cancel"
+    interrupt_paused: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise SmdebugError(f"port {self.port} is out of range; use 1-65535 (e.g. --port 5678)")
         if self.mode not in MODES:
             raise SmdebugError(f"--mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.on_change not in ON_CHANGE:
+            raise SmdebugError(f"--on-change {self.on_change!r} is not one of "
+                               f"{', '.join(ON_CHANGE)}")
         try:
             ipaddress.ip_address(self.bind)
         except ValueError:

@@ -74,6 +74,14 @@ class PortAllocator:
             port += 1
         raise SmdebugError(f"no free debug port from {self._cursor} to {MAX_PORT}; lower --port")
 
+    def release(self, ports) -> None:
+        """Give ``ports`` back: the next allocations reuse them first (a rerun keeps the
+        port its predecessor had, which the IDE's attach configuration names)."""
+        for port in ports:
+            if port in self._given:
+                self._given.discard(port)
+                self._cursor = min(self._cursor, port)
+
     def _take(self, port: int) -> int:
         self._given.add(port)
         self._cursor = port + 1

@@ -78,6 +78,24 @@ class _Interruption:
         return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
+def _execute(code, main: types.ModuleType, path: Path, debug: _session.DebugSession,
+             interruption: _Interruption) -> int:
+    """Run the script's code as ``python SCRIPT`` would; its exit status."""
+    try:
+        exec(code, main.__dict__)  # noqa: S102 - running the user's script is the job
+        return 0
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BaseException as exc:  # noqa: BLE001 - report like Python, then clean up
+        if interruption.signum is None:
+            _print_user_traceback(exc, path)
+            for line in debug.report_failures():
+                print(f"smdebug-local: {line}", file=sys.stderr)
+        return 1
+
+
 def run_script(script: str, args: list[str], options: DebugOptions) -> int:
     """Run ``script`` with ``args`` under a debugging session; return its exit code."""
     path = Path(script)
@@ -102,19 +120,15 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
     previous = {sig: signal.signal(sig, interruption.handler)
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        status = EXIT_INTERRUPTED
         try:
-            exec(code, main.__dict__)  # noqa: S102 - running the user's script is the job
-            signalled, status = interruption.stop(), 0
-        except SystemExit as exc:
-            signalled, status = interruption.stop(), _exit_code(exc.code)
-        except KeyboardInterrupt:
-            signalled, status = interruption.stop(), EXIT_INTERRUPTED
-        except BaseException as exc:  # noqa: BLE001 - report like Python, then clean up
-            signalled, status = interruption.stop(), 1
-            if signalled is None:
-                _print_user_traceback(exc, path)
-                for line in debug.report_failures():
-                    print(f"smdebug-local: {line}", file=sys.stderr)
+            status = _execute(code, main, path, debug, interruption)
+            if options.watch and interruption.signum is None:
+                # The edit-fix loop: even a script that failed keeps its jobs followed.
+                debug.watch_until_interrupted()
+        except (KeyboardInterrupt, SystemExit):
+            pass  # Ctrl-C or SIGTERM while watching (or right after the script)
+        signalled = interruption.stop()
         if signalled is not None:
             # Whatever the script did after the signal (the SDK may have swallowed it).
             print("smdebug-local: interrupted; removing containers", file=sys.stderr)

@@ -12,28 +12,34 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import debugpy_cache, sources, state
+from .changes import Source
 from .compose import (
-    LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, label_service,
-    transform_service,
+    LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, env_to_dict,
+    label_service, parse_volume, transform_service,
 )
+from .jobs import Endpoint, TrainingJob
 from .engine import Engine, await_compose_children, compose_command
 from .options import HOST_FROM_CONTAINER, DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator, Reservations, is_free
 from .roles import ROLES, plan
-from .sdk import ComposeRequest, available_adapters, install_on_import
+from .sdk import ComposeRequest, TrainingRequest, available_adapters, install_on_import
+from .watcher import Watch
 
 # How long an endpoint may take to answer /ping while debugging (model_fn may be paused at
 # a breakpoint); a container that dies is reported at once instead.
@@ -66,6 +72,11 @@ class DebugSession:
     _removed: set[str] = field(default_factory=set)
     _state: list[dict] = field(default_factory=list)
     workspace: Path = field(default_factory=Path.cwd)
+    # Watch mode: the jobs following their sources, the job whose containers this thread
+    # is starting, and where containers report a paused debugger.
+    _watch: Watch | None = None
+    _current: threading.local = field(default_factory=threading.local)
+    _status_root: str | None = None
 
     def start(self) -> DebugSession:
         """Check the machine, prepare the payload and hook the SDK (fails fast, one line)."""
@@ -88,6 +99,10 @@ class DebugSession:
                 f"WARNING: debug ports are published on {self.options.bind}; anyone who can "
                 "reach this address can run code in the containers"
             )
+        if self.options.watch:
+            self._status_root = tempfile.mkdtemp(prefix="smdebug-local-status-")
+            self._watch = Watch(_say, policy=self.options.on_change,
+                                interrupt_paused=self.options.interrupt_paused)
         self._undo = [install_on_import(adapter, self) for adapter in adapters]
         return self
 
@@ -122,10 +137,12 @@ class DebugSession:
                     bind=self.options.bind, wait=p.wait, match=p.match, mappings=p.mappings,
                     volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
                     connect=(HOST_FROM_CONTAINER, self.options.port) if connect else None,
+                    status_dir=self._status_dir(name),
                 )
                 services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)
                 self._state.append(state.target_entry(target, service))
+                self._follow(request.role, target, service)
             content["services"] = services
             self._write_state()
             return content
@@ -133,7 +150,109 @@ class DebugSession:
     def before_stop(self, container_names: list[str]) -> None:
         """Remove containers the SDK is about to stop: instant instead of a 10 s grace."""
         self._removed.update(container_names)
+        if self._watch is not None:
+            for job in self._watch.jobs():
+                if isinstance(job, Endpoint) and job.container in container_names:
+                    self._watch.forget(job)
         self.engine.remove_named(container_names)
+
+    @contextmanager
+    def training_run(self, request: TrainingRequest) -> Iterator[None]:
+        """The script's training call: in watch mode, its job follows its source folder."""
+        if self._watch is None:
+            yield
+            return
+        job = None
+        if request.source_dir is None:
+            self.unsupported(f"--watch: training job {request.name} runs code from S3 "
+                             "(local_code is off); it is not rerun on changes")
+        else:
+            job = TrainingJob(
+                name=request.name,
+                source=Source("training", request.source_dir, request.entry_point),
+                rerun=lambda attempt: self._collecting(job, request.rerun, attempt),
+                retire=self._retire, remove=self.engine.remove_named, say=_say,
+            )
+            self._watch.add(job)
+        self._current.job = job
+        try:
+            yield
+        finally:
+            self._current.job = None
+            if job is not None:
+                job.original_running = False
+
+    def _collecting(self, job: TrainingJob, function: Callable, *args) -> object:
+        """Run ``function`` with the containers it starts counted as ``job``'s."""
+        self._current.job = job
+        try:
+            return function(*args)
+        finally:
+            self._current.job = None
+
+    def _retire(self, targets: list[DebugTarget], containers: list[str]) -> None:
+        """A finished run's containers go, its ports become free for the next run (so the
+        IDE's saved attach configuration still fits) and it leaves the state file."""
+        self.engine.remove_named(containers)
+        with self._lock:
+            services = {t.service for t in targets}
+            self.targets = [t for t in self.targets if t.service not in services]
+            self._state = [e for e in self._state if e.get("service") not in services]
+            if self._ports is not None:
+                self._ports.release(p for t in targets for p in t.host_ports)
+            self._write_state()
+
+    def _status_dir(self, service: str) -> str | None:
+        """A fresh folder the service's processes report a paused debugger in (watch mode)."""
+        if self._status_root is None:
+            return None
+        path = os.path.join(self._status_root, service)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def _follow(self, role: str, target: DebugTarget, service: dict) -> None:
+        """Count ``target`` to the job starting it; an endpoint with live source follows it."""
+        if self._watch is None:
+            return
+        container = str(service.get("container_name") or target.service)
+        job = getattr(self._current, "job", None)
+        if job is not None:
+            job.runs.add(target, container)
+        elif role == "training":
+            self.unsupported("--watch: this SDK's training jobs (ModelTrainer) are not rerun "
+                             "on changes yet; SDK estimators with local_code are")
+        elif role == "serving":
+            live = [local for local, remote in target.mappings if remote == "/opt/ml/model/code"]
+            port = next((parse_volume(str(p))[0] for p in service.get("ports") or []
+                         if parse_volume(str(p))[1] == "8080"), "8080")
+            if not live:
+                self.unsupported(f"--watch: serving container {container} runs code baked into "
+                                 "its image; rebuild the image to change it")
+                return
+            env = env_to_dict(service.get("environment"))
+            endpoint = Endpoint(
+                container=container,
+                source=Source("serving", live[0], env.get("SAGEMAKER_PROGRAM") or None),
+                base_url=f"http://127.0.0.1:{port}", restart=self._restart, say=_say)
+            endpoint.runs.add(target, container)
+            self._watch.add(endpoint)
+
+    def _restart(self, container: str) -> None:
+        """Restart a serving container in place (its exit is expected, not a failure)."""
+        self._removed.add(container)
+        self.engine.restart(container)
+
+    def watch_until_interrupted(self) -> None:
+        """Keep following sources until Ctrl-C (returns at once if nothing is followed)."""
+        if self._watch is None:
+            return
+        jobs = self._watch.jobs()
+        if not jobs:
+            _say("--watch: no training job or endpoint with local source to watch; done")
+            return
+        _say(f"script done; still watching {len(jobs)} job(s) for changes (Ctrl-C to stop)")
+        while True:
+            time.sleep(0.5)
 
     def removed_on_purpose(self, container_names: list[str]) -> bool:
         return bool(container_names) and set(container_names) <= self._removed
@@ -233,6 +352,10 @@ class DebugSession:
 
     def close(self) -> None:
         """Unhook the SDK and remove this run's containers. Safe to call twice."""
+        if self._watch is not None:
+            watch, self._watch = self._watch, None
+            # Cancelling a rerun removes its containers; compose and the SDK then return.
+            watch.stop()
         for undo in self._undo:
             undo()
         self._undo = []
@@ -244,6 +367,9 @@ class DebugSession:
             await_compose_children()
         if self._reservations is not None:
             self._reservations.release()
+        if self._status_root is not None:
+            shutil.rmtree(self._status_root, ignore_errors=True)
+            self._status_root = None
 
     def __enter__(self) -> DebugSession:
         return self

@@ -16,12 +16,15 @@ PAYLOAD_DIR = Path(__file__).resolve().parent
 CONTAINER_ROOT = "/opt/smdebug-local"
 CONTAINER_BOOT_DIR = f"{CONTAINER_ROOT}/boot"
 CONTAINER_DEBUGPY_DIR = f"{CONTAINER_ROOT}/debugpy"
+# Writable: where debugged processes report that they are paused (watch mode reads it).
+CONTAINER_STATUS_DIR = f"{CONTAINER_ROOT}/status"
 
 __all__ = [
     "CONFIG_ENV",
     "CONTAINER_BOOT_DIR",
     "CONTAINER_DEBUGPY_DIR",
     "CONTAINER_ROOT",
+    "CONTAINER_STATUS_DIR",
     "DEBUGPY_BUILDS",
     "PAYLOAD_DIR",
     "debugpy_version_for",

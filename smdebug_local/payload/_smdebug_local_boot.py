@@ -68,6 +68,8 @@ def parse_config(raw):
     match     -- fnmatch patterns for the entry point's absolute path
     mappings  -- [[local_root, remote_root], ...] (for messages)
     debugpy   -- directory holding one sub-directory per debugpy version
+    status    -- a directory shared with the host where this process says while it is
+                 paused at a breakpoint (watch mode must not restart it then)
     """
     config = json.loads(raw)
     if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
@@ -223,11 +225,76 @@ def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
     debugpy.connect((address[0], int(address[1])))
 
 
+# How often the pause reporter looks, and how often it re-writes a "paused" file: the host
+# treats a file not refreshed for a few seconds as stale (the process was killed paused).
+PAUSE_POLL = 0.25
+PAUSE_REFRESH = 1.0
+
+
+def paused_threads():
+    """How many threads pydevd holds suspended at this moment (0 if it cannot tell)."""
+    constants = sys.modules.get("_pydevd_bundle.pydevd_constants")
+    debugger = constants.get_global_debugger() if constants is not None else None
+    manager = getattr(debugger, "suspended_frames_manager", None)
+    return len(getattr(manager, "_thread_id_to_tracker", None) or ())
+
+
+class PauseReporter(object):
+    """Keeps ``<status>/<pid>`` present (and fresh) exactly while this process is paused.
+
+    The file is how the host learns that a user is inspecting this process, so that a
+    source change does not kill it under them. Runs on a thread pydevd neither traces nor
+    suspends: "suspend all threads" at a breakpoint would otherwise freeze it too.
+    """
+
+    def __init__(self, directory, paused=paused_threads, clock=time.time):
+        self.path = os.path.join(directory, str(os.getpid()))
+        self._paused = paused
+        self._clock = clock
+        self._written = None
+
+    def step(self):
+        """Look once; write, refresh or remove the file as the state says."""
+        if self._paused():
+            now = self._clock()
+            if self._written is None or now - self._written >= PAUSE_REFRESH:
+                with open(self.path, "w") as f:
+                    f.write("paused\n")
+                self._written = now
+        elif self._written is not None:
+            self._written = None
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+
+    def run(self):
+        while True:
+            try:
+                self.step()
+            except Exception as exc:  # noqa: BLE001 - losing the report must not hurt
+                _say("pause reports stopped (%s: %s)" % (type(exc).__name__, exc))
+                return
+            time.sleep(PAUSE_POLL)
+
+    def start(self):
+        import threading
+
+        thread = threading.Thread(target=self.run, name="smdebug-local-pause-reporter")
+        thread.daemon = True
+        thread.pydev_do_not_trace = True  # pydevd's marks for its own threads
+        thread.is_pydev_daemon_thread = True
+        thread.start()
+        return thread
+
+
 def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
+    if config.get("status") and os.path.isdir(config["status"]):
+        PauseReporter(config["status"]).start()
     where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
     mapping = _mapping_text(config)
     suffix = " (%s)" % mapping if mapping else ""

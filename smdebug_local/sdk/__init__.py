@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +33,21 @@ class ComposeRequest:
     content: Mapping  # the SDK's compose dict; never mutated
 
 
+@dataclass(frozen=True)
+class TrainingRequest:
+    """One training job the SDK is running, and how to run it again (watch mode).
+
+    ``rerun(attempt)`` repeats the SDK's training call with the same inputs,
+    hyperparameters and image under the job name ``<name>-rerun-<attempt>``, writing its
+    artifacts apart from earlier runs'; it blocks until that run ends.
+    """
+
+    name: str
+    source_dir: str | None  # the local source folder the container runs (None: not local)
+    entry_point: str | None
+    rerun: Callable[[int], object]
+
+
 class Hooks(Protocol):
     """What a debugging session does at the SDK's hook points."""
 
@@ -49,6 +65,9 @@ class Hooks(Protocol):
 
     def unsupported(self, message: str) -> None:
         """Tell the user (once) that something is about to run without a debugger."""
+
+    def training_run(self, request: TrainingRequest) -> AbstractContextManager[None]:
+        """The SDK runs ``request``'s training job on this thread while inside."""
 
 
 class SdkAdapter(Protocol):

@@ -16,6 +16,9 @@ Hook points, each a private name that has been stable across SDK 2.x and is the 
 * ``entities._wait_for_serving_container(serving_port)``: the SDK polls ``/ping`` every 5 s
   and gives up after 120 s, which a breakpoint in ``model_fn`` outlasts; the session's wait
   notices a dead container at once instead, and tolerates a paused one.
+* ``_SageMakerContainer.train(self, input_data_config, output_data_config,
+  hyperparameters, environment, job_name)``: recorded, so watch mode can call it again for a
+  rerun with the same arguments (a new job name and output folder).
 * ``_HostingContainer.run(self)``, the serving thread, raises when compose exits with
   anything but 0/130 -- as it does (137) when the session removed the container on purpose;
   only that case is kept quiet.
@@ -23,14 +26,67 @@ Hook points, each a private name that has been stable across SDK 2.x and is the 
 
 from __future__ import annotations
 
+import copy
 import importlib
+import json
 import os
+from urllib.parse import urlparse
 
 import yaml
 
-from . import ROLES, ComposeRequest, Hooks
+from ..jobs import rerun_output
+from . import ROLES, ComposeRequest, Hooks, TrainingRequest
 from ._patch import unwrap as _unwrap
 from ._patch import wrap as _wrap
+
+
+def _hyperparameter(hyperparameters: dict, key: str) -> str | None:
+    """A hyperparameter the SDK stores JSON-encoded (``'"train.py"'``), decoded."""
+    value = hyperparameters.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        decoded = value
+    return decoded if isinstance(decoded, str) else None
+
+
+def _local_dir(uri: str | None) -> str | None:
+    """The folder of a ``file://`` submit directory (local_code); None for S3 code."""
+    if not uri:
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return os.path.abspath(parsed.netloc + parsed.path)
+
+
+def training_request(train, container, args: tuple) -> TrainingRequest:
+    """``train(container, *args)`` described, with a rerun that repeats it (see
+    :class:`~smdebug_local.sdk.TrainingRequest`)."""
+    inputs, output, hyperparameters, environment, job_name = args
+    saved = copy.deepcopy((inputs, output, hyperparameters, environment))
+    # The SDK's _compose() extends this list in place, so each call adds "-f FILE up ..."
+    # once more; a fresh container object starts from the prefix alone.
+    prefix = list(getattr(container, "compose_cmd_prefix", None) or [])
+
+    def rerun(attempt: int) -> object:
+        if prefix:
+            container.compose_cmd_prefix = list(prefix)
+        again_inputs, again_output, again_params, again_env = copy.deepcopy(saved)
+        again_output = dict(again_output)
+        again_output["S3OutputPath"] = rerun_output(
+            again_output.get("S3OutputPath", ""), job_name, attempt)
+        return train(container, again_inputs, again_output, again_params, again_env,
+                     f"{job_name}-rerun-{attempt}")
+
+    return TrainingRequest(
+        name=job_name,
+        source_dir=_local_dir(_hyperparameter(hyperparameters, "sagemaker_submit_directory")),
+        entry_point=_hyperparameter(hyperparameters, "sagemaker_program"),
+        rerun=rerun,
+    )
 
 
 class ComposeFileAdapter:
@@ -71,6 +127,15 @@ class ComposeFileAdapter:
                 return content
             return generate
 
+        def make_train(original):
+            def train(container, input_data_config, output_data_config, hyperparameters,
+                      environment, job_name):
+                args = (input_data_config, output_data_config, hyperparameters, environment,
+                        job_name)
+                with hooks.training_run(training_request(original, container, args)):
+                    return original(container, *args)
+            return train
+
         def make_stop(original):
             def stop_serving(container):
                 names = adapter._container_names(adapter._compose_path(container))
@@ -97,11 +162,12 @@ class ComposeFileAdapter:
             return wait_for_serving_container
 
         self._installed = [(image._SageMakerContainer, "_generate_compose_file"),
+                           (image._SageMakerContainer, "train"),
                            (image._SageMakerContainer, "stop_serving"),
                            (entities, "_wait_for_serving_container"),
                            (image._HostingContainer, "run")]
-        for (owner, name), make in zip(self._installed,
-                                       (make_generate, make_stop, make_wait, make_run)):
+        makers = (make_generate, make_train, make_stop, make_wait, make_run)
+        for (owner, name), make in zip(self._installed, makers):
             _wrap(owner, name, make)
 
     def uninstall(self) -> None:

@@ -1,0 +1,182 @@
+"""What counts as a source change, and which job it affects (watch mode's pure rules).
+
+A save is rarely one event: editors write a temp file and rename it, ``git checkout``
+touches hundreds of files, and a ``touch`` changes nothing. These rules turn raw file
+events into *one* decision per job:
+
+* :class:`IgnoreRules` drop what no job runs: VCS and cache folders, editor temp and swap
+  files, and what the folder's ``.gitignore`` / ``.dockerignore`` exclude;
+* :class:`Debouncer` waits for a quiet period (bounded by a cap, so a never-ending stream
+  of events still gets acted on);
+* :class:`ContentIndex` keeps a digest per file, so only changed *content* counts;
+* :func:`affected` maps changed files to the jobs whose source folder holds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Never code a job runs: version control, caches, notebooks' autosaves, editors' temp and
+# swap files (vim: .swp/.swo/.swx, `~` backups and its `4913` write probe; emacs: `#x#`,
+# `.#x`; JetBrains safe-write: `___jb_tmp___`/`___jb_old___`; VS Code and others: `.tmp`),
+# and smdebug-local's own state folder.
+DEFAULT_IGNORES = (
+    ".git/", ".hg/", ".svn/", "__pycache__/", "*.pyc", "*.pyo", ".ipynb_checkpoints/",
+    ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".venv/", "venv/",
+    "*.swp", "*.swo", "*.swx", "*~", "4913", r"\#*#", ".#*", "*___jb_tmp___",
+    "*___jb_old___", "*.tmp", ".DS_Store", ".smdebug-local/",
+)
+IGNORE_FILES = (".gitignore", ".dockerignore")
+
+# A burst ends after this much quiet; a stream that never pauses is cut at the cap.
+QUIET_SECONDS = 0.3
+CAP_SECONDS = 2.0
+
+
+class IgnoreRules:
+    """Which paths under ``root`` to leave alone: defaults plus the root's ignore files.
+
+    ``.dockerignore`` uses Go's pattern rules rather than git's; read with git's rules it
+    excludes the same files for the usual patterns (``*.csv``, ``data/``, ``!keep.py``).
+    """
+
+    def __init__(self, root: str | os.PathLike, extra: Sequence[str] = ()) -> None:
+        self.root = Path(root).resolve()
+        lines = list(DEFAULT_IGNORES) + list(extra)
+        for name in IGNORE_FILES:
+            try:
+                lines += (self.root / name).read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+        self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def ignored(self, path: str | os.PathLike) -> bool:
+        """True if ``path`` (absolute, or relative to the root) should not trigger anything."""
+        try:
+            rel = Path(path).resolve().relative_to(self.root) if Path(path).is_absolute() \
+                else Path(path)
+        except ValueError:
+            return True  # outside this root
+        text = rel.as_posix()
+        if text in ("", "."):
+            return True
+        # A directory's own pattern ("data/") must also hide the files below it.
+        return self._spec.match_file(text) or any(
+            self._spec.match_file(parent.as_posix() + "/") for parent in rel.parents
+            if parent.as_posix() != ".")
+
+    def files(self) -> list[str]:
+        """Every file under the root that is not ignored (pruning ignored folders)."""
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = Path(dirpath).relative_to(self.root)
+            dirnames[:] = [d for d in dirnames
+                           if not self._spec.match_file((rel_dir / d).as_posix() + "/")]
+            found += [os.path.join(dirpath, f) for f in filenames
+                      if not self._spec.match_file((rel_dir / f).as_posix())]
+        return found
+
+
+class Debouncer:
+    """Collects paths until events pause for ``quiet`` seconds, or ``cap`` after the first."""
+
+    def __init__(self, quiet: float = QUIET_SECONDS, cap: float = CAP_SECONDS) -> None:
+        self.quiet = quiet
+        self.cap = cap
+        self._paths: set[str] = set()
+        self._first: float | None = None
+        self._last: float | None = None
+
+    def add(self, path: str, now: float) -> None:
+        self._paths.add(path)
+        if self._first is None:
+            self._first = now
+        self._last = now
+
+    def deadline(self) -> float | None:
+        """When the collected burst is due (None: nothing collected)."""
+        if self._first is None or self._last is None:
+            return None
+        return min(self._last + self.quiet, self._first + self.cap)
+
+    def take(self, now: float) -> set[str]:
+        """The burst's paths if it is due (and start a new burst), else nothing."""
+        due = self.deadline()
+        if due is None or now < due:
+            return set()
+        paths, self._paths = self._paths, set()
+        self._first = self._last = None
+        return paths
+
+
+def digest(path: str) -> str | None:
+    """The file's content digest; None if it does not exist (or is not a readable file)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.blake2b(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+class ContentIndex:
+    """The last seen content of each file, so a touch or a save of the same text is no
+    change, and a file rewritten and restored within one burst is none either."""
+
+    def __init__(self) -> None:
+        self._digests: dict[str, str | None] = {}
+
+    def baseline(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self._digests[path] = digest(path)
+
+    def changed(self, paths: Iterable[str]) -> list[str]:
+        """The paths whose content differs from last time (created, edited or deleted)."""
+        out = []
+        for path in sorted(paths):
+            if os.path.isdir(path):
+                continue
+            now = digest(path)
+            if self._digests.get(path) != now:
+                out.append(path)
+            self._digests[path] = now
+        return out
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a job runs from: its folder on this machine and its entry point file name."""
+
+    kind: str  # "training" or "serving"
+    directory: str
+    entry_point: str | None = None
+
+
+def _under(path: str, directory: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) \
+        == os.path.abspath(directory)
+
+
+def affected(changed: Iterable[str], source: Source, others: Sequence[Source] = ()) -> list[str]:
+    """The changed files that concern a job running from ``source``.
+
+    One source folder often holds both ``train.py`` and ``inference.py``: an edit of a
+    serving entry point is not a reason to rerun training (unless training runs that very
+    file), so it only counts for the endpoint.
+    """
+    serving_entries = {os.path.join(o.directory, o.entry_point) for o in others
+                       if o.kind == "serving" and o.entry_point}
+    own = os.path.join(source.directory, source.entry_point) if source.entry_point else None
+    out = []
+    for path in changed:
+        if not _under(path, source.directory):
+            continue
+        if source.kind == "training" and path in serving_entries and path != own:
+            continue
+        out.append(path)
+    return out

@@ -1,0 +1,172 @@
+"""What "apply a source change" means for a training job and for an endpoint.
+
+A :class:`TrainingJob` reruns the SDK's own training call with the inputs,
+hyperparameters and image it was first given, under a new job name and with its own
+output folder (local mode would overwrite a ``file://`` output in place). An
+:class:`Endpoint` restarts its model-server workers, which import the live source mounted
+over the model's code copy; a server without that API gets its container restarted.
+Both keep the containers of their current run, so that :mod:`smdebug_local.watcher` can
+tell whether a debugger is paused in them and cancel a run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import reload
+from .changes import Source
+from .compose import DebugTarget
+
+# A "paused" report not refreshed for this long is a process that died paused.
+PAUSE_REPORT_STALE = 5.0
+
+
+def paused(targets: list[DebugTarget], now: Callable[[], float] = time.time) -> bool:
+    """True if a debugged process of ``targets`` reports being paused at a breakpoint."""
+    for target in targets:
+        if not target.status_dir:
+            continue
+        try:
+            entries = list(os.scandir(target.status_dir))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if now() - entry.stat().st_mtime < PAUSE_REPORT_STALE:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+@dataclass
+class Runs:
+    """The containers a job's current run started, and how the session lets them go."""
+
+    targets: list[DebugTarget] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+
+    def add(self, target: DebugTarget, container: str) -> None:
+        self.targets.append(target)
+        self.containers.append(container)
+
+    def clear(self) -> tuple[list[DebugTarget], list[str]]:
+        out = (self.targets, self.containers)
+        self.targets, self.containers = [], []
+        return out
+
+
+@dataclass
+class TrainingJob:
+    """A training job that reruns when its source changes.
+
+    ``rerun(attempt)`` runs the SDK's training call again (blocking) and returns where its
+    artifacts went; ``retire(targets, containers)`` lets the session free the previous
+    run's ports and remove its containers; ``remove(containers)`` cancels a run.
+    """
+
+    name: str
+    source: Source
+    rerun: Callable[[int], object]
+    retire: Callable[[list[DebugTarget], list[str]], None]
+    remove: Callable[[list[str]], None]
+    say: Callable[[str], None]
+    runs: Runs = field(default_factory=Runs)
+    attempt: int = 0
+    original_running: bool = True
+    _cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def label(self) -> str:
+        return f"training job {self.name}"
+
+    def busy(self) -> bool:
+        return self.original_running
+
+    def paused(self) -> bool:
+        return paused(self.runs.targets)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self.remove(list(self.runs.containers))
+
+    def apply(self, files: list[str]) -> None:
+        self.attempt += 1
+        self._cancelled.clear()
+        self.retire(*self.runs.clear())
+        names = ", ".join(os.path.basename(f) for f in files[:3])
+        self.say(f"{names} changed: rerunning {self.label} (rerun {self.attempt})")
+        started = time.monotonic()
+        try:
+            artifacts = self.rerun(self.attempt)
+        except BaseException as exc:  # noqa: BLE001 - a failed rerun must not end watching
+            if self._cancelled.is_set():
+                self.say(f"rerun {self.attempt} of {self.label} cancelled")
+            else:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.say(f"rerun {self.attempt} of {self.label} failed after "
+                         f"{time.monotonic() - started:.1f}s: {first}; fix the code and save "
+                         "again")
+            return
+        self.say(f"rerun {self.attempt} of {self.label} finished in "
+                 f"{time.monotonic() - started:.1f}s; artifacts: {artifacts}")
+
+
+@dataclass
+class Endpoint:
+    """A local endpoint whose model-server workers reload when its source changes."""
+
+    container: str
+    source: Source
+    base_url: str  # where the inference (and TorchServe management) API answers
+    restart: Callable[[str], None]
+    say: Callable[[str], None]
+    runs: Runs = field(default_factory=Runs)
+
+    @property
+    def label(self) -> str:
+        return f"endpoint {self.container}"
+
+    def busy(self) -> bool:
+        return False
+
+    def paused(self) -> bool:
+        return paused(self.runs.targets)
+
+    def cancel(self) -> None:
+        """A reload takes a second or two and is not interrupted."""
+
+    def apply(self, files: list[str]) -> None:
+        names = ", ".join(os.path.basename(f) for f in files[:3])
+        started = time.monotonic()
+        ports = ", ".join(e for t in self.runs.targets for e in t.endpoints)
+        where = f"; debug ports {ports}" if ports else ""
+        try:
+            workers = reload.reload_workers(self.base_url)
+            how = f"model-server workers reloaded ({workers} started)"
+        except reload.ReloadUnsupported:
+            self.restart(self.container)
+            how = "container restarted (the server has no worker-reload API)"
+        except OSError as exc:
+            self.say(f"{names} changed: reloading {self.label} failed ({exc}); restarting "
+                     "its container")
+            self.restart(self.container)
+            how = "container restarted"
+        self.say(f"{names} changed: {self.label}: {how} in "
+                 f"{time.monotonic() - started:.1f}s{where}")
+
+
+def rerun_output(output_path: str, job_name: str, attempt: int) -> str:
+    """Where rerun ``attempt`` of a job writes its artifacts, never over an earlier run's.
+
+    Local mode copies a ``file://`` output's artifacts straight into that folder; S3
+    outputs already get a folder per job name (and a rerun has a new name).
+    """
+    if not output_path.startswith("file://"):
+        return output_path
+    return f"file://{Path(output_path[len('file://'):]) / f'{job_name}-rerun-{attempt}'}"
