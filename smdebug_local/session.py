@@ -221,8 +221,11 @@ class DebugSession:
         elif role == "training":
             self.unsupported("--watch: this SDK's training jobs (ModelTrainer) are not rerun "
                              "on changes yet; SDK estimators with local_code are")
+        elif role == "processing":
+            self.unsupported("--watch: processing jobs are not rerun on changes yet")
         elif role == "serving":
-            live = [local for local, remote in target.mappings if remote == "/opt/ml/model/code"]
+            live = [local for local, remote in target.mappings
+                    if remote in ROLES["serving"].live_code]
             port = next((parse_volume(str(p))[0] for p in service.get("ports") or []
                          if parse_volume(str(p))[1] == "8080"), "8080")
             if not live:
