@@ -83,6 +83,33 @@ def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...
         _fail(err)
 
 
+@main.command("export-compose",
+              context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("-o", "--output", default="docker-compose.smdebug-local.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="The compose file to write.")
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def export_compose(output: str, script: str, args: tuple[str, ...]) -> None:
+    """Write a compose service that reproduces SCRIPT's training container.
+
+    SCRIPT runs once (as `smdebug-local run --no-wait SCRIPT` would); its first training
+    job's container -- image, /opt/ml mounts, input channels, hyperparameter and config
+    files, SM_* variables as the image's training toolkit computes them, source at
+    /opt/ml/code -- becomes the service "training" of the file, e.g. for PyCharm's Docker
+    Compose interpreter. Files local mode would delete are kept in .smdebug-local/export/.
+    """
+    from .export import Exporter, check_writable
+    from .runner import run_script
+
+    try:
+        path = Path(output).resolve()
+        check_writable(path)
+        exporter = Exporter(path, Path(".smdebug-local", "export").resolve())
+        sys.exit(run_script(script, list(args), DebugOptions(wait=False), exporter=exporter))
+    except SmdebugError as err:
+        _fail(err)
+
+
 @main.command()
 @click.option("--force", is_flag=True, help="Download again even if the cache is complete.")
 def prefetch(force: bool) -> None:

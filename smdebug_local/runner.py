@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import session as _session
 from .errors import SmdebugError
+from .export import SERVICE, Exporter
 from .options import DebugOptions
 
 EXIT_INTERRUPTED = 130
@@ -96,8 +97,12 @@ def _execute(code, main: types.ModuleType, path: Path, debug: _session.DebugSess
         return 1
 
 
-def run_script(script: str, args: list[str], options: DebugOptions) -> int:
-    """Run ``script`` with ``args`` under a debugging session; return its exit code."""
+def run_script(script: str, args: list[str], options: DebugOptions,
+               exporter: Exporter | None = None) -> int:
+    """Run ``script`` with ``args`` under a debugging session; return its exit code.
+
+    With ``exporter``, the first training job's container is exported after the script.
+    """
     path = Path(script)
     if not path.is_file():
         raise SmdebugError(f"script {script!r} not found; pass the path of your local-mode "
@@ -109,7 +114,7 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
         traceback.print_exception(type(exc), exc, None)  # as `python SCRIPT` reports it
         return 1
 
-    debug = _session.activate(_session.DebugSession(options).start())
+    debug = _session.activate(_session.DebugSession(options, exporter=exporter).start())
     main = types.ModuleType("__main__")
     main.__dict__.update({"__file__": str(path), "__builtins__": __builtins__})
     saved = sys.argv, list(sys.path), sys.modules.get("__main__")
@@ -123,6 +128,10 @@ def run_script(script: str, args: list[str], options: DebugOptions) -> int:
         status = EXIT_INTERRUPTED
         try:
             status = _execute(code, main, path, debug, interruption)
+            if exporter is not None and interruption.signum is None:
+                written = exporter.write(debug.engine)
+                print(f"smdebug-local: wrote {written} (service {SERVICE!r}: docker compose -f "
+                      f"{written.name} run --rm {SERVICE})", file=sys.stderr)
             if options.watch and interruption.signum is None:
                 # The edit-fix loop: even a script that failed keeps its jobs followed.
                 debug.watch_until_interrupted()

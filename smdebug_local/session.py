@@ -34,6 +34,7 @@ from .compose import (
 )
 from .jobs import Endpoint, TrainingJob
 from .engine import Engine, await_compose_children, compose_command
+from .export import Exporter
 from .options import HOST_FROM_CONTAINER, DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator, Reservations, is_free
@@ -77,6 +78,8 @@ class DebugSession:
     _watch: Watch | None = None
     _current: threading.local = field(default_factory=threading.local)
     _status_root: str | None = None
+    # export-compose: sees every compose configuration before it is made debuggable.
+    exporter: Exporter | None = None
 
     def start(self) -> DebugSession:
         """Check the machine, prepare the payload and hook the SDK (fails fast, one line)."""
@@ -113,6 +116,8 @@ class DebugSession:
         labels = {LABEL_RUN: self.run_id, LABEL_PID: str(os.getpid()),
                   LABEL_HOST: socket.gethostname()}
         settings = ROLES.get(request.role)
+        if self.exporter is not None:
+            self.exporter.capture(request.role, request.image, request.content, request.workdir)
         with self._lock:
             self._labelled = True
             content = dict(request.content)

@@ -31,6 +31,7 @@ class ComposeRequest:
     role: str  # "training", "serving", "processing"
     image: str
     content: Mapping  # the SDK's compose dict; never mutated
+    workdir: str | None = None  # local mode's temporary folder for this job (deleted after)
 
 
 @dataclass(frozen=True)

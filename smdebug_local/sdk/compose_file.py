@@ -120,7 +120,8 @@ class ComposeFileAdapter:
         def make_generate(original):
             def generate(container, command, additional_volumes=None, additional_env_vars=None):
                 content = original(container, command, additional_volumes, additional_env_vars)
-                request = ComposeRequest(ROLES.get(command, command), container.image, content)
+                request = ComposeRequest(ROLES.get(command, command), container.image, content,
+                                         getattr(container, "container_root", None))
                 debug = hooks.on_compose(request)
                 with open(adapter._compose_path(container), "w") as f:
                     yaml.safe_dump(debug, f, default_flow_style=False)

@@ -64,8 +64,9 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
     assert run.finish() == 0, run.output
     result = json.loads((trainer / "work" / "model" / "result.json").read_text())
     # The script ran as ModelTrainer runs it: `python train.py --scale 3`, as __main__.
-    assert result == {"total": 135, "python": "3.11", "argv": ["train.py", "--scale", "3"],
-                      "name": "__main__"}
+    assert {k: result[k] for k in ("total", "python", "argv", "name")} == {
+        "total": 135, "python": "3.11", "argv": ["train.py", "--scale", "3"],
+        "name": "__main__"}
 
 
 def test_model_builder_local_container_is_named_not_crashed(tmp_path):

@@ -16,7 +16,9 @@ def main():
     version = "%d.%d" % sys.version_info[:2]
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "result.json"), "w") as f:
         json.dump({"total": total, "python": version, "argv": sys.argv,
-                   "name": __name__}, f)
+                   "name": __name__, "channel_files": sorted(os.listdir(
+                       os.environ["SM_CHANNEL_TRAINING"])),
+                   "sm": {k: v for k, v in os.environ.items() if k.startswith("SM_")}}, f)
 
 
 if __name__ == "__main__":
