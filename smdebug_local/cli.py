@@ -57,11 +57,18 @@ def main() -> None:
 @click.option("--interrupt-paused", is_flag=True,
               help="--watch: apply changes at once even while a debugger is paused at a "
                    "breakpoint in the affected container (default: wait until you continue).")
+@click.option("--ide", type=click.Choice(["pycharm"]), default=None,
+              help="pycharm: containers connect back to PyCharm's \"Python Debug Server\" "
+                   "(configurations from `init pycharm`: training on --port, serving on "
+                   "--port + 1) with pydevd-pycharm of your PyCharm's build.")
+@click.option("--pycharm-build", metavar="BUILD",
+              help="--ide pycharm: your PyCharm's build number (Help > About, e.g. "
+                   "263.7307.50); found by itself in standard install locations.")
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...], mode: str,
-        watch: bool, on_change: str, interrupt_paused: bool, script: str,
-        args: tuple[str, ...]) -> None:
+        watch: bool, on_change: str, interrupt_paused: bool, ide: str | None,
+        pycharm_build: str | None, script: str, args: tuple[str, ...]) -> None:
     """Run a local-mode driver SCRIPT with debugging in every training and serving container.
 
     SCRIPT runs as with `python SCRIPT ARGS...`. Each debuggable process prints a line like
@@ -75,7 +82,7 @@ def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...
     try:
         options = DebugOptions.from_user(
             port, wait=wait, bind=bind, mode=mode, watch=watch, on_change=on_change,
-            interrupt_paused=interrupt_paused,
+            interrupt_paused=interrupt_paused, ide=ide, pycharm_build=pycharm_build,
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
         )
         sys.exit(run_script(script, list(args), options))
@@ -295,4 +302,41 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
         _fail(err)
     except OSError as err:
         _fail(SmdebugError(f"cannot write to {root / '.vscode'} ({err.strerror}); check the "
+                           "folder's permissions"))
+
+
+@init.command("pycharm")
+@click.option("--source-dir", default="src", show_default=True, type=click.Path(file_okay=False),
+              help="The source_dir your estimator/model uses (mapped to the containers' code).")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, metavar="N",
+              help="Training's Debug Server port; serving's is N+1 (as `run --ide pycharm`).")
+@click.option("--training-code-dir", default="/opt/ml/code", show_default=True,
+              help="Container folder of the training code (/opt/ml/input/data/code for SDK "
+                   "3.x ModelTrainer).")
+@click.option("--workspace", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The PyCharm project folder (where .idea/ lives).")
+def init_pycharm(source_dir: str, port: int, training_code_dir: str, workspace: str) -> None:
+    """Write PyCharm "Python Debug Server" run configurations into .idea/runConfigurations.
+
+    "smdebug-local: training" listens on --port with your source folder mapped to the
+    training code, "smdebug-local: serving" on --port + 1 mapped to the model's code, and
+    "smdebug-local: all debug servers" starts both. Start them, then run
+    `smdebug-local run --ide pycharm SCRIPT`: each container connects to its role's server.
+    """
+    from .ide import pycharm
+
+    root = Path(workspace).resolve()
+    try:
+        DebugOptions(port=port + 1)
+        if not (root / source_dir).is_dir():
+            raise SmdebugError(f"source dir {source_dir!r} not found in {root}; give it relative "
+                               "to the project folder")
+        written = pycharm.write(root, pycharm.files(
+            Path(source_dir).as_posix().rstrip("/"), port, training_code_dir))
+        for path in written:
+            click.echo(f"wrote {path}")
+    except SmdebugError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(SmdebugError(f"cannot write to {root / '.idea'} ({err.strerror}); check the "
                            "folder's permissions"))

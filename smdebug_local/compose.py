@@ -24,7 +24,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR, CONTAINER_STATUS_DIR
+from .payload import (
+    CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR, CONTAINER_PYCHARM_DIR,
+    CONTAINER_STATUS_DIR,
+)
 
 LABEL_RUN = "smdebug-local.run"
 LABEL_ROLE = "smdebug-local.role"
@@ -42,10 +45,11 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 @dataclass(frozen=True)
 class Mount:
-    """The two read-only mounts every debugged container gets, as host paths."""
+    """The read-only mounts every debugged container gets, as host paths."""
 
     boot_dir: str
     debugpy_dir: str
+    pycharm_dir: str | None = None  # the pydevd-pycharm tree (--ide pycharm)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class DebugTarget:
     # Host folder mounted writable where the container's debugged processes say they are
     # paused at a breakpoint (watch mode); None: not reported.
     status_dir: str | None = None
+    # "debugpy", or "pydevd-pycharm" to connect to PyCharm's Debug Server (``connect``).
+    debugger: str = "debugpy"
 
     @property
     def host(self) -> str:
@@ -171,6 +177,8 @@ def bootstrap_config(target: DebugTarget) -> dict:
         "debugpy": CONTAINER_DEBUGPY_DIR,
         **({"connect": list(target.connect)} if target.connect else {}),
         **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
+        **({"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
+           if target.debugger == "pydevd-pycharm" else {}),
     }
 
 
@@ -200,6 +208,8 @@ def transform_service(
     volumes += [f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
                 f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}"]
     volumes += [f"{v}:{mode}" for v in target.volumes]
+    if target.debugger == "pydevd-pycharm" and mount.pycharm_dir:
+        volumes.append(f"{mount.pycharm_dir}:{CONTAINER_PYCHARM_DIR}:{mode}")
     if target.status_dir:
         volumes.append(f"{target.status_dir}:{CONTAINER_STATUS_DIR}" + (":z" if selinux else ""))
     out["volumes"] = volumes
@@ -225,7 +235,7 @@ def transform_service(
     config = json.dumps(bootstrap_config(target), separators=(",", ":"))
     defaults = {k: v for k, v in target.env_defaults.items() if k not in service_env}
     ours = {**defaults, "PYTHONPATH": pythonpath, CONFIG_ENV: _escape(config)}
-    if target.connect:
+    if target.connect and target.debugger == "debugpy":
         # One IDE listener serves every container, whose code lives in different folders
         # (/opt/ml/code, /opt/ml/model/code, ...): each container translates paths itself
         # (pydevd reads this at import), so the IDE's configuration needs no pathMappings.

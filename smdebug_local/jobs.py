@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import reload
 from .changes import Source
@@ -160,13 +159,3 @@ class Endpoint:
         self.say(f"{names} changed: {self.label}: {how} in "
                  f"{time.monotonic() - started:.1f}s{where}")
 
-
-def rerun_output(output_path: str, job_name: str, attempt: int) -> str:
-    """Where rerun ``attempt`` of a job writes its artifacts, never over an earlier run's.
-
-    Local mode copies a ``file://`` output's artifacts straight into that folder; S3
-    outputs already get a folder per job name (and a rerun has a new name).
-    """
-    if not output_path.startswith("file://"):
-        return output_path
-    return f"file://{Path(output_path[len('file://'):]) / f'{job_name}-rerun-{attempt}'}"

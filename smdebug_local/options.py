@@ -12,6 +12,10 @@ DEFAULT_PORT = 5678
 LOOPBACK = "127.0.0.1"
 MODES = ("listen", "connect")
 ON_CHANGE = ("cancel", "queue")
+IDES = ("pycharm",)
+# PyCharm's Debug Server maps paths itself, one configuration per role: each role connects
+# to its own port, ``port + offset`` (the configurations `init pycharm` writes).
+PYCHARM_PORT_OFFSETS = {"training": 0, "serving": 1, "processing": 2}
 # How containers reach the host in connect mode (mapped to the host gateway with
 # `extra_hosts: host-gateway`; Docker Desktop resolves it by itself).
 HOST_FROM_CONTAINER = "host.docker.internal"
@@ -33,6 +37,8 @@ class DebugOptions:
     watch         -- follow the source folders: rerun training, reload endpoints on changes
     on_change     -- a change while a rerun is going on: "cancel" it or "queue" the change
     interrupt_paused -- apply changes even while a debugger is paused in the container
+    ide           -- "pycharm": containers connect back to PyCharm's Debug Server with
+                     pydevd-pycharm of ``pycharm_build`` (implies connect mode)
     """
 
     port: int = DEFAULT_PORT
@@ -44,12 +50,19 @@ class DebugOptions:
     watch: bool = False
     on_change: str = "cancel"
     interrupt_paused: bool = False
+    ide: str | None = None
+    pycharm_build: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise SmdebugError(f"port {self.port} is out of range; use 1-65535 (e.g. --port 5678)")
         if self.mode not in MODES:
             raise SmdebugError(f"--mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.ide is not None and self.ide not in IDES:
+            raise SmdebugError(f"--ide {self.ide!r} is not one of {', '.join(IDES)}")
+        if self.ide == "pycharm" and self.mode != "connect":
+            raise SmdebugError("--ide pycharm makes containers connect back to PyCharm; "
+                               "drop --mode listen")
         if self.on_change not in ON_CHANGE:
             raise SmdebugError(f"--on-change {self.on_change!r} is not one of "
                                f"{', '.join(ON_CHANGE)}")
@@ -64,6 +77,8 @@ class DebugOptions:
     @classmethod
     def from_user(cls, port: int | None = None, **options) -> DebugOptions:
         """Options as a user gave them: a port given at all is a port that must be free."""
+        if options.get("ide") == "pycharm" and options.get("mode") in (None, "listen"):
+            options["mode"] = "connect"  # PyCharm's Debug Server listens; containers connect
         return cls(port=DEFAULT_PORT if port is None else port, port_explicit=port is not None,
                    **options)
 

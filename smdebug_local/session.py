@@ -25,22 +25,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import debugpy_cache, sources, state
-from .changes import Source
 from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, env_to_dict,
     label_service, parse_volume, transform_service,
 )
-from .jobs import Endpoint, TrainingJob
 from .engine import Engine, await_compose_children, compose_command
-from .export import Exporter
-from .options import HOST_FROM_CONTAINER, DebugOptions
+from .errors import SmdebugError
+from .options import HOST_FROM_CONTAINER, PYCHARM_PORT_OFFSETS, DebugOptions
 from .payload import PAYLOAD_DIR
 from .ports import PortAllocator, Reservations, is_free
 from .roles import ROLES, plan
 from .sdk import ComposeRequest, TrainingRequest, available_adapters, install_on_import
-from .watcher import Watch
+
+if TYPE_CHECKING:  # watch mode and export-compose load their modules only when used
+    from .export import Exporter
+    from .jobs import TrainingJob
+    from .watcher import Watch
 
 # How long an endpoint may take to answer /ping while debugging (model_fn may be paused at
 # a breakpoint); a container that dies is reported at once instead.
@@ -95,7 +98,16 @@ class DebugSession:
                 probe=lambda port, bind: is_free(port, bind) and self._reservations.claim(port),
             )
             self._ports.check()
-        self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)))
+        pycharm_dir = None
+        if self.options.ide == "pycharm":
+            from . import pycharm
+
+            build = self.options.pycharm_build or pycharm.detect_build()
+            if build is None:
+                raise SmdebugError("cannot find your PyCharm's build number; pass it with "
+                                   "--pycharm-build (Help > About, e.g. 263.7307.50)")
+            pycharm_dir = str(pycharm.prepare(pycharm.check_build(build), log=_say))
+        self._mount = Mount(str(PAYLOAD_DIR), str(debugpy_cache.prepare(log=_say)), pycharm_dir)
         adapters = available_adapters()
         if self.options.exposed:
             _say(
@@ -103,6 +115,8 @@ class DebugSession:
                 "reach this address can run code in the containers"
             )
         if self.options.watch:
+            from .watcher import Watch
+
             self._status_root = tempfile.mkdtemp(prefix="smdebug-local-status-")
             self._watch = Watch(_say, policy=self.options.on_change,
                                 interrupt_paused=self.options.interrupt_paused)
@@ -141,8 +155,10 @@ class DebugSession:
                         self._ports.allocate() for _ in range(p.port_count)),
                     bind=self.options.bind, wait=p.wait, match=p.match, mappings=p.mappings,
                     volumes=p.volumes, env_defaults=p.env_defaults, labels=labels,
-                    connect=(HOST_FROM_CONTAINER, self.options.port) if connect else None,
+                    connect=(HOST_FROM_CONTAINER, self._connect_port(request.role))
+                    if connect else None,
                     status_dir=self._status_dir(name),
+                    debugger="pydevd-pycharm" if self.options.ide == "pycharm" else "debugpy",
                 )
                 services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)
@@ -156,6 +172,8 @@ class DebugSession:
         """Remove containers the SDK is about to stop: instant instead of a 10 s grace."""
         self._removed.update(container_names)
         if self._watch is not None:
+            from .jobs import Endpoint
+
             for job in self._watch.jobs():
                 if isinstance(job, Endpoint) and job.container in container_names:
                     self._watch.forget(job)
@@ -167,6 +185,9 @@ class DebugSession:
         if self._watch is None:
             yield
             return
+        from .changes import Source
+        from .jobs import TrainingJob
+
         job = None
         if request.source_dir is None:
             self.unsupported(f"--watch: training job {request.name} runs code from S3 "
@@ -207,6 +228,13 @@ class DebugSession:
                 self._ports.release(p for t in targets for p in t.host_ports)
             self._write_state()
 
+    def _connect_port(self, role: str) -> int:
+        """The IDE port a container of ``role`` connects to: one for every role, but one
+        per role with PyCharm (each Debug Server configuration has its role's mapping)."""
+        if self.options.ide == "pycharm":
+            return self.options.port + PYCHARM_PORT_OFFSETS.get(role, 0)
+        return self.options.port
+
     def _status_dir(self, service: str) -> str | None:
         """A fresh folder the service's processes report a paused debugger in (watch mode)."""
         if self._status_root is None:
@@ -219,6 +247,9 @@ class DebugSession:
         """Count ``target`` to the job starting it; an endpoint with live source follows it."""
         if self._watch is None:
             return
+        from .changes import Source
+        from .jobs import Endpoint
+
         container = str(service.get("container_name") or target.service)
         job = getattr(self._current, "job", None)
         if job is not None:

@@ -16,13 +16,12 @@ entries survive), written atomically, and an unparsable file is left untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ..compose import CONTAINER_DEBUG_PORT
 from ..errors import SmdebugError
 from ..files import write_atomic
-from . import jsonc
+from . import jsonc, template
 
 GROUP = "smdebug-local"
 TASK_LABEL = "smdebug-local: run"
@@ -36,11 +35,6 @@ LISTEN_NAME = "smdebug-local: listen (connect-back)"
 RESTART_COMMENT = ("restart: listen again after each run (honoured by debugpy's adapter; "
                    "not in the published attach schema)")
 
-
-
-def template(name: str) -> str:
-    """A file of ``templates/`` (shipped in the wheel as ``smdebug_local.templates``)."""
-    return resources.files("smdebug_local.templates").joinpath(name).read_text()
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ CONTAINER_BOOT_DIR = f"{CONTAINER_ROOT}/boot"
 CONTAINER_DEBUGPY_DIR = f"{CONTAINER_ROOT}/debugpy"
 # Writable: where debugged processes report that they are paused (watch mode reads it).
 CONTAINER_STATUS_DIR = f"{CONTAINER_ROOT}/status"
+CONTAINER_PYCHARM_DIR = f"{CONTAINER_ROOT}/pydevd-pycharm"
 
 __all__ = [
     "CONFIG_ENV",
     "CONTAINER_BOOT_DIR",
     "CONTAINER_DEBUGPY_DIR",
+    "CONTAINER_PYCHARM_DIR",
     "CONTAINER_ROOT",
     "CONTAINER_STATUS_DIR",
     "DEBUGPY_BUILDS",

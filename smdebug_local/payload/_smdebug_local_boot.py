@@ -70,6 +70,8 @@ def parse_config(raw):
     debugpy   -- directory holding one sub-directory per debugpy version
     status    -- a directory shared with the host where this process says while it is
                  paused at a breakpoint (watch mode must not restart it then)
+    debugger  -- "debugpy" (default) or "pydevd-pycharm": connect to PyCharm's Debug Server
+    pydevd_pycharm -- directory holding the pydevd-pycharm tree (for "pydevd-pycharm")
     """
     config = json.loads(raw)
     if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
@@ -232,11 +234,19 @@ PAUSE_REFRESH = 1.0
 
 
 def paused_threads():
-    """How many threads pydevd holds suspended at this moment (0 if it cannot tell)."""
+    """How many threads pydevd holds suspended at this moment (0 if it cannot tell).
+
+    pydevd (debugpy's and pydevd-pycharm alike) keeps each traced thread's state on the
+    thread object as ``additional_info.pydev_state``.
+    """
+    import threading
+
     constants = sys.modules.get("_pydevd_bundle.pydevd_constants")
-    debugger = constants.get_global_debugger() if constants is not None else None
-    manager = getattr(debugger, "suspended_frames_manager", None)
-    return len(getattr(manager, "_thread_id_to_tracker", None) or ())
+    suspended = getattr(constants, "STATE_SUSPEND", None)
+    if suspended is None:
+        return 0
+    return sum(1 for t in threading.enumerate()
+               if getattr(getattr(t, "additional_info", None), "pydev_state", None) == suspended)
 
 
 class PauseReporter(object):
@@ -288,13 +298,67 @@ class PauseReporter(object):
         return thread
 
 
+def _import_pydevd_pycharm(config):
+    path = config.get("pydevd_pycharm", "/opt/smdebug-local/pydevd-pycharm")
+    if not os.path.isfile(os.path.join(path, "pydevd_pycharm.py")):
+        raise RuntimeError("pydevd-pycharm is missing from %s" % path)
+    # Appended, and kept: pydevd imports its own modules lazily, and must not shadow the
+    # user's packages.
+    if path not in sys.path:
+        sys.path.append(path)
+    import pydevd_pycharm  # noqa: PLC0415 - imported from the mounted tree on purpose
+
+    return pydevd_pycharm
+
+
+class _Quiet(object):
+    """Hold back stderr: pydevd prints a traceback for every refused connection."""
+
+    def __enter__(self):
+        self._saved = sys.stderr
+        sys.stderr = open(os.devnull, "w")
+
+    def __exit__(self, *exc):
+        sys.stderr.close()
+        sys.stderr = self._saved
+
+
+def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
+    """Connect to PyCharm's Debug Server (pydevd protocol). ``settrace`` returns once the
+    IDE has sent its breakpoints and "run", so user code never outruns them; a refused
+    connection can be retried (unlike debugpy.connect), so no probe touches the IDE."""
+    pydevd_pycharm = module or _import_pydevd_pycharm(config)
+    host, port = config["connect"][0], int(config["connect"][1])
+    where = ("%s %s" % (config.get("role", "container"), config.get("host", ""))).strip()
+    _say("%s connecting to PyCharm debug server at %s:%s" % (where, host, port))
+    deadline = clock() + CONNECT_PATIENCE[bool(config.get("wait", True))]
+    while True:
+        try:
+            with _Quiet():
+                pydevd_pycharm.settrace(host, port=port, suspend=False,
+                                        stdout_to_server=False, stderr_to_server=False,
+                                        patch_multiprocessing=True)
+            break
+        except (OSError, ConnectionError):
+            if clock() >= deadline:
+                raise RuntimeError("no PyCharm debug server listening on %s:%s; start the "
+                                   "\"smdebug-local: %s\" configuration first"
+                                   % (host, port, config.get("role", "training")))
+            sleep(0.5)
+    os.environ[ACTIVE_ENV] = str(os.getpid())
+    _say("%s debugger attached" % where)
+
+
 def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
+    if config.get("status") and os.path.isdir(config["status"]):
+        PauseReporter(config["status"]).start()
+    if config.get("debugger") == "pydevd-pycharm":
+        start_pycharm(config)
+        return
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
-    if config.get("status") and os.path.isdir(config["status"]):
-        PauseReporter(config["status"]).start()
     where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
     mapping = _mapping_text(config)
     suffix = " (%s)" % mapping if mapping else ""

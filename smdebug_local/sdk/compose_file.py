@@ -30,11 +30,11 @@ import copy
 import importlib
 import json
 import os
+from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 
-from ..jobs import rerun_output
 from . import ROLES, ComposeRequest, Hooks, TrainingRequest
 from ._patch import unwrap as _unwrap
 from ._patch import wrap as _wrap
@@ -60,6 +60,17 @@ def _local_dir(uri: str | None) -> str | None:
     if parsed.scheme != "file":
         return None
     return os.path.abspath(parsed.netloc + parsed.path)
+
+
+def rerun_output(output_path: str, job_name: str, attempt: int) -> str:
+    """Where rerun ``attempt`` of a job writes its artifacts, never over an earlier run's.
+
+    Local mode copies a ``file://`` output's artifacts straight into that folder; S3
+    outputs already get a folder per job name (and a rerun has a new name).
+    """
+    if not output_path.startswith("file://"):
+        return output_path
+    return f"file://{Path(output_path[len('file://'):]) / f'{job_name}-rerun-{attempt}'}"
 
 
 def training_request(train, container, args: tuple) -> TrainingRequest:

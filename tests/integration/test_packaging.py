@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_vscode_files(tmp_path):
+def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
                     str(REPO)], check=True)
@@ -50,5 +50,13 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_vscode_files(tmp_path
                     "--workspace", str(connect)], check=True, capture_output=True)
     text = (connect / ".vscode" / "launch.json").read_text()
     assert '"listen"' in text and "// restart: listen again after each run" in text
-    templates = {p.name for p in (REPO / "templates").glob("*.json")}
-    assert templates == {"vscode-launch.json", "vscode-tasks.json"}  # all of them rendered
+    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "pycharm",
+                    "--workspace", str(workspace)], check=True, capture_output=True)
+    configs = workspace / ".idea" / "runConfigurations"
+    assert sorted(p.name for p in configs.iterdir()) == [
+        "smdebug_local_all.xml", "smdebug_local_serving.xml", "smdebug_local_training.xml"]
+    assert "PyRemoteDebugConfigurationType" in (configs / "smdebug_local_training.xml").read_text()
+    assert "CompoundRunConfigurationType" in (configs / "smdebug_local_all.xml").read_text()
+    templates = {p.name for p in (REPO / "templates").iterdir() if p.suffix in (".json", ".xml")}
+    assert templates == {"vscode-launch.json", "vscode-tasks.json", "pycharm-debug-server.xml",
+                         "pycharm-compound.xml"}  # all of them rendered above
