@@ -64,12 +64,8 @@ class IgnoreRules:
         except ValueError:
             return True  # outside this root
         text = rel.as_posix()
-        if text in ("", "."):
-            return True
-        # A directory's own pattern ("data/") must also hide the files below it.
-        return self._spec.match_file(text) or any(
-            self._spec.match_file(parent.as_posix() + "/") for parent in rel.parents
-            if parent.as_posix() != ".")
+        # git's rules: a folder's pattern ("data/") also matches every file below it.
+        return text in ("", ".") or self._spec.match_file(text)
 
     def files(self) -> list[str]:
         """Every file under the root that is not ignored (pruning ignored folders)."""

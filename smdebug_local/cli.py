@@ -57,10 +57,11 @@ def main() -> None:
 @click.option("--interrupt-paused", is_flag=True,
               help="--watch: apply changes at once even while a debugger is paused at a "
                    "breakpoint in the affected container (default: wait until you continue).")
-@click.option("--ide", type=click.Choice(["pycharm"]), default=None,
-              help="pycharm: containers connect back to PyCharm's \"Python Debug Server\" "
-                   "(configurations from `init pycharm`: training on --port, serving on "
-                   "--port + 1) with pydevd-pycharm of your PyCharm's build.")
+@click.option("--ide", type=click.Choice(["vscode", "pycharm"]), default=None,
+              help="vscode: keep .vscode/launch.json attach configurations in step with this "
+                   "run's ports and folders. pycharm: containers connect back to PyCharm's "
+                   "\"Python Debug Server\" (configurations from `init pycharm`: training "
+                   "on --port, serving on --port + 1) with pydevd-pycharm of your build.")
 @click.option("--pycharm-build", metavar="BUILD",
               help="--ide pycharm: your PyCharm's build number (Help > About, e.g. "
                    "263.7307.50); found by itself in standard install locations.")
@@ -240,6 +241,18 @@ def _bridge_gateway() -> str:
         return "172.17.0.1"
 
 
+def _write_ide_files(folder: Path, write) -> None:
+    """Run ``write`` (returns the paths it wrote) and list them; failures are one line."""
+    try:
+        for path in write():
+            click.echo(f"wrote {path}")
+    except SmdebugError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(SmdebugError(f"cannot write to {folder} ({err.strerror}); check the folder's "
+                           "permissions"))
+
+
 @init.command("vscode")
 @click.option("--script", required=True, type=click.Path(dir_okay=False),
               help="Your local-mode driver script (F5 runs `smdebug-local run SCRIPT`).")
@@ -296,13 +309,9 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
             training_code_dir=training_code_dir, mode=mode,
             listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,
             run_args=("--mode", "connect", "--port", str(port)) if connect else ())
-        for path in vscode.init(root, layout):
-            click.echo(f"wrote {path}")
     except SmdebugError as err:
         _fail(err)
-    except OSError as err:
-        _fail(SmdebugError(f"cannot write to {root / '.vscode'} ({err.strerror}); check the "
-                           "folder's permissions"))
+    _write_ide_files(root / ".vscode", lambda: vscode.init(root, layout))
 
 
 @init.command("pycharm")
@@ -331,12 +340,7 @@ def init_pycharm(source_dir: str, port: int, training_code_dir: str, workspace: 
         if not (root / source_dir).is_dir():
             raise SmdebugError(f"source dir {source_dir!r} not found in {root}; give it relative "
                                "to the project folder")
-        written = pycharm.write(root, pycharm.files(
-            Path(source_dir).as_posix().rstrip("/"), port, training_code_dir))
-        for path in written:
-            click.echo(f"wrote {path}")
     except SmdebugError as err:
         _fail(err)
-    except OSError as err:
-        _fail(SmdebugError(f"cannot write to {root / '.idea'} ({err.strerror}); check the "
-                           "folder's permissions"))
+    files = pycharm.files(Path(source_dir).as_posix().rstrip("/"), port, training_code_dir)
+    _write_ide_files(root / ".idea", lambda: pycharm.write(root, files))

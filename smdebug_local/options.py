@@ -12,7 +12,7 @@ DEFAULT_PORT = 5678
 LOOPBACK = "127.0.0.1"
 MODES = ("listen", "connect")
 ON_CHANGE = ("cancel", "queue")
-IDES = ("pycharm",)
+IDES = ("pycharm", "vscode")
 # PyCharm's Debug Server maps paths itself, one configuration per role: each role connects
 # to its own port, ``port + offset`` (the configurations `init pycharm` writes).
 PYCHARM_PORT_OFFSETS = {"training": 0, "serving": 1, "processing": 2}
@@ -38,7 +38,8 @@ class DebugOptions:
     on_change     -- a change while a rerun is going on: "cancel" it or "queue" the change
     interrupt_paused -- apply changes even while a debugger is paused in the container
     ide           -- "pycharm": containers connect back to PyCharm's Debug Server with
-                     pydevd-pycharm of ``pycharm_build`` (implies connect mode)
+                     pydevd-pycharm of ``pycharm_build`` (implies connect mode);
+                     "vscode": .vscode/launch.json follows the run's real ports
     """
 
     port: int = DEFAULT_PORT

@@ -166,6 +166,8 @@ class DebugSession:
                 self._follow(request.role, target, service)
             content["services"] = services
             self._write_state()
+            if self.options.ide == "vscode":
+                self._sync_vscode()
             return content
 
     def before_stop(self, container_names: list[str]) -> None:
@@ -227,6 +229,27 @@ class DebugSession:
             if self._ports is not None:
                 self._ports.release(p for t in targets for p in t.host_ports)
             self._write_state()
+
+    def _sync_vscode(self) -> None:
+        """``run --ide vscode``: .vscode/launch.json and tasks.json entries that match this
+        run's real ports and folders (VS Code reloads them as they change)."""
+        from .ide import vscode
+
+        connect = self.options.mode == "connect"
+        try:
+            layout = vscode.run_layout(
+                self.targets, self.workspace, sys.argv[0] if sys.argv else "",
+                self.options.port, self.options.port_explicit, connect,
+                listen_host=(self.engine.bridge_gateway() or "172.17.0.1") if connect else "")
+            if layout is None:
+                return
+            written = vscode.init(self.workspace, layout)
+        except (SmdebugError, OSError) as err:
+            self.unsupported(f"--ide vscode: {err}")
+            return
+        names = " and ".join(str(p.relative_to(self.workspace)) for p in written)
+        self._say_once(f"wrote {names} for this run: attach with the \"smdebug-local: "
+                       "...\" configurations (they follow the run's ports)")
 
     def _connect_port(self, role: str) -> int:
         """The IDE port a container of ``role`` connects to: one for every role, but one
@@ -297,6 +320,9 @@ class DebugSession:
         return bool(container_names) and set(container_names) <= self._removed
 
     def unsupported(self, message: str) -> None:
+        self._say_once(message)
+
+    def _say_once(self, message: str) -> None:
         with self._lock:
             if message in self._warned:
                 return

@@ -169,14 +169,23 @@ class Follower:
         """Stop following; a run in progress is cancelled and awaited."""
         self._stopped.set()
         self._wake.set()
-        if self._running():
-            self.job.cancel()
-        for thread in (self._thread, self._run):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout)
+        self._cancel_run(timeout)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _running(self) -> bool:
         return self._run is not None and self._run.is_alive()
+
+    def _cancel_run(self, timeout: float | None = None) -> None:
+        """Cancel the run in progress and wait for it to end. Cancelling again while it
+        lasts also catches containers that did not exist yet at the first attempt (the
+        SDK may still have been copying data)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._running() and self._run is not threading.current_thread():
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            self.job.cancel()
+            self._run.join(0.5)
 
     def _once(self, key: str, message: str) -> None:
         if key not in self._said:
@@ -208,8 +217,7 @@ class Follower:
             return False
         if self._running():
             self._say(f"{what} changed: cancelling the current run of {self.job.label}")
-            self.job.cancel()
-            self._run.join()
+            self._cancel_run()
         with self._lock:
             files = list(self._pending)
             self._pending.clear()

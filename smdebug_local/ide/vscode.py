@@ -15,10 +15,12 @@ entries survive), written atomically, and an unparsable file is left untouched.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..compose import CONTAINER_DEBUG_PORT
+from ..compose import CONTAINER_DEBUG_PORT, DebugTarget
+from ..roles import ROLES
 from ..errors import SmdebugError
 from ..files import write_atomic
 from . import jsonc, template
@@ -50,6 +52,42 @@ class Layout:
     training_code_dir: str = "/opt/ml/code"  # /opt/ml/input/data/code for ModelTrainer
     mode: str = "listen"  # "connect": one listen configuration the containers connect to
     listen_host: str = "172.17.0.1"  # connect mode: the Docker bridge address
+    # The ports a run really got (`run --ide vscode`); None: as allocation would give them
+    # on a machine where they are free (training hosts first, then serving workers).
+    training_ports: tuple[int, ...] | None = None
+    serving_ports: tuple[int, ...] | None = None
+
+
+def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: int,
+               port_explicit: bool, connect: bool, listen_host: str = "") -> Layout | None:
+    """The layout of a run in progress (``run --ide vscode``): its real ports and folders.
+
+    None until a training or serving target exists; an error if the source folder lies
+    outside the workspace (``${workspaceFolder}`` could not name it).
+    """
+    code_dirs = {"training": ROLES["training"].code_dirs, "serving": ROLES["serving"].live_code}
+    found = {role: [m for t in targets if t.role == role for m in t.mappings if m[1] in dirs]
+             for role, dirs in code_dirs.items()}
+    primary = (found["training"] or found["serving"])[:1]
+    if not primary:
+        return None
+    local = primary[0][0]
+    rel = os.path.relpath(local, workspace)
+    if rel.startswith(".."):
+        raise SmdebugError(f"the source folder {local} is outside the workspace {workspace}; "
+                           "run from the folder that holds it")
+    return Layout(
+        script=Path(os.path.relpath(os.path.abspath(script), workspace)).as_posix(),
+        source_dir=Path(rel).as_posix(), port=port,
+        training_ports=tuple(t.host_ports[0] for t in targets
+                             if t.role == "training" and t.host_ports),
+        serving_ports=tuple(p for t in targets if t.role == "serving" for p in t.host_ports),
+        training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
+        mode="connect" if connect else "listen",
+        listen_host=listen_host or "127.0.0.1",
+        run_args=("--ide", "vscode", *(("--mode", "connect") if connect else ()),
+                  *(("--port", str(port)) if connect or port_explicit else ())),
+    )
 
 
 def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
@@ -86,16 +124,21 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
             "presentation": {"group": GROUP},
         }], []
     hosts = layout.training_hosts
+    training_ports = layout.training_ports if layout.training_ports is not None else tuple(
+        layout.port + i for i in range(hosts))
+    serving_ports = layout.serving_ports if layout.serving_ports is not None else tuple(
+        layout.port + hosts + i for i in range(layout.serving_workers))
+    hosts = len(training_ports)
     training = [
         _attach("smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
-                layout.port + i, layout.training_code_dir, layout)
-        for i in range(hosts)
+                port, layout.training_code_dir, layout)
+        for i, port in enumerate(training_ports)
     ]
-    training[0]["preLaunchTask"] = TASK_LABEL
+    if training:
+        training[0]["preLaunchTask"] = TASK_LABEL
     serving = [
-        _attach(f"smdebug-local: serving worker {i + 1}", layout.port + hosts + i,
-                "/opt/ml/model/code", layout)
-        for i in range(layout.serving_workers)
+        _attach(f"smdebug-local: serving worker {i + 1}", port, "/opt/ml/model/code", layout)
+        for i, port in enumerate(serving_ports)
     ]
     compounds = []
     if hosts > 1:

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import WAITING, Run, marker_line
-from dap import Debugger
-from test_serving import Post, post_npy
+from test_serving import Post, attach, post_npy
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +23,6 @@ STILL_WATCHING = re.compile(r"still watching \d+ job")
 RERUN = re.compile(r"rerunning training job (\S+) \(rerun (\d+)\)")
 RERUN_DONE = re.compile(r"rerun (\d+) of training job \S+ finished in ([\d.]+)s; artifacts: (\S+)")
 RELOADED = re.compile(r"endpoint \S+: model-server workers reloaded \((\d+) started\) in ([\d.]+)s")
-
-
-def attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
-    debugger = Debugger(match["bind"], int(match["port"]),
-                        [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
-                        {str(path): lines for path, lines in breakpoints.items()})
-    debugger.attach()
-    return debugger
 
 
 def interrupt(run: Run) -> int:

@@ -63,6 +63,35 @@ def test_ports_and_mappings_follow_the_allocation_order():
     assert compound["configurations"] == [c["name"] for c in configs]
 
 
+def test_a_runs_real_ports_are_used_when_given():
+    layout = vscode.Layout(script="d.py", source_dir="src", training_ports=(5690,),
+                           serving_ports=(5700, 5702))
+    configs, (compound,) = vscode.launch_entries(layout)
+    assert [c["connect"]["port"] for c in configs] == [5690, 5700, 5702]
+    serving_only = vscode.Layout(script="d.py", source_dir="src", training_ports=(),
+                                 serving_ports=(5679,))
+    configs, _ = vscode.launch_entries(serving_only)
+    assert [c["name"] for c in configs] == ["smdebug-local: serving worker 1"]
+
+
+def test_a_runs_layout_comes_from_its_targets(tmp_path):
+    from smdebug_local.compose import DebugTarget
+
+    src = str(tmp_path / "src")
+    targets = [
+        DebugTarget(role="training", service="algo-1-a", host_ports=(5679,),
+                    mappings=((src, "/opt/ml/code"),)),
+        DebugTarget(role="serving", service="algo-1-b", host_ports=(5680, 5681),
+                    mappings=((src, "/opt/ml/model/code"), (src, "/opt/ml/code"))),
+    ]
+    assert vscode.run_layout([], tmp_path, "d.py", 5678, False, False) is None
+    layout = vscode.run_layout(targets, tmp_path, str(tmp_path / "d.py"), 5678, False, False)
+    assert (layout.script, layout.source_dir, layout.training_ports, layout.serving_ports,
+            layout.run_args) == ("d.py", "src", (5679,), (5680, 5681), ("--ide", "vscode"))
+    with pytest.raises(SmdebugError, match="outside the workspace"):
+        vscode.run_layout(targets, tmp_path / "elsewhere", "d.py", 5678, False, False)
+
+
 def test_one_config_and_port_per_training_host():
     layout = vscode.Layout("d.py", "src", serving_workers=1, training_hosts=2,
                            training_code_dir="/opt/ml/input/data/code")

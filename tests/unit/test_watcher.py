@@ -105,6 +105,25 @@ def test_a_change_during_a_rerun_cancels_it_and_starts_anew():
     assert job.applied == [["/src/train.py"], ["/src/util.py"]]
 
 
+def test_a_run_cancelled_before_its_containers_exist_is_cancelled_once_they_do():
+    job, said = FakeJob(), []
+    calls = []
+
+    def cancel():  # the first attempt finds nothing to remove yet
+        calls.append(1)
+        if len(calls) >= 3:
+            job.release.set()
+
+    job.cancel = cancel
+    f = follower(job, said)
+    f.changed(["/src/train.py"])
+    f.step()
+    f.changed(["/src/util.py"])
+    assert f.step() is True
+    assert len(calls) >= 3
+    job.release.set()
+
+
 def test_queue_policy_lets_the_rerun_finish_first():
     job, said = FakeJob(), []
     f = follower(job, said, policy="queue")
