@@ -341,9 +341,9 @@ def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
             break
         except (OSError, ConnectionError):
             if clock() >= deadline:
-                raise RuntimeError("no PyCharm debug server listening on %s:%s; start the "
-                                   "\"smdebug-local: %s\" configuration first"
-                                   % (host, port, config.get("role", "training")))
+                raise RuntimeError(
+                    'no PyCharm debug server listening on %s:%s; start the "smdebug-local: %s" '
+                    'configuration first' % (host, port, config.get("role", "training")))
             sleep(0.5)
     os.environ[ACTIVE_ENV] = str(os.getpid())
     _say("%s debugger attached" % where)
