@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import WAITING, Run, marker_line
+from dap import HostAdapter
+from test_connect_mode import _bridge_address, _listen_in_background
 from test_serving import Post, attach, post_npy
 
 pytestmark = pytest.mark.e2e
@@ -171,4 +174,39 @@ def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
     np.testing.assert_array_equal(after, before + 100)
     assert not run.saw("rerunning training job"), "an edit of the serving entry point " \
                                                   "does not rerun training"
+    assert interrupt(run) == 130
+
+
+def test_in_connect_mode_the_listening_ide_gets_every_rerun(plain, py39_image, start_run):
+    """Connect-back mode + watch: each rerun's container connects to the IDE by itself; the
+    IDE only listens again after each session ends ("restart": true), as VS Code does."""
+    bridge = _bridge_address()
+    with socket.socket() as s:
+        s.bind((bridge, 0))
+        port = s.getsockname()[1]
+    config = {"name": "listen", "type": "debugpy", "request": "attach",
+              "listen": {"host": bridge, "port": port}, "justMyCode": False}
+    train = plain / "src" / "train.py"
+    run = None
+    for round_ in (1, 2):
+        if round_ == 2:  # the rerun waits for the IDE to listen (connect-back patience)
+            edit(train, "    total = sum(numbers)",
+                 "    numbers.append(5)  # edited\n    total = sum(numbers)")
+        adapter = HostAdapter()
+        try:
+            line = marker_line(train, "# sum breakpoint")
+            listener, session = _listen_in_background(adapter, config, {str(train): [line]})
+            if run is None:
+                run = start_run(["--mode", "connect", "--port", str(port), "--watch",
+                                 "driver.py"], plain, {"TEST_IMAGE": py39_image})
+            listener.join(300)
+            assert "debugger" in session, (round_, session.get("error"), run.output)
+            stop = session["debugger"].next_stop()
+            assert stop.frames()[0]["line"] == line, round_
+            assert stop.evaluate("len(numbers)") == ("10" if round_ == 1 else "11")
+            stop.resume()
+            run.wait_for(STILL_WATCHING if round_ == 1 else RERUN_DONE)
+            session["debugger"].close()
+        finally:
+            adapter.close()
     assert interrupt(run) == 130
