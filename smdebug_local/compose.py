@@ -79,6 +79,9 @@ class DebugTarget:
     status_dir: str | None = None
     # "debugpy", or "pydevd-pycharm" to connect to PyCharm's Debug Server (``connect``).
     debugger: str = "debugpy"
+    # Start only when the user's code is imported, in processes that match (model-server
+    # workers): {"match": [...], "roots": [...]}; see the bootstrap's StartOnImport.
+    defer: Mapping | None = None
 
     @property
     def host(self) -> str:
@@ -177,6 +180,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         "debugpy": CONTAINER_DEBUGPY_DIR,
         **({"connect": list(target.connect)} if target.connect else {}),
         **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
+        **({"defer": dict(target.defer)} if target.defer else {}),
         **({"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
            if target.debugger == "pydevd-pycharm" else {}),
     }

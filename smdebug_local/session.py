@@ -159,6 +159,7 @@ class DebugSession:
                     if connect else None,
                     status_dir=self._status_dir(name),
                     debugger="pydevd-pycharm" if self.options.ide == "pycharm" else "debugpy",
+                    defer=p.defer,
                 )
                 services[name] = transform_service(service, target, self._mount, image_env)
                 self.targets.append(target)

@@ -71,6 +71,9 @@ def parse_config(raw):
     status    -- a directory shared with the host where this process says while it is
                  paused at a breakpoint (watch mode must not restart it then)
     debugger  -- "debugpy" (default) or "pydevd-pycharm": connect to PyCharm's Debug Server
+    defer     -- {"match": [patterns], "roots": [container dirs]}: in processes whose entry
+                 point matches, start the debugger only right before the first module
+                 under one of the roots is imported (see StartOnImport)
     pydevd_pycharm -- directory holding the pydevd-pycharm tree (for "pydevd-pycharm")
     """
     config = json.loads(raw)
@@ -383,6 +386,52 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
         _say("%s debugger listening on %s%s (not waiting)" % (where.strip(), endpoint, suffix))
 
 
+class StartOnImport(object):
+    """A meta path finder that starts the debugger right before the first top-level import
+    of a module under one of ``roots`` (the user's code), then removes itself.
+
+    A model-server worker imports the server and torch before it imports the user's
+    handler module; under a tracing debugger those imports take about twice as long, and
+    every worker start (deploy, or a reload in watch mode) pays for it. Nothing of the
+    user's runs before their module is imported, so no breakpoint can be missed.
+    """
+
+    def __init__(self, roots, start_debugger):
+        self.roots = tuple(r.rstrip("/") + "/" for r in roots)
+        self._start = start_debugger
+        self._busy = False
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or self._busy:
+            return None  # submodules follow their package; our own lookups pass through
+        self._busy = True
+        try:
+            import importlib.machinery
+
+            spec = importlib.machinery.PathFinder.find_spec(name)
+            origin = (getattr(spec, "origin", None) or "") if spec is not None else ""
+            if origin.startswith(self.roots) or os.path.realpath(origin).startswith(self.roots):
+                self._remove()
+                self._start()
+        except Exception as exc:  # noqa: BLE001 - never break the user's import
+            self._remove()
+            _say("debugger not started (%s: %s); running without it" % (type(exc).__name__, exc))
+        finally:
+            self._busy = False
+        return None  # the import itself goes on as usual
+
+    def _remove(self):
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+
+def _start_or_say(config):
+    try:
+        start(config)
+    except Exception as exc:  # noqa: BLE001 - the user's code must run whatever happens here
+        _say("debugger not started (%s: %s); running without it" % (type(exc).__name__, exc))
+
+
 def main():
     """Entry from sitecustomize: start debugpy if this process is the configured entry point."""
     raw = os.environ.get(CONFIG_ENV)
@@ -393,6 +442,10 @@ def main():
         config = parse_config(raw)
         path = entry_point(sys.argv, os.getcwd())
         if not matches(path, config.get("match") or []):
+            return
+        defer = config.get("defer") or {}
+        if defer.get("roots") and matches(path, defer.get("match") or []):
+            sys.meta_path.insert(0, StartOnImport(defer["roots"], lambda: _start_or_say(config)))
             return
         start(config)
     except Exception as exc:  # noqa: BLE001 - the user's code must run whatever happens here

@@ -234,14 +234,20 @@ def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_
 
 def test_batch_transform_stops_in_transform_fn_for_each_record(quickstart, training_image,
                                                               serving_image, start_run):
-    """Local batch transform runs the serving container and POSTs each file to it."""
+    """Local batch transform runs the serving container and POSTs each file to it as soon
+    as the model is loaded: with --wait the worker holds model loading until the debugger
+    is attached, so no record slips through before the breakpoints are set."""
     inference = quickstart / "src" / "inference.py"
     line = marker_line(inference, "# transform_fn breakpoint")
-    run = start_run(["--no-wait", "transform.py"], cwd=quickstart, env={
+    run = start_run(["--wait", "transform.py"], cwd=quickstart, env={
         "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
         "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
         "EXAMPLE_WORKERS": "0"})
+    (training,) = run.wait_for(WAITING)
+    attach(training, {})  # the training job waits too; it runs on
     (match,) = serving_lines(run, 1)
+    assert "waiting for debugger" in next(ln for ln in run.lines if WAITING.search(ln)
+                                          and "serving" in ln)
     debugger = attach(match, {inference: [line]})
     shapes = []
     for last in (False, True):  # two files, one request each (SingleRecord)

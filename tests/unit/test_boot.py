@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -172,3 +173,37 @@ def test_connect_waits_for_the_listener_then_connects_once_or_gives_up_with_the_
         boot._connect(Debugpy(), ["h", 1], 2, sleep=tick, clock=lambda: now[0],
                       probe=lambda address: False)
     assert connects == []
+
+
+def test_start_on_import_fires_once_right_before_the_users_module(tmp_path, monkeypatch):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "user_handler_xyz.py").write_text("import json\nLOADED = True\n")
+    monkeypatch.syspath_prepend(str(code))
+    started = []
+    finder = boot.StartOnImport([str(code)], lambda: started.append(
+        "user_handler_xyz" in sys.modules))
+    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
+    import colorsys  # noqa: F401 - the server's own imports: no start
+    assert started == []
+    import user_handler_xyz  # noqa: F401
+    assert started == [False], "started before the module ran"
+    assert finder not in sys.meta_path
+    monkeypatch.delitem(sys.modules, "user_handler_xyz")
+
+
+def test_start_on_import_never_breaks_an_import(tmp_path, monkeypatch, capsys):
+    def broken():
+        raise RuntimeError("boom")
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "user_handler_abc.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(code))
+    finder = boot.StartOnImport([str(code)], broken)
+    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
+    import user_handler_abc
+
+    assert user_handler_abc.X == 1
+    assert "debugger not started (RuntimeError: boom)" in capsys.readouterr().err
+    monkeypatch.delitem(sys.modules, "user_handler_abc")

@@ -32,6 +32,10 @@ def test_serving_mounts_live_source_over_the_repacked_copy_and_maps_it():
                           ("/home/me/src", "/opt/ml/code"))
     assert p.env_defaults["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "3600"
     assert "*/ts/model_service_worker.py" in p.match
+    # Workers start their debugger when they import the user's code, not before.
+    assert p.defer == {"match": ["*/ts/model_service_worker.py", "*/mms/model_service_worker.py"],
+                       "roots": ["/opt/ml/model/code", "/opt/ml/code"]}
+    assert plan(ROLES["training"], serving_service([]), wait=None).defer is None
 
 
 def test_serving_wait_only_when_asked_and_map_roots_are_not_entry_points():
