@@ -21,7 +21,7 @@ def _fail(err: SmdebugError) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="smdebug-local")
 def main() -> None:
-    """Debug SageMaker local-mode containers from VS Code or any DAP client.
+    """Debug SageMaker local-mode containers from VS Code, PyCharm or any DAP client.
 
     Not related to Amazon SageMaker Debugger (smdebug).
     """
