@@ -132,6 +132,16 @@ def code_mappings(service: Mapping, container_dir: str) -> list[tuple[str, str]]
     return mappings
 
 
+def published_port(service: Mapping, container_port: int) -> int | None:
+    """The host port a service publishes ``container_port`` on (``"8080:8080"``,
+    ``"127.0.0.1:8081:8080"``), or None."""
+    for spec in service.get("ports") or []:
+        parts = str(spec).split(":")
+        if len(parts) >= 2 and parts[-1] == str(container_port) and parts[-2].isdigit():
+            return int(parts[-2])
+    return None
+
+
 def env_to_dict(environment: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
     """Compose ``environment`` (list of ``K=V`` or mapping) as an ordered dict; last wins."""
     if environment is None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from . import debugpy_cache, sources, state
 from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, env_to_dict,
-    label_service, parse_volume, transform_service,
+    label_service, published_port, transform_service,
 )
 from .engine import Engine, await_compose_children, compose_command
 from .errors import SmdebugError
@@ -204,10 +204,12 @@ class DebugSession:
             )
             self._watch.add(job)
         self._current.job = job
+        self._current.in_training_run = True
         try:
             yield
         finally:
             self._current.job = None
+            self._current.in_training_run = False
             if job is not None:
                 job.original_running = False
 
@@ -278,7 +280,8 @@ class DebugSession:
         job = getattr(self._current, "job", None)
         if job is not None:
             job.runs.add(target, container)
-        elif role == "training":
+        elif role == "training" and not getattr(self._current, "in_training_run", False):
+            # Not started through training_run(): ModelTrainer (S3 code said so already).
             self.unsupported("--watch: this SDK's training jobs (ModelTrainer) are not rerun "
                              "on changes yet; SDK estimators with local_code are")
         elif role == "processing":
@@ -286,8 +289,7 @@ class DebugSession:
         elif role == "serving":
             live = [local for local, remote in target.mappings
                     if remote in ROLES["serving"].live_code]
-            port = next((parse_volume(str(p))[0] for p in service.get("ports") or []
-                         if parse_volume(str(p))[1] == "8080"), "8080")
+            port = published_port(service, 8080) or 8080
             if not live:
                 self.unsupported(f"--watch: serving container {container} runs code baked into "
                                  "its image; rebuild the image to change it")

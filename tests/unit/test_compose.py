@@ -186,3 +186,12 @@ def test_connect_mode_publishes_nothing_and_maps_the_host_gateway():
     assert kept["extra_hosts"] == ["host.docker.internal:10.9.9.9"]
     as_map = transform_service({**service, "extra_hosts": {"db": "10.0.0.2"}}, t, MOUNT)
     assert as_map["extra_hosts"] == {"host.docker.internal": "host-gateway", "db": "10.0.0.2"}
+
+
+def test_published_port_reads_short_syntax_with_or_without_an_address():
+    from smdebug_local.compose import published_port
+
+    assert published_port({"ports": ["8080:8080"]}, 8080) == 8080
+    assert published_port({"ports": ["127.0.0.1:5679:5678", "9000:8080"]}, 8080) == 9000
+    assert published_port({"ports": ["127.0.0.1:5679:5678"]}, 8080) is None
+    assert published_port({}, 8080) is None
