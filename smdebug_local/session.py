@@ -18,8 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import debugpy_cache, sources, state
+from . import debugpy_cache, ping, sources, state
 from .compose import (
     LABEL_HOST, LABEL_PID, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, env_to_dict,
     label_service, published_port, transform_service,
@@ -44,13 +42,6 @@ if TYPE_CHECKING:  # watch mode and export-compose load their modules only when 
     from .export import Exporter
     from .jobs import TrainingJob
     from .watcher import Watch
-
-# How long an endpoint may take to answer /ping while debugging (model_fn may be paused at
-# a breakpoint); a container that dies is reported at once instead.
-SERVING_READY_LIMIT = 3600.0
-PING_INTERVAL = 0.5
-STILL_WAITING_EVERY = 30.0
-
 
 def _say(message: str) -> None:
     print(f"smdebug-local: {message}", file=sys.stderr, flush=True)
@@ -334,27 +325,7 @@ class DebugSession:
 
     def wait_until_serving(self, ping_url: str) -> None:
         """Wait for ``/ping``; fail at once if a serving container of this run died."""
-        started = time.monotonic()
-        next_note = started + STILL_WAITING_EVERY
-        while True:
-            try:
-                with urllib.request.urlopen(ping_url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            dead = self.report_failures(role="serving")
-            if dead:
-                raise RuntimeError("the serving container stopped: " + "; ".join(dead))
-            now = time.monotonic()
-            if now - started > SERVING_READY_LIMIT:
-                raise RuntimeError(f"endpoint did not answer {ping_url} within "
-                                   f"{SERVING_READY_LIMIT:.0f}s")
-            if now >= next_note:
-                next_note = now + STILL_WAITING_EVERY
-                _say(f"still waiting for {ping_url} after {now - started:.0f}s (model loading, "
-                     "or paused at a breakpoint)")
-            time.sleep(PING_INTERVAL)
+        ping.wait_until_serving(ping_url, lambda: self.report_failures(role="serving"), _say)
 
     # -- helpers -----------------------------------------------------------------------
 
