@@ -39,10 +39,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "images"), str(REPO / "tests" / "e2e")]
 
-import build  # noqa: E402
 from conftest import Run  # noqa: E402
 
-from smdebug_local.changes import QUIET_SECONDS  # noqa: E402
+import build  # noqa: E402
+from smdebug_local.watch.filters import QUIET_SECONDS  # noqa: E402
 
 SAMPLE = np.random.default_rng(1).random((2, 1, 8, 8), dtype=np.float32)
 ENV = {"SAGEMAKER_SUPPRESS_V2_WARNING": "1", "EXAMPLE_EPOCHS": "1", "EXAMPLE_WORKERS": "0"}
@@ -204,7 +204,7 @@ def p2(rounds: int, image: str) -> None:
 
 IDLE = textwrap.dedent('''
     import sys, time, resource
-    from smdebug_local.watcher import FileWatcher
+    from smdebug_local.watch.watcher import FileWatcher
     root, idle, watch = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
     started = time.monotonic()
     if watch:

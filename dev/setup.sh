@@ -2,7 +2,8 @@
 #   - a Docker engine that answers (Debian's docker.io started in the background if none),
 #     docker-compose and debootstrap (to build the test images without Docker Hub);
 #   - .venv with smdebug-local installed in editable mode, SDK 2.x, and the test dependencies;
-#   - the debugpy builds containers load (smdebug-local prefetch).
+#   - the debugpy builds containers load (smdebug-local prefetch);
+#   - one small virtualenv (pytest only) per host Python 3.8-3.13 the payload tests run on.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -40,5 +41,25 @@ ensure_venv() {
   .venv/bin/smdebug-local prefetch
 }
 
+# The in-container payload promises Python 3.8+ and the standard library only: its tests
+# run under each real interpreter of pyenv (tests/integration/test_payload_pythons.py).
+PAYLOAD_PYTHONS="3.8 3.9 3.10 3.11 3.12 3.13"
+ensure_payload_venvs() {
+  local root; root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+  for minor in $PAYLOAD_PYTHONS; do
+    local venv=".venv-payload/$minor"
+    [ -x "$venv/bin/pytest" ] && continue
+    local python; python="$(ls -d "$root"/versions/"$minor".*/bin/python 2>/dev/null | sort -V | tail -n1)"
+    if [ -z "$python" ]; then
+      say "no Python $minor under $root/versions; its payload test will fail (pyenv install $minor)"
+      continue
+    fi
+    say "payload test venv for Python $minor"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest
+  done
+}
+
 ensure_docker
 ensure_venv
+ensure_payload_venvs

@@ -8,8 +8,9 @@ Not related to Amazon SageMaker Debugger (``smdebug``).
     smdebug_local.disable()
 """
 
+from .api import active, disable, enable
 from .errors import SmdebugError
-from .session import DebugSession, active, disable, enable
+from .session import DebugSession
 
 __version__ = "0.1.0"
 

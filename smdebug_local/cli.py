@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import __version__, debugpy_cache
+from . import __version__
 from .errors import SmdebugError
 from .options import DEFAULT_PORT, LOOPBACK, DebugOptions
 
 
-def _fail(err: SmdebugError) -> None:
+def _fail(err: SmdebugError) -> NoReturn:
     click.echo(f"smdebug-local: error: {err}", err=True)
     sys.exit(err.exit_code)
 
@@ -30,7 +31,9 @@ def main() -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--port", type=int, default=None, metavar="N",
               help=f"First host port for debug endpoints (default {DEFAULT_PORT}); each "
-                   "container gets the next free port. A port given here must be free.")
+                   "container gets the next free port. A port given here pins them all: "
+                   "N, N+1, ... in order (training hosts, then serving workers), as `init "
+                   "vscode --port N` names them; if one is taken the run stops, naming it.")
 @click.option("--wait/--no-wait", default=None,
               help="Wait for a debugger before user code runs. Default: training waits, "
                    "serving does not; --wait also makes model loading wait; --no-wait never "
@@ -41,11 +44,11 @@ def main() -> None:
 @click.option("--map", "mappings", multiple=True, metavar="LOCAL=REMOTE",
               help="Map a local folder to the container folder its code runs from, for code "
                    "baked into an image (e.g. --map ./program=/opt/program). Repeatable.")
-@click.option("--mode", type=click.Choice(["listen", "connect"]), default="listen",
-              show_default=True,
-              help="listen: each container listens on a loopback port and you attach. "
-                   "connect: each container connects back to your IDE listening on --port "
-                   "(re-attaches by itself across reruns; see the README).")
+@click.option("--mode", type=click.Choice(["listen", "connect"]), default=None,
+              help="listen (default; connect with --ide pycharm): each container listens on "
+                   "a loopback port and you attach. connect: each container connects back to "
+                   "your IDE listening on --port (re-attaches by itself across reruns; see "
+                   "the README).")
 @click.option("--watch", is_flag=True,
               help="Follow the jobs' source folders: an edit reruns the training job (new "
                    "container, same inputs, its own output folder) or reloads the endpoint's "
@@ -67,7 +70,8 @@ def main() -> None:
                    "263.7307.50); found by itself in standard install locations.")
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...], mode: str,
+def run(port: int | None, wait: bool | None, bind: str, mappings: tuple[str, ...],
+        mode: str | None,
         watch: bool, on_change: str, interrupt_paused: bool, ide: str | None,
         pycharm_build: str | None, script: str, args: tuple[str, ...]) -> None:
     """Run a local-mode driver SCRIPT with debugging in every training and serving container.
@@ -126,7 +130,9 @@ def prefetch(force: bool) -> None:
     `run` does this on first use; run it ahead of time to work offline later.
     """
     try:
-        path = debugpy_cache.prepare(
+        from .debuggers import debugpy
+
+        path = debugpy.prepare(
             force=force, log=lambda m: click.echo(f"smdebug-local: {m}", err=True)
         )
     except SmdebugError as err:
@@ -255,11 +261,14 @@ def _write_ide_files(folder: Path, write) -> None:
 
 @init.command("vscode")
 @click.option("--script", required=True, type=click.Path(dir_okay=False),
-              help="Your local-mode driver script (F5 runs `smdebug-local run SCRIPT`).")
+              help="Your local-mode driver script (F5 runs `python -m smdebug_local run "
+                   "--port N SCRIPT`).")
 @click.option("--source-dir", default="src", show_default=True, type=click.Path(file_okay=False),
               help="The source_dir your estimator/model uses (mapped to the containers' code).")
 @click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, metavar="N",
-              help="First debug port (as for `run --port`).")
+              help="First debug port; the task runs `run --port N`, which pins the ports "
+                   "the configurations name (a taken one stops the run: VS Code never "
+                   "attaches to another container).")
 @click.option("--serving-workers", type=click.IntRange(0, 64), default=1, show_default=True,
               help="Attach configurations for this many model-server workers (0: training only).")
 @click.option("--hosts", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -281,9 +290,13 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
                 workspace: str) -> None:
     """Write .vscode/launch.json attach configurations and a tasks.json pre-launch task.
 
-    One F5 on "smdebug-local: training" starts `smdebug-local run SCRIPT` and attaches when
-    the container is ready. Existing files keep their comments and your own entries; only
-    entries smdebug-local wrote before are replaced.
+    One F5 on "smdebug-local: training" starts `PYTHON -m smdebug_local run --port N SCRIPT`
+    and attaches when the container is ready; a run that fails shows VS Code's "Error exists
+    after running preLaunchTask" instead. PYTHON is the absolute path of the interpreter
+    running this command, so the task works whatever PATH VS Code's task shell has: run
+    `init vscode` again after switching virtualenvs to update it. Attach the serving
+    configurations once the workers print "debugger listening". Existing files keep their
+    comments and your own entries; only entries smdebug-local wrote before are replaced.
     """
     from .ide import vscode
 
@@ -308,7 +321,8 @@ def init_vscode(script: str, source_dir: str, port: int, serving_workers: int, h
             port=port, serving_workers=serving_workers, training_hosts=hosts,
             training_code_dir=training_code_dir, mode=mode,
             listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,
-            run_args=("--mode", "connect", "--port", str(port)) if connect else ())
+            # Always --port, even the default: it pins the ports launch.json names.
+            run_args=(*(("--mode", "connect") if connect else ()), "--port", str(port)))
     except SmdebugError as err:
         _fail(err)
     _write_ide_files(root / ".vscode", lambda: vscode.init(root, layout))

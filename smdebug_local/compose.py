@@ -25,7 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .payload import (
-    CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR, CONTAINER_PYCHARM_DIR,
+    CONFIG_ENV,
+    CONTAINER_BOOT_DIR,
+    CONTAINER_DEBUGPY_DIR,
+    CONTAINER_PYCHARM_DIR,
     CONTAINER_STATUS_DIR,
 )
 

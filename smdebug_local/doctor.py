@@ -12,11 +12,14 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass
 
-from . import debugpy_cache
+from . import diagnose
+from .debuggers import debugpy
 from .engine import Engine, compose_command
 from .errors import SmdebugError
 from .options import HOST_FROM_CONTAINER, DebugOptions
 from .ports import PortAllocator, is_free
+
+COMPOSE_TIMEOUT = 20.0  # compose_command() allows the same
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,7 @@ class Check:
 
 
 def _failed(name: str, err: SmdebugError) -> Check:
-    problem, _, fix = str(err).partition("; ")
-    return Check(name, "FAIL", problem, fix)
+    return Check(name, "FAIL", err.problem, err.fix)
 
 
 def _docker(engine: Engine) -> Check:
@@ -54,7 +56,13 @@ def _compose() -> Check:
         command = compose_command()
     except SmdebugError as err:
         return _failed("docker compose", err)
-    version = subprocess.run([*command, "version"], capture_output=True, text=True).stdout
+    try:
+        version = subprocess.run([*command, "version"], capture_output=True, text=True,
+                                 timeout=COMPOSE_TIMEOUT).stdout
+    except subprocess.TimeoutExpired:
+        return Check("docker compose", "FAIL",
+                     f"`{' '.join(command)} version` did not answer in {COMPOSE_TIMEOUT:.0f}s",
+                     "check that Docker Compose runs by itself (`docker compose version`)")
     return Check("docker compose", "PASS",
                  f"`{' '.join(command)}`: {(version.splitlines() or ['?'])[0].strip()}")
 
@@ -76,9 +84,9 @@ def _sdk() -> Check:
 
 
 def _debugpy() -> Check:
-    path = debugpy_cache.debugpy_dir()
-    if debugpy_cache.is_ready():
-        return Check("debugpy builds", "PASS", f"{', '.join(debugpy_cache.versions())} in {path}")
+    path = debugpy.debugpy_dir()
+    if debugpy.is_ready():
+        return Check("debugpy builds", "PASS", f"{', '.join(debugpy.versions())} in {path}")
     return Check("debugpy builds", "FAIL", f"not prepared in {path}",
                  "run `smdebug-local prefetch` (needs network once)")
 
@@ -98,17 +106,15 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
     if engine.image_env(image) is None:
         return [Check("image python", "FAIL", f"image {image} is not on this machine",
                       f"docker pull {image} (or build it)")]
-    python = engine.python_version(image, {})
-    if python is None:
-        checks = [Check("image python", "FAIL", f"{image} has no python3/python",
-                        "use an image with Python 3.8 or newer")]
-    elif python < (3, 8):
-        checks = [Check("image python", "FAIL", f"{image} has Python {python[0]}.{python[1]}",
-                        "debugpy needs Python 3.8 or newer")]
+    found = engine.python(image, {})
+    problem = diagnose.python_problem(image, found[1] if found else None)
+    if found is None or problem is not None:
+        checks = [Check("image python", "FAIL", *(problem or ("no Python found", "")))]
     else:
-        checks = [Check("image python", "PASS", f"{image} has Python {python[0]}.{python[1]}")]
-    if checks[0].status == "PASS":
-        checks.append(_host_gateway(engine, image))
+        major, minor = found[1]
+        checks = [Check("image python", "PASS", f"{image} has Python {major}.{minor}")]
+    if found is not None and checks[0].status == "PASS":
+        checks.append(_host_gateway(engine, image, found[0]))
     import docker.errors
 
     port = next(p for p in range(49152, 65535) if is_free(p))
@@ -121,7 +127,7 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
     return checks
 
 
-def _host_gateway(engine: Engine, image: str) -> Check:
+def _host_gateway(engine: Engine, image: str, python: str) -> Check:
     """Can a container reach this host as host.docker.internal (Docker 20.10+ host-gateway)?
 
     Containers that connect back to an IDE listening on the host need it.
@@ -131,7 +137,7 @@ def _host_gateway(engine: Engine, image: str) -> Check:
     code = f"import socket; print(socket.gethostbyname('{HOST_FROM_CONTAINER}'))"
     fix = "use Docker 20.10 or newer (extra_hosts host-gateway)"
     try:
-        status, out = engine.run_once(image, ["python3", "-c", code],
+        status, out = engine.run_once(image, [python, "-c", code],
                                       extra_hosts={HOST_FROM_CONTAINER: "host-gateway"})
     except docker.errors.DockerException as exc:
         return Check("host-gateway", "FAIL", str(exc).splitlines()[0][:160], fix)

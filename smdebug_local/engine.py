@@ -8,10 +8,10 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from functools import cached_property
+from pathlib import Path
 
-from .errors import SmdebugError
+from . import messages
 
 
 def compose_command() -> list[str]:
@@ -34,37 +34,56 @@ def compose_command() -> list[str]:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     if plugin:
-        raise SmdebugError(
-            f"the SageMaker SDK does not recognise this Docker Compose ({plugin}): it looks "
-            "for 'v2' in `docker compose version`; put a `docker-compose` binary on PATH"
-        )
-    raise SmdebugError(
-        "Docker Compose is not installed (neither `docker compose` v2 nor `docker-compose`); "
-        "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)"
-    )
+        raise messages.COMPOSE_UNRECOGNISED.error(plugin=plugin)
+    raise messages.COMPOSE_MISSING.error()
 
 
-def _compose_children() -> dict[int, str]:
-    """``{pid: state}`` of the docker compose processes this process started (Linux).
+# Compose processes seen running (by pid): once one is a zombie its command line is gone,
+# and only a pid seen here is known to be compose's rather than the user's own `docker`.
+_seen_compose: set[int] = set()
 
-    Matched on the command name in ``/proc/<pid>/stat``: a zombie has no command line left.
+
+def _is_compose(argv: list[str], roots: frozenset[str] | None) -> bool:
+    """``docker-compose ...`` or ``docker compose ...`` (the plugin runs as ``docker``) on a
+    compose file under one of ``roots`` (any file if None)."""
+    if not argv or not (os.path.basename(argv[0]) == "docker-compose"
+                        or (os.path.basename(argv[0]) == "docker" and "compose" in argv[1:3])):
+        return False
+    return roots is None or any(arg.startswith(root.rstrip("/") + "/")
+                                for arg in argv for root in roots)
+
+
+def _compose_children(roots: frozenset[str] | None = None) -> dict[int, str]:
+    """``{pid: state}`` of the docker compose processes this process started (Linux) on
+    compose files under ``roots`` (local mode's job folders of one session).
+
+    The script runs in this process, so a child named ``docker`` may be the user's own
+    (``docker build``), and compose of an endpoint deployed before ``enable()`` is not the
+    session's: only a command line of compose on the session's files counts, and a zombie
+    only if it was seen running as such.
     """
     me = str(os.getpid())
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            head, _, tail = stat.read_text().rpartition(")")
-        except OSError:
+            tail = stat.read_text().rpartition(")")[2]
+            fields = tail.split()
+            if fields[1] != me:
+                continue
+            argv = (stat.parent / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except (OSError, IndexError):
             continue
-        fields = tail.split()
-        name = head.partition("(")[2]
-        if fields[1] == me and ("compose" in name or name == "docker"):
-            found[int(stat.parent.name)] = fields[0]
+        pid = int(stat.parent.name)
+        if _is_compose(argv, roots):
+            _seen_compose.add(pid)
+        if pid in _seen_compose:
+            found[pid] = fields[0]
     return found
 
 
-def await_compose_children(timeout: float = 10.0) -> None:
-    """Let the compose processes local mode started end once their containers are gone.
+def await_compose_children(roots: frozenset[str] | None = None, timeout: float = 10.0) -> None:
+    """Let the compose processes local mode started (on files under ``roots``) end once
+    their containers are gone.
 
     ``docker compose up`` notices a removed container within a second or so; one still
     running after ``timeout`` is terminated. Ended ones are reaped here: when a run was
@@ -73,17 +92,18 @@ def await_compose_children(timeout: float = 10.0) -> None:
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        running = [pid for pid, state in _compose_children().items() if state != "Z"]
+        running = [pid for pid, state in _compose_children(roots).items() if state != "Z"]
         if not running:
             break
         time.sleep(0.1)
-    for pid, state in _compose_children().items():
+    for pid, state in _compose_children(roots).items():
         try:
             if state != "Z":
                 os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0 if state != "Z" else os.WNOHANG)
         except (ProcessLookupError, ChildProcessError):
             pass
+        _seen_compose.discard(pid)
 
 
 @dataclass(frozen=True)
@@ -107,12 +127,9 @@ class Engine:
         try:
             client = docker.from_env(timeout=30)
             client.ping()
-        except Exception as exc:  # noqa: BLE001 - docker raises many types for "not reachable"
+        except Exception as exc:
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-            raise SmdebugError(
-                f"cannot reach the Docker engine ({reason}); start Docker (e.g. "
-                "`sudo systemctl start docker` or Docker Desktop) and retry"
-            ) from None
+            raise messages.DOCKER_DOWN.error(reason=reason) from None
         return client
 
     def ping(self) -> None:
@@ -183,8 +200,8 @@ class Engine:
             except docker.errors.APIError:
                 pass
 
-    def python_version(self, image: str, labels: dict[str, str]) -> tuple[int, int] | None:
-        """The Python version ``python3`` (else ``python``) reports in ``image``, or None.
+    def python(self, image: str, labels: dict[str, str]) -> tuple[str, tuple[int, int]] | None:
+        """``(command, version)`` of ``python3`` (else ``python``) in ``image``, or None.
 
         Runs a throw-away container; only used to explain a failure, never on the happy path.
         """
@@ -198,7 +215,7 @@ class Engine:
                     labels=labels, network_mode="none")
                 major, minor = out.split()[:2]
                 if code == 0:
-                    return int(major), int(minor)
+                    return exe, (int(major), int(minor))
             except (docker.errors.DockerException, requests.exceptions.RequestException,
                     ValueError):
                 continue

@@ -11,7 +11,8 @@ would delete afterwards (the ``/opt/ml/input`` tree with its config files) into 
 workspace, and keeps the service. After the script, the ``SM_*`` variables are computed by
 the image's own training toolkit (``sagemaker_training.environment``) in a throw-away
 container over those files -- the values the toolkit gives the entry point -- and the
-service is written. Pure parts (:func:`service`, :func:`document`) are unit-tested.
+service is written. Pure parts (:func:`plan_volumes`, :func:`service`, :func:`document`) are
+unit-tested.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from . import messages
 from .compose import env_to_dict, parse_volume
-from .errors import SmdebugError
 
 HEADER = "# Written by smdebug-local export-compose: a SageMaker training container's environment.\n"
 SERVICE = "training"
@@ -55,33 +56,50 @@ class Captured:
     volumes: list[str] = field(default_factory=list)  # "host:container" as exported
 
 
-def exported_volumes(volumes: list[str], workdir: str | None, export_dir: Path) -> list[str]:
+@dataclass(frozen=True)
+class VolumePlan:
+    """The exported service's volumes, and what must be copied or created for them."""
+
+    volumes: list[str]
+    copies: list[tuple[str, Path]]  # (local mode's temporary folder, its copy)
+    fresh: list[Path]  # empty output folders
+
+
+def plan_volumes(volumes: list[str], workdir: str | None, export_dir: Path) -> VolumePlan:
     """The service's volumes with local mode's temporary folders replaced by the export's.
 
     ``/opt/ml/input`` (config files, copied data) is copied; outputs get fresh folders; the
     source folder and ``file://`` channels stay where they are. A channel under local
-    mode's temporary folder (downloaded from S3) is copied too.
+    mode's temporary folder ``workdir`` (downloaded from S3) is copied too. Pure: paths are
+    compared as given (the caller resolves them), nothing is touched.
     """
-    out = []
+    out, copies, fresh = [], [], []
     for spec in volumes:
         host, container, mode = parse_volume(spec)
-        target = None
+        target = export_dir / container.strip("/").replace("/", "_")
         if container in COPIED or (workdir and _under(host, workdir)
                                    and container.startswith("/opt/ml/input/data/")):
-            target = export_dir / container.strip("/").replace("/", "_")
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(host, target)
+            copies.append((host, target))
         elif container in FRESH:
-            target = export_dir / container.strip("/").replace("/", "_")
-            target.mkdir(parents=True, exist_ok=True)
+            fresh.append(target)
+        else:
+            target = None
         out.append(f"{target or host}:{container}" + (f":{mode}" if mode else ""))
-    return out
+    return VolumePlan(out, copies, fresh)
 
 
 def _under(path: str, root: str) -> bool:
-    path, root = os.path.realpath(path), os.path.realpath(root)
     return os.path.commonpath([path, root]) == root
+
+
+def materialize(plan: VolumePlan) -> None:
+    """Copy local mode's temporary folders and create the output folders of ``plan``."""
+    for source, target in plan.copies:
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+    for target in plan.fresh:
+        target.mkdir(parents=True, exist_ok=True)
 
 
 def service(captured: Captured, sm_env: Mapping[str, str], python: str) -> dict:
@@ -121,10 +139,15 @@ def check_writable(path: Path) -> None:
         try:
             first = path.read_text(errors="replace").splitlines()[:1]
         except OSError as err:
-            raise SmdebugError(f"cannot read {path} ({err.strerror}); choose another -o") from None
+            raise messages.FILE_UNREADABLE.error(path=path, reason=err.strerror) from None
         if first != [HEADER.rstrip("\n")]:
-            raise SmdebugError(f"{path} exists and was not written by smdebug-local; choose "
-                               "another file with -o or move it away")
+            raise messages.FILE_NOT_OURS.error(path=path)
+
+
+def _resolved(spec: str) -> str:
+    """A volume spec whose host path has its symbolic links resolved (macOS: /var)."""
+    host, container, mode = parse_volume(spec)
+    return f"{os.path.realpath(host)}:{container}" + (f":{mode}" if mode else "")
 
 
 class Exporter:
@@ -145,8 +168,11 @@ class Exporter:
         host = sorted(services)[0]
         svc = dict(services[host])
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        volumes = exported_volumes([v for v in svc.get("volumes") or [] if isinstance(v, str)],
-                                   workdir, self.export_dir)
+        plan = plan_volumes(
+            [_resolved(v) for v in svc.get("volumes") or [] if isinstance(v, str)],
+            os.path.realpath(workdir) if workdir else None, self.export_dir)
+        materialize(plan)
+        volumes = plan.volumes
         env = env_to_dict(svc.get("environment"))
         self.captured = Captured(job=env.get("TRAINING_JOB_NAME", "training"), host=host,
                                  image=image, service=svc, entry_point=None, volumes=volumes)
@@ -155,8 +181,7 @@ class Exporter:
         """Compute SM_* in the image and write the compose file; returns its path."""
         captured = self.captured
         if captured is None:
-            raise SmdebugError("the script started no training job; export-compose exports the "
-                               "container of the first fit() (local mode, local_code)")
+            raise messages.EXPORT_NO_JOB.error()
         sm_env, python = self._toolkit_env(engine, captured)
         check_writable(self.output)
         text = document(captured, service(captured, sm_env, python))
@@ -186,7 +211,4 @@ class Exporter:
                 found = json.loads(lines[-1])
                 return {k: str(v) for k, v in found["env"].items()}, found["python"]
             last = f"exit code {code}"
-        raise SmdebugError(
-            f"could not compute SM_* in image {captured.image} ({last}); export-compose needs "
-            "the SageMaker training toolkit (sagemaker-training) in the image, as SageMaker's "
-            "framework images have")
+        raise messages.EXPORT_NO_TOOLKIT.error(image=captured.image, reason=last)

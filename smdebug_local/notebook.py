@@ -18,10 +18,9 @@ from __future__ import annotations
 import shlex
 import sys
 
+from . import messages
+from .api import active, disable, enable
 from .errors import SmdebugError
-from .session import active, disable, enable
-
-USAGE = ("usage: %smdebug_local on [--port N] [--wait|--no-wait] [--bind ADDR] | off | status")
 
 
 def parse(line: str) -> tuple[str, dict]:
@@ -37,14 +36,14 @@ def parse(line: str) -> tuple[str, dict]:
             value = words.pop(0)
             if word == "--port":
                 if not value.isdigit():
-                    raise SmdebugError(f"--port {value!r} is not a number; {USAGE}")
+                    raise messages.NOTEBOOK_USAGE.error(problem=f"--port {value!r} is not a number")
                 options["port"] = int(value)
             else:
                 options["bind"] = value
         else:
-            raise SmdebugError(f"unknown argument {word!r}; {USAGE}")
+            raise messages.NOTEBOOK_USAGE.error(problem=f"unknown argument {word!r}")
     if command not in ("on", "off", "status") or (options and command != "on"):
-        raise SmdebugError(USAGE)
+        raise messages.NOTEBOOK_USAGE.error(problem=f"unknown command {line.strip()!r}")
     return command, options
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .errors import SmdebugError
+from . import messages
 
 DEFAULT_PORT = 5678
 LOOPBACK = "127.0.0.1"
@@ -56,30 +57,28 @@ class DebugOptions:
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
-            raise SmdebugError(f"port {self.port} is out of range; use 1-65535 (e.g. --port 5678)")
+            raise messages.PORT_RANGE.error(port=self.port)
         if self.mode not in MODES:
-            raise SmdebugError(f"--mode {self.mode!r} is not one of {', '.join(MODES)}")
+            raise messages.CHOICE.error(option="--mode", value=self.mode, choices=", ".join(MODES))
         if self.ide is not None and self.ide not in IDES:
-            raise SmdebugError(f"--ide {self.ide!r} is not one of {', '.join(IDES)}")
+            raise messages.CHOICE.error(option="--ide", value=self.ide, choices=", ".join(IDES))
         if self.ide == "pycharm" and self.mode != "connect":
-            raise SmdebugError("--ide pycharm makes containers connect back to PyCharm; "
-                               "drop --mode listen")
+            raise messages.PYCHARM_LISTEN.error()
         if self.on_change not in ON_CHANGE:
-            raise SmdebugError(f"--on-change {self.on_change!r} is not one of "
-                               f"{', '.join(ON_CHANGE)}")
+            raise messages.CHOICE.error(option="--on-change", value=self.on_change,
+                                        choices=", ".join(ON_CHANGE))
         try:
             ipaddress.ip_address(self.bind)
         except ValueError:
-            raise SmdebugError(
-                f"--bind {self.bind!r} is not an IP address; use 127.0.0.1 (default) or an "
-                "address of this machine"
-            ) from None
+            raise messages.BIND_NOT_IP.error(bind=self.bind) from None
 
     @classmethod
-    def from_user(cls, port: int | None = None, **options) -> DebugOptions:
-        """Options as a user gave them: a port given at all is a port that must be free."""
-        if options.get("ide") == "pycharm" and options.get("mode") in (None, "listen"):
-            options["mode"] = "connect"  # PyCharm's Debug Server listens; containers connect
+    def from_user(cls, port: int | None = None, *, mode: str | None = None,
+                  **options: Any) -> DebugOptions:
+        """Options as a user gave them: a port given at all is a port that must be free; no
+        mode means listen, or connect with PyCharm (its Debug Server listens). A mode the
+        user chose is kept, so ``--ide pycharm --mode listen`` is an error, not a switch."""
+        options["mode"] = mode or ("connect" if options.get("ide") == "pycharm" else "listen")
         return cls(port=DEFAULT_PORT if port is None else port, port_explicit=port is not None,
                    **options)
 
@@ -88,11 +87,10 @@ class DebugOptions:
         """``LOCAL=REMOTE`` -> ``(absolute local dir, container dir)``."""
         local, sep, remote = text.partition("=")
         if not sep or not local or not remote.startswith("/"):
-            raise SmdebugError(f"--map {text!r} is not LOCAL=REMOTE; e.g. --map ./program=/opt/program")
+            raise messages.MAP_SYNTAX.error(text=text)
         path = Path(local).expanduser().resolve()
         if not path.is_dir():
-            raise SmdebugError(f"--map: {local!r} is not a directory; give the local folder "
-                               "that holds the container's code")
+            raise messages.MAP_NOT_DIR.error(local=local)
         return str(path), remote.rstrip("/") or "/"
 
     @property

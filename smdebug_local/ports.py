@@ -36,8 +36,12 @@ def is_free(port: int, bind: str = "127.0.0.1") -> bool:
 class PortAllocator:
     """Hands out increasing free ports from ``start``, skipping those already handed out.
 
-    With ``explicit=True`` (the user asked for ``start``) the first port must be exactly
-    ``start``: silently moving elsewhere would break the user's saved launch configuration.
+    With ``explicit=True`` (the user asked for ``start``) every port is pinned: the run's
+    ports are ``start``, ``start + 1``, ... in allocation order (training hosts, then
+    serving workers), exactly as ``init vscode --port`` writes them into the attach
+    configurations, and a taken one stops the run instead of moving it. A moved port would
+    leave the IDE's configuration naming a port that someone else's container may hold, and
+    the IDE would attach to that container.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class PortAllocator:
         explicit: bool = False,
         probe: Callable[[int, str], bool] = is_free,
     ) -> None:
+        self._start = start
         self._cursor = start
         self._bind = bind
         self._explicit = explicit
@@ -56,17 +61,17 @@ class PortAllocator:
 
     def check(self) -> None:
         """Fail now, with the fix, if the user's explicit port is taken."""
-        if self._explicit and not self._given and not self._probe(self._cursor, self._bind):
-            raise SmdebugError(
-                f"debug port {self._cursor} on {self._bind} is already in use; free it or "
-                "choose another with --port"
-            )
+        if self._explicit and not self._given:
+            self._pinned(self._cursor)
 
     def allocate(self) -> int:
-        """The next free port; raises :class:`SmdebugError` if none is left."""
-        if self._explicit and not self._given:
-            self.check()
-            return self._take(self._cursor)
+        """The next free port; raises :class:`SmdebugError` if none is left, or if the next
+        pinned port (explicit start) is taken."""
+        if self._explicit:
+            port = self._cursor
+            while port in self._given:
+                port += 1
+            return self._take(self._pinned(port))
         port = self._cursor
         while port <= MAX_PORT:
             if port not in self._given and self._probe(port, self._bind):
@@ -81,6 +86,18 @@ class PortAllocator:
             if port in self._given:
                 self._given.discard(port)
                 self._cursor = min(self._cursor, port)
+
+    def _pinned(self, port: int) -> int:
+        """``port`` if it is free; else the error naming it and the fix (never a move)."""
+        if port > MAX_PORT:
+            raise SmdebugError(f"no debug port left above {MAX_PORT}; lower --port")
+        if self._probe(port, self._bind):
+            return port
+        pinned = "" if port == self._start else (
+            f" (--port {self._start} pins this run's ports to {self._start}, {self._start + 1},"
+            " ... as the IDE's attach configurations name them; none is moved)")
+        raise SmdebugError(f"debug port {port} on {self._bind} is already in use{pinned}; free "
+                           "it or choose another with --port")
 
     def _take(self, port: int) -> int:
         self._given.add(port)

@@ -17,13 +17,19 @@ import traceback
 import types
 from pathlib import Path
 
-from . import session as _session
-from .errors import SmdebugError
+from . import api
+from . import messages
+from .session import DebugSession
 from .export import SERVICE, Exporter
 from .options import DebugOptions
 
 EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
+# Signals that end the run as SIGTERM does, with the shell's status for them (128 + number).
+# SIGHUP is how VS Code ends a task ("Tasks: Terminate Task") and how a closed terminal
+# ends what runs in it: the containers must go then too.
+TERMINATING = {signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    TERMINATING[signal.SIGHUP] = 129
 
 
 def _exit_code(code: object) -> int:
@@ -44,7 +50,7 @@ def _print_user_traceback(exc: BaseException, script: Path) -> None:
 
 
 class _Interruption:
-    """Ctrl-C and SIGTERM, delivered until they reach the runner.
+    """Ctrl-C, SIGTERM and SIGHUP, delivered until they reach the runner.
 
     SageMaker SDK 2.257's telemetry decorator (around ``fit``, ``deploy``, ...) ends in
     ``finally: return response``, which silently discards any exception passing through
@@ -63,8 +69,8 @@ class _Interruption:
         if self.signum is None:
             self.signum = signum
             threading.Thread(target=self._redeliver, daemon=True).start()
-        if self.signum == signal.SIGTERM:
-            raise SystemExit(EXIT_TERMINATED)
+        if self.signum in TERMINATING:
+            raise SystemExit(TERMINATING[self.signum])
         raise KeyboardInterrupt
 
     def _redeliver(self) -> None:
@@ -76,10 +82,10 @@ class _Interruption:
         self.seen.set()
         if self.signum is None:
             return None
-        return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
+        return TERMINATING.get(self.signum, EXIT_INTERRUPTED)
 
 
-def _execute(code, main: types.ModuleType, path: Path, debug: _session.DebugSession,
+def _execute(code, main: types.ModuleType, path: Path, debug: DebugSession,
              interruption: _Interruption) -> int:
     """Run the script's code as ``python SCRIPT`` would; its exit status."""
     try:
@@ -105,8 +111,7 @@ def run_script(script: str, args: list[str], options: DebugOptions,
     """
     path = Path(script)
     if not path.is_file():
-        raise SmdebugError(f"script {script!r} not found; pass the path of your local-mode "
-                           "driver script (e.g. smdebug-local run train_local.py)")
+        raise messages.SCRIPT_MISSING.error(script=script)
     path = path.resolve()
     try:
         code = compile(path.read_bytes(), str(path), "exec")
@@ -114,7 +119,7 @@ def run_script(script: str, args: list[str], options: DebugOptions,
         traceback.print_exception(type(exc), exc, None)  # as `python SCRIPT` reports it
         return 1
 
-    debug = _session.activate(_session.DebugSession(options, exporter=exporter).start())
+    debug = api.activate(DebugSession.start(options, exporter=exporter))
     main = types.ModuleType("__main__")
     main.__dict__.update({"__file__": str(path), "__builtins__": __builtins__})
     saved = sys.argv, list(sys.path), sys.modules.get("__main__")
@@ -123,7 +128,7 @@ def run_script(script: str, args: list[str], options: DebugOptions,
     sys.modules["__main__"] = main
     interruption = _Interruption()
     previous = {sig: signal.signal(sig, interruption.handler)
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+                for sig in (signal.SIGINT, *TERMINATING)}
     try:
         status = EXIT_INTERRUPTED
         try:
@@ -132,9 +137,9 @@ def run_script(script: str, args: list[str], options: DebugOptions,
                 written = exporter.write(debug.engine)
                 print(f"smdebug-local: wrote {written} (service {SERVICE!r}: docker compose -f "
                       f"{written.name} run --rm {SERVICE})", file=sys.stderr)
-            if options.watch and interruption.signum is None:
+            if debug.watch is not None and interruption.signum is None:
                 # The edit-fix loop: even a script that failed keeps its jobs followed.
-                debug.watch_until_interrupted()
+                debug.watch.until_interrupted()
         except (KeyboardInterrupt, SystemExit):
             pass  # Ctrl-C or SIGTERM while watching (or right after the script)
         signalled = interruption.stop()
@@ -149,4 +154,4 @@ def run_script(script: str, args: list[str], options: DebugOptions,
         sys.argv, sys.path[:] = saved[0], saved[1]
         if saved[2] is not None:
             sys.modules["__main__"] = saved[2]
-        _session.disable()
+        api.disable()

@@ -73,3 +73,9 @@ def find_original(copy_dir: str, roots: Iterable[str]) -> str | None:
             if all(_same(copy / rel, base / rel) for rel in files):
                 return str(base.resolve())
     return None
+
+
+def search_roots(script: str) -> list[str]:
+    """Where a driver script's code usually lives: the working directory and the script's."""
+    script_dir = os.path.dirname(os.path.abspath(script)) if script else ""
+    return list(dict.fromkeys(r for r in (os.getcwd(), script_dir) if r))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from . import messages
 from .compose import DebugTarget, env_to_dict
 from .errors import SmdebugError
 from .files import write_atomic
@@ -66,11 +67,9 @@ def read(workspace: Path) -> dict | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:
-        raise SmdebugError(f"{path} cannot be read ({err}); delete it (it is rewritten by the "
-                           "next run)") from None
+        raise messages.STATE_UNREADABLE.error(path=path, reason=err) from None
     if not isinstance(doc, dict) or doc.get("version") != VERSION:
-        raise SmdebugError(f"{path} is not a state file of this smdebug-local version; delete "
-                           "it (it is rewritten by the next run)")
+        raise messages.STATE_VERSION.error(path=path)
     return doc
 
 
@@ -113,3 +112,36 @@ def table(rows_: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows_) for i in range(len(rows_[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
                      for r in rows_)
+
+
+class RunState:
+    """This run's entry in the workspace's state file, kept in step with its targets.
+
+    A read-only workspace only loses the file (``note`` says so once): debugging goes on.
+    """
+
+    def __init__(self, workspace: Path, run_id: str, note: Callable[[str], None]) -> None:
+        self.workspace = workspace
+        self._run_id = run_id
+        self._note = note
+        self._entries: list[dict] = []
+
+    def add(self, target: DebugTarget, service: Mapping) -> None:
+        self._entries.append(target_entry(target, service))
+
+    def drop(self, services: set[str]) -> None:
+        self._entries = [e for e in self._entries if e.get("service") not in services]
+
+    def save(self, script: str) -> None:
+        if not self._entries:
+            return
+        try:
+            write(self.workspace, document(self._run_id, os.getpid(), script,
+                                           self._entries))
+        except OSError as err:
+            self._note(f"cannot write {state_path(self.workspace)} ({err.strerror}); "
+                       "`smdebug-local status` will not see this run")
+
+    def close(self) -> None:
+        if self._entries:
+            remove(self.workspace, self._run_id)

@@ -18,8 +18,8 @@ import numpy as np
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from sagemaker.local import LocalSession  # noqa: E402
-from sagemaker.pytorch import PyTorch  # noqa: E402
+from sagemaker.local import LocalSession
+from sagemaker.pytorch import PyTorch
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

@@ -130,8 +130,8 @@ def parse(text: str) -> Node:
 
 
 def _indent_of(text: str, pos: int) -> str:
-    line_start = text.rfind("\n", 0, pos) + 1
-    return re.match(r"[ \t]*", text[line_start:]).group()
+    line = text[text.rfind("\n", 0, pos) + 1 :]
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _render(obj: object, unit: int, comments: Mapping[str, str]) -> list[str]:

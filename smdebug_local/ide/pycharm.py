@@ -18,7 +18,7 @@ from pathlib import Path
 from string import Template
 from xml.sax.saxutils import quoteattr
 
-from ..errors import SmdebugError
+from .. import messages
 from ..files import write_atomic
 from ..options import HOST_FROM_CONTAINER, PYCHARM_PORT_OFFSETS
 from . import template
@@ -82,8 +82,7 @@ def write(workspace: Path, contents: dict[str, str]) -> list[Path]:
     targets = [folder / name for name in contents]
     for path in targets:
         if path.exists() and MARKER not in path.read_text(errors="replace"):
-            raise SmdebugError(f"{path} exists and was not written by smdebug-local; rename "
-                               "or remove it, then run init pycharm again")
+            raise messages.FILE_NOT_OURS.error(path=path)
     folder.mkdir(parents=True, exist_ok=True)
     for path in targets:
         write_atomic(path, contents[path.name])

@@ -1,11 +1,21 @@
-"""VS Code integration: attach configurations, a compound and a pre-launch task.
+"""VS Code integration: attach configurations, compounds and a pre-launch task.
 
 ``smdebug-local init vscode`` writes into ``.vscode/launch.json`` one ``debugpy`` attach
-configuration per training host and one per model-server worker, a compound that attaches
-to all of them (and one for all training hosts when there are several), and into ``.vscode/tasks.json`` a background task that starts
-``smdebug-local run``; the configurations name it as ``preLaunchTask``, and its problem
-matcher ends on smdebug-local's "waiting for debugger" / "debugger listening" line -- so one
-F5 starts the job and attaches once the container is ready.
+configuration per training host and one per model-server worker (with a compound for all
+training hosts, and one for all workers, when there are several), and into
+``.vscode/tasks.json`` a background task that starts ``python -m smdebug_local run --port N
+SCRIPT`` with the interpreter that wrote it. The training configuration names the task as
+``preLaunchTask``; its problem matcher is active from the start, ends on the bootstrap's
+"waiting for debugger" / "debugger listening" line and records every ``smdebug-local:
+error:`` line as a problem -- so one F5 starts the job and attaches once the container is
+ready, and a run that fails ends with VS Code's "Error exists after running preLaunchTask"
+prompt instead of an attach. ``--port`` pins every port of the run (see
+:class:`smdebug_local.ports.PortAllocator`): the ports in launch.json are the run's, or the
+run stops; never another container's.
+
+Serving configurations have no pre-launch task and are in no compound with training: the
+serving containers start only when the driver deploys, long after F5; attach them once the
+workers print "debugger listening".
 
 Entries are ours when their ``presentation.group`` (launch configurations, compounds) is
 ``smdebug-local`` or their label (tasks) starts with ``smdebug-local:``; only those are ever
@@ -16,7 +26,9 @@ entries survive), written atomically, and an unparsable file is left untouched.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shlex
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compose import CONTAINER_DEBUG_PORT, DebugTarget
@@ -28,14 +40,24 @@ from . import jsonc, template
 GROUP = "smdebug-local"
 TASK_LABEL = "smdebug-local: run"
 # Matches the lines the in-container bootstrap prints when debugpy listens, or is about to
-# connect back to the IDE (connect mode).
+# connect back to the IDE (connect mode): the task's end of "starting", when VS Code attaches.
 READY_PATTERN = (r"smdebug-local: \S+ \S+ "
                  r"(waiting for debugger on|debugger listening on|connecting to debugger at) ")
+# A problem VS Code records (and then prompts "Error exists after running preLaunchTask"
+# instead of attaching). Group 1 is the file VS Code files it under: a task line names no
+# file, so the marker goes to a "smdebug-local" entry in the workspace folder.
+ERROR_PATTERN = r"^(smdebug-local): error: (.*)$"
+# The task is active from its start (so VS Code waits for it however long the image pull
+# takes); it becomes active again only when watch mode reruns a training job, and
+# VS Code waits for the new container's ready line before a new attach.
+RERUN_PATTERN = r"smdebug-local: .* changed: rerunning "
 LISTEN_NAME = "smdebug-local: listen (connect-back)"
-# debugpy's adapter honours "restart" on listen configurations (it listens again after each
-# debuggee ends); the published attach schema does not list it.
-RESTART_COMMENT = ("restart: listen again after each run (honoured by debugpy's adapter; "
-                   "not in the published attach schema)")
+# debugpy's adapter reads "restart" from the attach request and asks VS Code to restart
+# the session when a debuggee ends, so VS Code listens again for the next run; the Python
+# Debugger's published schema omits it, so VS Code flags it.
+RESTART_COMMENT = ("restart: listen again after each run. VS Code says \"Property restart is "
+                   "not allowed\" (the Python Debugger's schema omits it), but debugpy's "
+                   "adapter reads it: keep it")
 
 
 
@@ -56,6 +78,10 @@ class Layout:
     # on a machine where they are free (training hosts first, then serving workers).
     training_ports: tuple[int, ...] | None = None
     serving_ports: tuple[int, ...] | None = None
+    # The task runs `python -m smdebug_local` with this interpreter's absolute path: VS Code
+    # runs tasks in a login shell, whose PATH (Debian's /etc/profile resets it) need not
+    # hold the virtualenv. Running `init vscode` again from another venv updates it.
+    python: str = field(default_factory=lambda: sys.executable)
 
 
 def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: int,
@@ -63,7 +89,8 @@ def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: i
     """The layout of a run in progress (``run --ide vscode``): its real ports and folders.
 
     None until a training or serving target exists; an error if the source folder lies
-    outside the workspace (``${workspaceFolder}`` could not name it).
+    outside the workspace (``${workspaceFolder}`` could not name it). ``port_explicit`` is
+    not needed (an explicit port is the run's first port) but kept for the callers.
     """
     code_dirs = {"training": ROLES["training"].code_dirs, "serving": ROLES["serving"].live_code}
     found = {role: [m for t in targets if t.role == role for m in t.mappings if m[1] in dirs]
@@ -76,17 +103,22 @@ def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: i
     if rel.startswith(".."):
         raise SmdebugError(f"the source folder {local} is outside the workspace {workspace}; "
                            "run from the folder that holds it")
+    training_ports = tuple(t.host_ports[0] for t in targets
+                           if t.role == "training" and t.host_ports)
+    serving_ports = tuple(p for t in targets if t.role == "serving" for p in t.host_ports)
+    # The task pins the run's ports (--port never moves one), from the first port this run
+    # really has: the one the first configuration names, even if this run, started without
+    # --port, moved on. With an explicit port that is `port` itself.
+    pinned = port if connect else (training_ports or serving_ports or (port,))[0]
     return Layout(
         script=Path(os.path.relpath(os.path.abspath(script), workspace)).as_posix(),
-        source_dir=Path(rel).as_posix(), port=port,
-        training_ports=tuple(t.host_ports[0] for t in targets
-                             if t.role == "training" and t.host_ports),
-        serving_ports=tuple(p for t in targets if t.role == "serving" for p in t.host_ports),
+        source_dir=Path(rel).as_posix(), port=pinned,
+        training_ports=training_ports, serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
         mode="connect" if connect else "listen",
         listen_host=listen_host or "127.0.0.1",
         run_args=("--ide", "vscode", *(("--mode", "connect") if connect else ()),
-                  *(("--port", str(port)) if connect or port_explicit else ())),
+                  "--port", str(pinned)),
     )
 
 
@@ -106,10 +138,13 @@ def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
 def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     """The configurations and compounds for ``layout``.
 
-    Ports follow smdebug-local's allocation on a machine where they are free: each training
+    Ports follow smdebug-local's allocation, which the task's ``--port`` pins: each training
     host (container) takes the next port, then each serving worker the next one. The first
-    configuration starts the run (``preLaunchTask``); compounds that include it attach to
-    the rest as well.
+    training configuration starts the run (``preLaunchTask``). The all-hosts compound runs
+    the task itself before it attaches any host (members started at once would attach to
+    hosts 2.. before their containers exist); F5 on it attaches when the first host is
+    ready. Serving is in no compound with training: its containers exist only once the
+    driver deploys.
     """
     if layout.mode == "connect":
         # The IDE listens; every container (training, serving, processing) connects and
@@ -144,26 +179,43 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     if hosts > 1:
         compounds.append({"name": "smdebug-local: training (all hosts)",
                           "configurations": [c["name"] for c in training],
+                          "preLaunchTask": TASK_LABEL,
                           "presentation": {"group": GROUP}})
-    if serving:
-        compounds.append({"name": "smdebug-local: train + serve",
-                          "configurations": [c["name"] for c in training + serving],
+    if len(serving) > 1:
+        compounds.append({"name": "smdebug-local: serving (all workers)",
+                          "configurations": [c["name"] for c in serving],
                           "presentation": {"group": GROUP}})
     return [*training, *serving], compounds
 
 
+def task_command(layout: Layout) -> str:
+    """``PYTHON -m smdebug_local run ARGS SCRIPT``, quoted for the task's shell."""
+    return shlex.join([layout.python, "-m", "smdebug_local", "run", *layout.run_args,
+                       layout.script])
+
+
 def task_entries(layout: Layout) -> list[dict]:
-    """The background task that starts the run and signals readiness to the debugger."""
-    command = " ".join(["smdebug-local", "run", *layout.run_args, layout.script])
+    """The background task that starts the run and tells VS Code when to attach.
+
+    VS Code waits for a background ``preLaunchTask`` until its problem matcher goes
+    inactive: at the ready line, or when the process ends. It ignores the exit status of a
+    background task, so a failed run must leave a problem: every ``smdebug-local: error:``
+    line is one, and VS Code then prompts instead of attaching. The error line is not an
+    ``endsPattern`` as well: VS Code does not look for problems in lines that end (or
+    begin) background activity, and the run exits right after it anyway.
+    """
     return [{
         "label": TASK_LABEL,
         "type": "shell",
-        "command": command,
+        "command": task_command(layout),
         "isBackground": True,
         "problemMatcher": {
             "owner": "smdebug-local",
-            "pattern": {"regexp": "^smdebug-local: error: (.*)$", "message": 1},
-            "background": {"activeBegin": True, "beginsPattern": "smdebug-local",
+            "source": "smdebug-local",
+            "severity": "error",
+            "fileLocation": ["relative", "${workspaceFolder}"],
+            "pattern": {"regexp": ERROR_PATTERN, "file": 1, "message": 2},
+            "background": {"activeOnStart": True, "beginsPattern": RERUN_PATTERN,
                            "endsPattern": READY_PATTERN},
         },
     }]

@@ -160,8 +160,11 @@ def _import_debugpy(config):
 
 
 def _port_is_free(port):
+    """True if nothing listens on ``port``. A port in TIME_WAIT (a reloaded worker's
+    predecessor) counts as free, as debugpy's own listen (SO_REUSEADDR) can take it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("0.0.0.0", port))
         return True
     except OSError:
@@ -215,19 +218,39 @@ def _listening(address):
 
 
 def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
-             probe=_listening):
+             probe=_listening, dial=socket.create_connection, answer_within=5.0):
     """Connect to the IDE listening at ``address``, waiting up to ``patience`` seconds for
     it to listen. debugpy.connect() cannot be retried (after one refusal a second call
     hangs), so a plain TCP probe waits for the listener first; debugpy's adapter drops such
-    a probe and goes on listening."""
+    a probe and goes on listening.
+
+    debugpy.connect() also hangs for good on a listener that accepts the connection but
+    never speaks -- a socket left listening by a debug adapter whose IDE went away (a
+    reloaded VS Code window) does exactly that. debugpy's adapter sends its first request
+    the moment it accepts a debuggee, so one more probe reads: nothing within
+    ``answer_within`` seconds means no debugger will ever answer there, and we give up with
+    the fix instead of hanging.
+    """
+    host, port = address[0], int(address[1])
     deadline = clock() + patience
     while not probe(address):
         if clock() >= deadline:
             raise RuntimeError(
                 "no debugger listening on %s:%s; start your IDE's listen configuration first"
-                % (address[0], address[1]))
+                % (host, port))
         sleep(0.5)
-    debugpy.connect((address[0], int(address[1])))
+    try:
+        with dial((host, port), timeout=answer_within) as sock:
+            sock.recv(1)
+    except socket.timeout:
+        raise RuntimeError(
+            "something on %s:%s accepted the connection but sent nothing in %gs: not a "
+            "debugger (an IDE listener left behind, e.g. by a reloaded VS Code window?); end "
+            "the process holding port %s on the host, then start your IDE's listen "
+            "configuration again" % (host, port, answer_within, port)) from None
+    except OSError:
+        pass  # gone since the probe, or unresolvable: debugpy.connect() reports it
+    debugpy.connect((host, port))
 
 
 # How often the pause reporter looks, and how often it re-writes a "paused" file: the host
@@ -295,8 +318,9 @@ class PauseReporter(object):
 
         thread = threading.Thread(target=self.run, name="smdebug-local-pause-reporter")
         thread.daemon = True
-        thread.pydev_do_not_trace = True  # pydevd's marks for its own threads
-        thread.is_pydev_daemon_thread = True
+        # pydevd's marks for its own threads (set by name: Thread does not declare them)
+        setattr(thread, "pydev_do_not_trace", True)
+        setattr(thread, "is_pydev_daemon_thread", True)
         thread.start()
         return thread
 

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import SmdebugError
+from .. import messages
 from ._patch import after_import
 
 ROLES = {"train": "training", "serve": "serving", "process": "processing"}
@@ -49,6 +49,20 @@ class TrainingRequest:
     rerun: Callable[[int], object]
 
 
+@dataclass(frozen=True)
+class ServingWait:
+    """An endpoint local mode has started and now waits for, with the SDK's own means of
+    asking it (so a proxy, a patched SDK or a configured docker host is followed as the
+    SDK follows it)."""
+
+    ping_url: str
+    ping: Callable[[], bool]  # one GET of ping_url through the SDK's request function: 200?
+    # The exit code of the `docker compose up` serving it (-1: it could not be started);
+    # None while it runs -- pulling the image, starting, serving.
+    compose_exit: Callable[[], int | None]
+    timeout: float | None = None  # the SDK's own limit (SDK 3.x local.health_check_timeout)
+
+
 class Hooks(Protocol):
     """What a debugging session does at the SDK's hook points."""
 
@@ -61,8 +75,8 @@ class Hooks(Protocol):
     def removed_on_purpose(self, container_names: list[str]) -> bool:
         """True if the session removed all these containers itself (their exit is expected)."""
 
-    def wait_until_serving(self, ping_url: str) -> None:
-        """Return once ``ping_url`` answers 200; raise ``RuntimeError`` if it never will."""
+    def wait_until_serving(self, endpoint: ServingWait) -> None:
+        """Return once the endpoint answers 200; raise ``RuntimeError`` if it never will."""
 
     def unsupported(self, message: str) -> None:
         """Tell the user (once) that something is about to run without a debugger."""
@@ -105,39 +119,38 @@ def available_adapters() -> list[SdkAdapter]:
     from .model_builder import ModelBuilderAdapter
     from .model_trainer import ModelTrainerAdapter
 
-    candidates: list[SdkAdapter] = [ComposeFileAdapter("sagemaker.local"),
-                                    ComposeFileAdapter("sagemaker.core.local"),
-                                    ModelTrainerAdapter(), ModelBuilderAdapter()]
+    candidates: list[SdkAdapter] = [
+        ComposeFileAdapter("sagemaker.local"),
+        ComposeFileAdapter("sagemaker.core.local"),
+        ModelTrainerAdapter(),
+        ModelBuilderAdapter(),
+    ]
     adapters = [a for a in candidates if _sdk_has(a.module)]
     if adapters:
         return adapters
     try:
         version = metadata.version("sagemaker")
     except metadata.PackageNotFoundError:
-        raise SmdebugError(
-            "the SageMaker Python SDK is not installed in this Python; install it with "
-            "`pip install 'sagemaker[local]'`"
-        ) from None
-    raise SmdebugError(
-        f"sagemaker {version} has none of the local modes smdebug-local hooks "
-        "(sagemaker.local, sagemaker.core.local, sagemaker.train.local); install a supported "
-        "SDK: `pip install 'sagemaker>=2.200'` (see the README's support matrix)"
-    )
+        raise messages.SDK_MISSING.error() from None
+    raise messages.SDK_UNSUPPORTED.error(version=version)
 
 
 def install_on_import(adapter: SdkAdapter, hooks: Hooks) -> Callable[[], None]:
     """Install ``adapter`` once the user's code imports its module (at once if it has);
     returns a function that undoes it (cancels or uninstalls)."""
+
     def install(_module) -> None:
         # Runs inside the user's `import`: an SDK this adapter does not fit must not break
         # their script, only lose the debugger, with one line saying so.
         try:
             adapter.install(hooks)
-        except Exception as exc:  # noqa: BLE001 - any mismatch with the installed SDK
+        except Exception as exc:  # any mismatch with the installed SDK
             adapter.uninstall()
-            hooks.unsupported(f"cannot hook {adapter.name} of this SageMaker SDK "
-                              f"({type(exc).__name__}: {exc}); its containers run without a "
-                              "debugger -- please report this with `pip show sagemaker`")
+            hooks.unsupported(
+                f"cannot hook {adapter.name} of this SageMaker SDK "
+                f"({type(exc).__name__}: {exc}); its containers run without a "
+                "debugger -- please report this with `pip show sagemaker`"
+            )
 
     cancel = after_import(adapter.module, install)
 

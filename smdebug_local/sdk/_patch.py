@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.abc
+import inspect
 import sys
 import threading
 from collections.abc import Callable
@@ -19,6 +20,18 @@ def wrap(owner: object, name: str, make: Callable) -> None:
     wrapper = functools.wraps(original)(make(original))
     setattr(wrapper, _MARK, original)
     setattr(owner, name, wrapper)
+
+
+def arguments(original: Callable, *args, **kwargs) -> dict:
+    """A call's arguments to ``original`` by parameter name, defaults filled in.
+
+    Replacements take ``*args, **kwargs`` and read what they need from here, so they accept
+    exactly the calls the installed SDK's function accepts (SDK 3.x added ``timeout=`` to
+    a function 2.x calls with one argument), and reject the others with its TypeError.
+    """
+    bound = inspect.signature(original).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
 
 
 def unwrap(owner: object, name: str) -> None:
@@ -60,7 +73,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             original(module)
             self.fire(fullname, module)
 
-        loader.exec_module = exec_module
+        loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
     def fire(self, name: str, module: ModuleType) -> None:

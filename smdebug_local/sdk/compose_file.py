@@ -13,15 +13,25 @@ Hook points, each a private name that has been stable across SDK 2.x and is the 
 * ``_SageMakerContainer.stop_serving(self)``: before the SDK's compose stop (10 s grace, then
   SIGKILL, because the serving entrypoint ends in ``tail -f /dev/null``) the session removes
   the container at once.
-* ``entities._wait_for_serving_container(serving_port)``: the SDK polls ``/ping`` every 5 s
-  and gives up after 120 s, which a breakpoint in ``model_fn`` outlasts; the session's wait
-  notices a dead container at once instead, and tolerates a paused one.
+* ``_SageMakerContainer.serve(self, model_dir, environment)``: remembers, for the wait that
+  follows on the same thread, which container (and ``_HostingContainer`` thread) it started.
+* ``entities._wait_for_serving_container(serving_port)`` (SDK 3.x adds ``timeout=``, the
+  ``local.health_check_timeout`` setting): the SDK polls ``/ping`` every 5 s and gives up
+  after 120 s, which a breakpoint in ``model_fn`` outlasts; the session's wait notices a dead
+  container at once instead, and tolerates a paused one. It asks ``/ping`` through the SDK's
+  own ``entities._perform_request`` and ``entities.get_docker_host`` (urllib3, which ignores
+  proxy variables -- the endpoint is on this machine). If the wait fails, for any reason
+  including a crash of ours, the serving compose is stopped and its containers removed.
 * ``_SageMakerContainer.train(self, input_data_config, output_data_config,
   hyperparameters, environment, job_name)``: recorded, so watch mode can call it again for a
   rerun with the same arguments (a new job name and output folder).
 * ``_HostingContainer.run(self)``, the serving thread, raises when compose exits with
   anything but 0/130 -- as it does (137) when the session removed the container on purpose;
   only that case is kept quiet.
+
+Every replacement takes ``*args, **kwargs`` and reads its arguments by name from the SDK
+function's own signature (:func:`~smdebug_local.sdk._patch.arguments`), so it accepts each
+call the installed SDK makes (tests/unit/test_sdk_call_sites.py checks them, 2.x and 3.x).
 """
 
 from __future__ import annotations
@@ -30,14 +40,30 @@ import copy
 import importlib
 import json
 import os
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import urllib3
 import yaml
 
-from . import ROLES, ComposeRequest, Hooks, TrainingRequest
+from . import ROLES, ComposeRequest, Hooks, ServingWait, TrainingRequest
+from ._patch import arguments
 from ._patch import unwrap as _unwrap
 from ._patch import wrap as _wrap
+
+# One /ping may take this long: a model server paused at a breakpoint may never answer, and
+# the wait must still notice a dead container (the SDK's own request has no timeout).
+PING_TIMEOUT = 5.0
+# ``_SageMakerContainer.train``'s parameters, in the order a rerun passes them again.
+TRAIN_PARAMETERS = (
+    "input_data_config",
+    "output_data_config",
+    "hyperparameters",
+    "environment",
+    "job_name",
+)
 
 
 def _hyperparameter(hyperparameters: dict, key: str) -> str | None:
@@ -70,7 +96,7 @@ def rerun_output(output_path: str, job_name: str, attempt: int) -> str:
     """
     if not output_path.startswith("file://"):
         return output_path
-    return f"file://{Path(output_path[len('file://'):]) / f'{job_name}-rerun-{attempt}'}"
+    return f"file://{Path(output_path[len('file://') :]) / f'{job_name}-rerun-{attempt}'}"
 
 
 def training_request(train, container, args: tuple) -> TrainingRequest:
@@ -88,9 +114,16 @@ def training_request(train, container, args: tuple) -> TrainingRequest:
         again_inputs, again_output, again_params, again_env = copy.deepcopy(saved)
         again_output = dict(again_output)
         again_output["S3OutputPath"] = rerun_output(
-            again_output.get("S3OutputPath", ""), job_name, attempt)
-        return train(container, again_inputs, again_output, again_params, again_env,
-                     f"{job_name}-rerun-{attempt}")
+            again_output.get("S3OutputPath", ""), job_name, attempt
+        )
+        return train(
+            container,
+            again_inputs,
+            again_output,
+            again_params,
+            again_env,
+            f"{job_name}-rerun-{attempt}",
+        )
 
     return TrainingRequest(
         name=job_name,
@@ -98,6 +131,17 @@ def training_request(train, container, args: tuple) -> TrainingRequest:
         entry_point=_hyperparameter(hyperparameters, "sagemaker_program"),
         rerun=rerun,
     )
+
+
+def _compose_exit(container) -> int | None:
+    """Exit code of the ``docker compose up`` that ``container.serve()`` started in its
+    ``_HostingContainer`` thread (-1: never started); None while it runs, or if unknown."""
+    hosting = getattr(container, "container", None)
+    if hosting is None or hosting.is_alive():
+        return None
+    process = getattr(hosting, "process", None)
+    code = process.poll() if process is not None else None
+    return -1 if code is None else code
 
 
 class ComposeFileAdapter:
@@ -119,68 +163,135 @@ class ComposeFileAdapter:
                 services = (yaml.safe_load(f) or {}).get("services") or {}
         except (OSError, yaml.YAMLError):
             return []
-        return [s["container_name"] for s in services.values()
-                if isinstance(s, dict) and s.get("container_name")]
+        return [
+            s["container_name"]
+            for s in services.values()
+            if isinstance(s, dict) and s.get("container_name")
+        ]
 
     def install(self, hooks: Hooks) -> None:
-        image, entities, utils = (importlib.import_module(f"{self.module}.{m}")
-                                  for m in ("image", "entities", "utils"))
+        image, entities = (
+            importlib.import_module(f"{self.module}.{m}") for m in ("image", "entities")
+        )
         self._filename = getattr(image, "DOCKER_COMPOSE_FILENAME", self._filename)
         adapter = self
+        # The container serve() just started on this thread: the SDK waits for it next.
+        serving = threading.local()
 
         def make_generate(original):
-            def generate(container, command, additional_volumes=None, additional_env_vars=None):
-                content = original(container, command, additional_volumes, additional_env_vars)
-                request = ComposeRequest(ROLES.get(command, command), container.image, content,
-                                         getattr(container, "container_root", None))
+            def generate(container, *args, **kwargs):
+                content = original(container, *args, **kwargs)
+                command = arguments(original, container, *args, **kwargs)["command"]
+                request = ComposeRequest(
+                    ROLES.get(command, command),
+                    container.image,
+                    content,
+                    getattr(container, "container_root", None),
+                )
                 debug = hooks.on_compose(request)
                 with open(adapter._compose_path(container), "w") as f:
                     yaml.safe_dump(debug, f, default_flow_style=False)
                 return content
+
             return generate
 
         def make_train(original):
-            def train(container, input_data_config, output_data_config, hyperparameters,
-                      environment, job_name):
-                args = (input_data_config, output_data_config, hyperparameters, environment,
-                        job_name)
-                with hooks.training_run(training_request(original, container, args)):
-                    return original(container, *args)
+            def train(container, *args, **kwargs):
+                given = arguments(original, container, *args, **kwargs)
+                recorded = tuple(given[name] for name in TRAIN_PARAMETERS)
+                with hooks.training_run(training_request(original, container, recorded)):
+                    return original(container, *args, **kwargs)
+
             return train
 
+        def make_serve(original):
+            def serve(container, *args, **kwargs):
+                serving.container = None
+                result = original(container, *args, **kwargs)
+                serving.container = container
+                return result
+
+            return serve
+
         def make_stop(original):
-            def stop_serving(container):
+            def stop_serving(container, *args, **kwargs):
                 names = adapter._container_names(adapter._compose_path(container))
                 if names:
                     hooks.before_stop(names)
-                return original(container)
+                return original(container, *args, **kwargs)
+
             return stop_serving
 
         def make_run(original):
-            def run(hosting):
+            def run(hosting, *args, **kwargs):
                 try:
-                    original(hosting)
+                    original(hosting, *args, **kwargs)
                 except RuntimeError:
                     command = list(hosting.command)
                     path = command[command.index("-f") + 1] if "-f" in command else ""
                     if not hooks.removed_on_purpose(adapter._container_names(path)):
                         raise
+
             return run
 
         def make_wait(original):
-            def wait_for_serving_container(serving_port):
-                host = utils.get_docker_host()
-                hooks.wait_until_serving(f"http://{host}:{serving_port}/ping")
+            def wait_for_serving_container(*args, **kwargs):
+                given = arguments(original, *args, **kwargs)
+                container = getattr(serving, "container", None)
+                serving.container = None
+                url = f"http://{entities.get_docker_host()}:{int(given['serving_port'])}/ping"
+                pool = urllib3.PoolManager(
+                    retries=urllib3.Retry(0), timeout=urllib3.Timeout(PING_TIMEOUT)
+                )
+                endpoint = ServingWait(
+                    ping_url=url,
+                    ping=lambda: entities._perform_request(url, pool)[1] == 200,
+                    compose_exit=lambda: _compose_exit(container),
+                    timeout=given.get("timeout"),
+                )
+                try:
+                    hooks.wait_until_serving(endpoint)
+                except BaseException:
+                    if container is not None:
+                        adapter._abandon(container, hooks)
+                    raise
+
             return wait_for_serving_container
 
-        self._installed = [(image._SageMakerContainer, "_generate_compose_file"),
-                           (image._SageMakerContainer, "train"),
-                           (image._SageMakerContainer, "stop_serving"),
-                           (entities, "_wait_for_serving_container"),
-                           (image._HostingContainer, "run")]
-        makers = (make_generate, make_train, make_stop, make_wait, make_run)
+        self._installed = [
+            (image._SageMakerContainer, "_generate_compose_file"),
+            (image._SageMakerContainer, "train"),
+            (image._SageMakerContainer, "serve"),
+            (image._SageMakerContainer, "stop_serving"),
+            (entities, "_wait_for_serving_container"),
+            (image._HostingContainer, "run"),
+        ]
+        makers = (make_generate, make_train, make_serve, make_stop, make_wait, make_run)
         for (owner, name), make in zip(self._installed, makers):
             _wrap(owner, name, make)
+
+    def _abandon(self, container, hooks: Hooks) -> None:
+        """Stop the serving compose of a wait that failed, leaving no container behind.
+
+        The SDK would leave it running (and its non-daemon thread would keep the script
+        alive). Not the SDK's ``stop_serving``: it also deletes the job's folder, so the
+        user's own ``delete_endpoint`` afterwards would fail. Containers are removed before
+        compose is stopped (instant, instead of its 10 s grace) and again after it ended
+        (compose may have created one meanwhile: it would stay "Created").
+        """
+        names = self._container_names(self._compose_path(container))
+        if names:
+            hooks.before_stop(names)
+        hosting = getattr(container, "container", None)
+        if hosting is not None:
+            deadline = time.monotonic() + PING_TIMEOUT
+            while hosting.is_alive() and hosting.process is None and time.monotonic() < deadline:
+                time.sleep(0.05)  # the thread is about to start compose: stop that one
+            if hosting.process is not None:
+                hosting.down()
+            hosting.join()
+        if names:
+            hooks.before_stop(names)
 
     def uninstall(self) -> None:
         for owner, name in self._installed:

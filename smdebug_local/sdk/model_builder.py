@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import importlib
 
+from .. import messages
 from . import Hooks
 from ._patch import unwrap, wrap
 
-MESSAGE = (
-    "ModelBuilder(mode=Mode.LOCAL_CONTAINER) starts its container without docker-compose, "
-    "which smdebug-local cannot debug yet; it runs without a debugger. To debug inference "
-    "code, deploy the model with local mode's compose path instead (SDK 2.x "
-    "Model.deploy(instance_type='local') under `smdebug-local run`)"
-)
 
 
 class ModelBuilderAdapter:
@@ -37,8 +32,9 @@ class ModelBuilderAdapter:
 
         def make_init(original):
             def __init__(mode, *args, **kwargs):
-                hooks.unsupported(MESSAGE)
+                hooks.unsupported(messages.MODEL_BUILDER.text())
                 original(mode, *args, **kwargs)
+
             return __init__
 
         wrap(self._cls, "__init__", make_init)

@@ -3,7 +3,8 @@
 ModelTrainer does not use ``sagemaker.core.local``: ``_LocalContainer`` (a pydantic model)
 has its own ``_generate_compose_file(self, environment, volumes)``, which returns the dict
 its ``retrieve_artifacts`` re-parses and writes ``<container_root>/docker-compose.yaml``.
-As for SDK 2.x, the SDK keeps its dict and only the file gets the debuggable version. The
+As for SDK 2.x, the SDK keeps its dict and only the file gets the debuggable version
+(the replacement passes any arguments on, as the SDK's ``_LocalContainer.train`` gives them). The
 code arrives as the input channel ``code`` (``/opt/ml/input/data/code``) and runs as
 ``python <entry_script>`` from there, started by the SDK's driver scripts -- which the
 training role's patterns do not match, so only the user's script is debugged.
@@ -35,12 +36,15 @@ class ModelTrainerAdapter:
         filename = getattr(module, "DOCKER_COMPOSE_FILENAME", "docker-compose.yaml")
 
         def make_generate(original):
-            def generate(container, environment, volumes):
-                content = original(container, environment, volumes)
-                debug = hooks.on_compose(ComposeRequest("training", container.image, content))
+            # The arguments are only passed on: any call the SDK's own function accepts.
+            def generate(container, *args, **kwargs):
+                content = original(container, *args, **kwargs)
+                debug = hooks.on_compose(ComposeRequest("training", container.image, content,
+                                                        container.container_root))
                 with open(os.path.join(container.container_root, filename), "w") as f:
                     yaml.safe_dump(debug, f, default_flow_style=False)
                 return content
+
             return generate
 
         wrap(self._cls, "_generate_compose_file", make_generate)

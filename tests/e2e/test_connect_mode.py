@@ -9,9 +9,11 @@ does -- so consecutive runs are debugged with no user action.
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,10 +27,15 @@ pytestmark = pytest.mark.e2e
 
 
 def _bridge_address() -> str:
-    return subprocess.run(
-        ["docker", "network", "inspect", "bridge", "--format",
-         "{{(index .IPAM.Config 0).Gateway}}"],
-        capture_output=True, text=True, check=True).stdout.strip()
+    """The bridge gateway; some engines list only the subnet, whose first address Docker
+    gives the gateway."""
+    import ipaddress
+    import json
+
+    (config, *_) = json.loads(subprocess.run(
+        ["docker", "network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}"],
+        capture_output=True, text=True, check=True).stdout)
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
 def _listen_in_background(adapter: HostAdapter, config: dict,
@@ -85,3 +92,27 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
             debugger.close()
         finally:
             adapter.close()
+
+
+def test_a_listener_that_never_speaks_is_named_instead_of_hanging(plain, training_image,
+                                                                   start_run):
+    """A socket left listening (e.g. by the debug adapter of a reloaded VS Code window)
+    accepts the container's connection and never answers: debugpy.connect() would hang on
+    it for good. The container gives up within seconds, says why and how to fix it, and the
+    job runs without a debugger."""
+    bridge = _bridge_address()
+    with socket.socket() as orphan:
+        orphan.bind((bridge, 0))
+        orphan.listen(8)  # never accepts: the kernel completes connections, nobody speaks
+        port = orphan.getsockname()[1]
+        started = time.monotonic()
+        run = start_run(["--mode", "connect", "--port", str(port), "driver.py"], cwd=plain,
+                        env={"TEST_IMAGE": training_image})
+        (line,) = [m[0] for m in run.wait_for(re.compile(
+            r"smdebug-local: debugger not started \(RuntimeError: something on "
+            rf"host\.docker\.internal:{port} accepted the connection but sent nothing in 5s.*"),
+            timeout=180)]
+        print(f"gave up {time.monotonic() - started:.1f}s after the run started")
+        assert f"end the process holding port {port} on the host" in line, line
+        assert run.finish(timeout=180) == 0, run.output
+    assert run.saw("model artifact:"), run.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from smdebug_local.watcher import FileWatcher
+from smdebug_local.watch.watcher import FileWatcher
 
 
 class Batches:

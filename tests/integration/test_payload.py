@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from smdebug_local import debugpy_cache
+from smdebug_local.debuggers import debugpy as debugpy_cache
 from smdebug_local.payload import CONFIG_ENV, PAYLOAD_DIR
 from smdebug_local.ports import PortAllocator
 

@@ -1,4 +1,4 @@
-"""Watch mode's pure rules: ignore, debounce, content changes, which job a file concerns."""
+"""Watch mode's rules: ignore, debounce, content changes, which job a file concerns."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from smdebug_local.changes import ContentIndex, Debouncer, IgnoreRules, Source, affected
+from smdebug_local.watch.content import ContentIndex, files, ignore_rules
+from smdebug_local.watch.filters import Debouncer, IgnoreRules, Source, affected
 
 
 @pytest.mark.parametrize("path", [
@@ -26,7 +27,7 @@ def test_source_files_are_watched(tmp_path, path):
 def test_gitignore_and_dockerignore_of_the_folder_apply(tmp_path):
     (tmp_path / ".gitignore").write_text("data/\n*.csv\n")
     (tmp_path / ".dockerignore").write_text("logs\n!keep.log\n*.log\n!keep.log\n")
-    rules = IgnoreRules(tmp_path)
+    rules = ignore_rules(tmp_path)
     assert rules.ignored(tmp_path / "data" / "x.npy")
     assert rules.ignored(tmp_path / "sub" / "t.csv")
     assert rules.ignored(tmp_path / "logs" / "a")
@@ -44,7 +45,7 @@ def test_files_lists_what_is_watched_and_prunes_ignored_folders(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     (tmp_path / ".gitignore").write_text("data/\n")
-    found = sorted(os.path.relpath(p, tmp_path) for p in IgnoreRules(tmp_path).files())
+    found = sorted(os.path.relpath(p, tmp_path) for p in files(ignore_rules(tmp_path)))
     assert found == [".gitignore", "pkg/m.py", "train.py"]
 
 

@@ -55,3 +55,63 @@ def test_an_unrecognised_plugin_alone_is_named(bin_dir):
     fake(bin_dir, "docker", "Docker Compose version v5.0.1")
     with pytest.raises(SmdebugError, match=r"does not recognise .*v5.0.1.*docker-compose"):
         compose_command()
+
+
+def test_the_users_own_docker_child_is_never_terminated(tmp_path):
+    """The script runs in-process: a `docker` child of its own (here a `docker` that only
+    sleeps) survives the session's clean-up of compose processes."""
+    import subprocess
+    import time
+
+    from smdebug_local.engine import await_compose_children
+
+    fake = tmp_path / "docker"
+    fake.symlink_to("/bin/sleep")
+    child = subprocess.Popen([str(fake), "30"])
+    try:
+        time.sleep(0.2)
+        await_compose_children(timeout=0.3)
+        assert child.poll() is None, "the user's docker process was terminated"
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_compose_child_still_running_is_ended(tmp_path):
+    import subprocess
+    import time
+
+    from smdebug_local.engine import await_compose_children
+
+    fake = tmp_path / "docker-compose"
+    fake.symlink_to("/bin/sleep")
+    child = subprocess.Popen([str(fake), "30"])
+    time.sleep(0.2)
+    await_compose_children(timeout=0.3)
+    assert child.poll() is not None
+
+
+def test_only_compose_on_the_sessions_own_files_is_ended(tmp_path):
+    """An endpoint deployed before enable() has a compose of its own: a session's clean-up
+    leaves it alone."""
+    import subprocess
+    import sys
+    import time
+
+    from smdebug_local.engine import await_compose_children
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    # A process whose command line reads `docker-compose -c ... -f ROOT/docker-compose.yaml up`.
+    script = ('exec -a docker-compose "$0" -c "import time; time.sleep(30)" '
+              '-f "$1/docker-compose.yaml" up')
+    started = [subprocess.Popen(["bash", "-c", script, sys.executable, str(root)])
+               for root in (ours, theirs)]
+    try:
+        time.sleep(0.3)
+        await_compose_children(frozenset({str(ours)}), timeout=0.3)
+        time.sleep(0.1)
+        assert [p.poll() is None for p in started] == [False, True]
+    finally:
+        for p in started:
+            p.kill()
+            p.wait()

@@ -6,7 +6,14 @@ import pytest
 import yaml
 
 from smdebug_local.errors import SmdebugError
-from smdebug_local.export import Captured, check_writable, document, exported_volumes, service
+from smdebug_local.export import (
+    Captured,
+    check_writable,
+    document,
+    materialize,
+    plan_volumes,
+    service,
+)
 
 
 def test_temporary_folders_are_copied_or_replaced_and_user_folders_kept(tmp_path):
@@ -16,7 +23,7 @@ def test_temporary_folders_are_copied_or_replaced_and_user_folders_kept(tmp_path
     (work / "s3-channel").mkdir()
     (work / "s3-channel" / "part-0").write_text("x")
     export = tmp_path / "export"
-    volumes = exported_volumes([
+    plan = plan_volumes([
         f"{work}/algo-1/input:/opt/ml/input",
         f"{work}/algo-1/output:/opt/ml/output",
         f"{work}/model:/opt/ml/model",
@@ -24,7 +31,9 @@ def test_temporary_folders_are_copied_or_replaced_and_user_folders_kept(tmp_path
         "/home/me/data:/opt/ml/input/data/training",
         f"{work}/s3-channel:/opt/ml/input/data/test",
     ], str(work), export)
-    assert volumes == [
+    assert (export / "opt_ml_input").exists() is False  # planning touches nothing
+    materialize(plan)
+    assert plan.volumes == [
         f"{export}/opt_ml_input:/opt/ml/input",
         f"{export}/opt_ml_output:/opt/ml/output",
         f"{export}/opt_ml_model:/opt/ml/model",

@@ -21,3 +21,28 @@ def test_loopback_is_default_and_not_exposed():
     assert DebugOptions().bind == "127.0.0.1" and not DebugOptions().exposed
     assert DebugOptions(bind="::1").exposed is False
     assert DebugOptions(bind="0.0.0.0").exposed
+
+
+def test_pycharm_connects_back_unless_told_otherwise():
+    assert DebugOptions.from_user(ide="pycharm").mode == "connect"
+    assert DebugOptions.from_user(ide="pycharm", mode=None).mode == "connect"
+    assert DebugOptions.from_user().mode == "listen"
+
+
+def test_pycharm_with_listen_mode_asked_for_is_an_error_not_a_silent_switch():
+    with pytest.raises(SmdebugError, match="--ide pycharm makes containers connect back"):
+        DebugOptions.from_user(ide="pycharm", mode="listen")
+
+
+def test_cli_pycharm_listen_is_refused_with_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from smdebug_local import cli
+
+    script = tmp_path / "driver.py"
+    script.write_text("print('never runs')\n")
+    result = CliRunner().invoke(cli.main, ["run", "--ide", "pycharm", "--mode", "listen",
+                                           "--pycharm-build", "263.7307.50", str(script)])
+    assert result.exit_code == 2
+    assert "error: --ide pycharm makes containers connect back" in result.output
+    assert "never runs" not in result.output

@@ -31,9 +31,28 @@ def test_explicit_port_must_be_free():
         ports.allocate()
 
 
-def test_explicit_port_then_next_free_ones():
-    ports = PortAllocator(6000, explicit=True, probe=probe_busy(6001))
+def test_an_explicit_port_pins_every_port_of_the_run():
+    # The IDE's attach configurations name 6000, 6001, ...: a taken one is never moved.
+    ports = PortAllocator(6000, explicit=True, probe=probe_busy(6002))
     ports.check()
+    assert [ports.allocate() for _ in range(2)] == [6000, 6001]
+    with pytest.raises(SmdebugError, match=r"^debug port 6002 on 127.0.0.1 is already in use "
+                       r"\(--port 6000 pins this run's ports to 6000, 6001, \.\.\. as the IDE's "
+                       r"attach configurations name them; none is moved\); free it or choose "
+                       r"another with --port$"):
+        ports.allocate()
+
+
+def test_pinned_ports_are_reused_after_release_in_allocation_order():
+    ports = PortAllocator(6000, explicit=True, probe=probe_busy())
+    assert [ports.allocate() for _ in range(3)] == [6000, 6001, 6002]
+    ports.release([6000])  # a watch-mode rerun of training: the same port again
+    assert ports.allocate() == 6000
+    assert ports.allocate() == 6003
+
+
+def test_without_an_explicit_port_a_taken_one_is_still_skipped():
+    ports = PortAllocator(6000, probe=probe_busy(6001))
     assert [ports.allocate() for _ in range(2)] == [6000, 6002]
 
 

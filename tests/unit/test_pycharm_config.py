@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from smdebug_local import pycharm
 from smdebug_local.compose import PYDEVD_PATHS_ENV, DebugTarget, Mount, transform_service
+from smdebug_local.debuggers import pycharm
 from smdebug_local.errors import SmdebugError
 from smdebug_local.ide import pycharm as ide
 from smdebug_local.options import DebugOptions
@@ -143,3 +143,50 @@ def test_paused_threads_reads_pydevds_thread_state(monkeypatch):
     assert boot.paused_threads() == 1
     thread.additional_info.pydev_state = 1  # running
     assert boot.paused_threads() == 0
+
+
+def _sdist(path, members: dict[str, bytes]):
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_an_archive_member_never_lands_outside_the_tree(tmp_path):
+    archive = _sdist(tmp_path / "pydevd_pycharm-263.7307.50.tar.gz", {
+        "pydevd_pycharm-263.7307.50/pydevd_pycharm.py": b"x = 1\n",
+        "pydevd_pycharm-263.7307.50/../../escaped.py": b"evil\n",
+        "pydevd_pycharm-263.7307.50/pkg/../../escaped2.py": b"evil\n",
+        "/abs/escaped3.py": b"evil\n",
+        "pydevd_pycharm-263.7307.50/tests_python/t.py": b"skipped\n",
+    })
+    tree = tmp_path / "cache" / "tree"
+    tree.mkdir(parents=True)
+    pycharm.unpack(archive, tree)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.py")) == [
+        "cache/tree/pydevd_pycharm.py"]
+
+
+def test_a_build_never_reuses_the_tree_of_a_longer_build_number(tmp_path, monkeypatch):
+    """263.7307.5 and 263.7307.50 are different builds (a prefix glob confused them)."""
+    import subprocess
+
+    other = pycharm.pycharm_dir(tmp_path) / "263.7307.50"
+    other.mkdir(parents=True)
+    (other / ".complete").write_text("263.7307.50\n")
+    asked = []
+
+    def pip(argv, **kwargs):
+        asked.append(argv[-1])
+        return subprocess.CompletedProcess(argv, 1, "", "no matching distribution")
+
+    monkeypatch.setattr(pycharm.subprocess, "run", pip)
+    with pytest.raises(SmdebugError, match=r"could not download pydevd-pycharm~=263\.7307\.5 "):
+        pycharm.prepare("263.7307.5", tmp_path, log=lambda m: None)
+    assert asked == ["pydevd-pycharm~=263.7307.5"]
+    assert pycharm.prepare("263.7307.50", tmp_path, log=lambda m: None) == other

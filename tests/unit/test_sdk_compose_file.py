@@ -23,42 +23,47 @@ class Marker:
     def before_stop(self, names):
         self.stopped = names
 
-    def wait_until_serving(self, url):
-        self.url = url
+    def wait_until_serving(self, endpoint):
+        self.endpoint = endpoint
 
     def removed_on_purpose(self, names):
         return False
 
 
-def test_file_gets_the_debug_config_while_the_sdk_keeps_its_own(sdk_container, tmp_path):
-    from sagemaker.local.image import _SageMakerContainer, _Volume
-
+def test_file_gets_the_debug_config_while_the_sdk_keeps_its_own(
+    sdk_container, tmp_path, monkeypatch
+):
     from sagemaker.local import entities
+    from sagemaker.local.image import _HostingContainer, _SageMakerContainer, _Volume
 
-    from sagemaker.local.image import _HostingContainer
-
-    originals = (_SageMakerContainer.__dict__["_generate_compose_file"],
-                 _SageMakerContainer.__dict__["stop_serving"], entities._wait_for_serving_container,
-                 _HostingContainer.__dict__["run"])
+    replaced = [
+        (_SageMakerContainer, name)
+        for name in ("_generate_compose_file", "train", "serve", "stop_serving")
+    ] + [(entities, "_wait_for_serving_container"), (_HostingContainer, "run")]
+    originals = [owner.__dict__[name] for owner, name in replaced]
+    # The SDK's own host lookup is followed (a configured or patched SDK included).
+    monkeypatch.setattr(entities, "get_docker_host", lambda: "docker.example")
     adapter = ComposeFileAdapter("sagemaker.local")
     hooks = Marker()
     adapter.install(hooks)
     adapter.install(hooks)  # installing twice must not wrap twice
     try:
         returned = sdk_container._generate_compose_file(
-            "train", additional_volumes=[_Volume(str(tmp_path), "/opt/ml/code")])
-        written = yaml.safe_load(open(f"{sdk_container.container_root}/docker-compose.yaml"))
+            "train", additional_volumes=[_Volume(str(tmp_path), "/opt/ml/code")]
+        )
+        with open(f"{sdk_container.container_root}/docker-compose.yaml") as f:
+            written = yaml.safe_load(f)
         entities._wait_for_serving_container(8080)
         sdk_container.container = None
         sdk_container.stop_serving()
     finally:
         adapter.uninstall()
-    assert originals == (_SageMakerContainer.__dict__["_generate_compose_file"],
-                         _SageMakerContainer.__dict__["stop_serving"],
-                         entities._wait_for_serving_container, _HostingContainer.__dict__["run"])
-    assert hooks.url == "http://localhost:8080/ping"
+    assert [owner.__dict__[name] for owner, name in replaced] == originals
+    assert hooks.endpoint.ping_url == "http://docker.example:8080/ping"
+    assert hooks.endpoint.compose_exit() is None  # serve() was not called: nothing known
     assert sorted(hooks.stopped) == sorted(
-        s["container_name"] for s in written["services"].values())
+        s["container_name"] for s in written["services"].values()
+    )
     assert written["x-debugged"] == "training"
     assert "x-debugged" not in returned
     # The SDK's retrieve_artifacts splits each volume into exactly host:container.
@@ -71,25 +76,32 @@ class NoEngine:
         return {"PYTHONPATH": "/img"}
 
 
-def session(**options) -> DebugSession:
+def session(workspace=None, **options) -> DebugSession:
     import tempfile
     from pathlib import Path
 
-    s = DebugSession(DebugOptions(**options), engine=NoEngine(),
-                     workspace=Path(tempfile.mkdtemp(prefix="smdebug-local-ws-")))
-    s._mount = Mount("/p", "/d")
-    s._ports = PortAllocator(s.options.port, probe=lambda port, bind: port != 5679)
-    return s
+    opts = DebugOptions(**options)
+    return DebugSession(
+        opts,
+        Mount("/p", "/d"),
+        engine=NoEngine(),
+        ports=PortAllocator(opts.port, probe=lambda port, bind: port != 5679),
+        workspace=workspace or Path(tempfile.mkdtemp(prefix="smdebug-local-ws-")),
+    )
 
 
 def test_each_training_host_gets_its_own_port_and_target(sdk_training_compose):
     s = session(wait=False)
     out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     ports = {name: svc["ports"] for name, svc in out["services"].items()}
-    assert ports == {"algo-1-ab1cd": ["127.0.0.1:5678:5678"],
-                     "algo-2-ab1cd": ["127.0.0.1:5680:5678"]}
+    assert ports == {
+        "algo-1-ab1cd": ["127.0.0.1:5678:5678"],
+        "algo-2-ab1cd": ["127.0.0.1:5680:5678"],
+    }
     assert [(t.host, t.host_ports, t.wait) for t in s.targets] == [
-        ("algo-1", (5678,), False), ("algo-2", (5680,), False)]
+        ("algo-1", (5678,), False),
+        ("algo-2", (5680,), False),
+    ]
     assert s.targets[0].mappings[0][1] == "/opt/ml/code"
     assert out["networks"] == sdk_training_compose["networks"]
     svc = out["services"]["algo-1-ab1cd"]
@@ -119,7 +131,9 @@ def test_an_sdk_without_any_local_mode_is_named_with_the_fix(monkeypatch):
         sdk.available_adapters()
     monkeypatch.undo()
     assert [a.module for a in sdk.available_adapters()] == [
-        "sagemaker.local", "sagemaker.serve.mode.local_container_mode"]  # SDK 2.x
+        "sagemaker.local",
+        "sagemaker.serve.mode.local_container_mode",
+    ]  # SDK 2.x
 
 
 def test_local_gpu_reservation_survives_the_transform(sdk_container, tmp_path):
@@ -129,26 +143,82 @@ def test_local_gpu_reservation_survives_the_transform(sdk_container, tmp_path):
     sdk_container.instance_type = "local_gpu"
     (tmp_path / "src").mkdir()
     content = sdk_container._generate_compose_file(
-        "train", additional_volumes=[_Volume(str(tmp_path / "src"), "/opt/ml/code")])
+        "train", additional_volumes=[_Volume(str(tmp_path / "src"), "/opt/ml/code")]
+    )
     out = session().on_compose(ComposeRequest("training", "img", content))
     for name, service in out["services"].items():
-        assert service["deploy"] == content["services"][name]["deploy"] == {
-            "resources": {"reservations": {"devices": [{"count": "all",
-                                                        "capabilities": ["gpu"]}]}}}
+        assert (
+            service["deploy"]
+            == content["services"][name]["deploy"]
+            == {
+                "resources": {
+                    "reservations": {"devices": [{"count": "all", "capabilities": ["gpu"]}]}
+                }
+            }
+        )
         assert service["ports"]  # and it is debuggable
 
 
-def test_processing_code_that_cannot_be_located_is_said_once_not_a_hang(tmp_path, capsys,
-                                                                        monkeypatch):
+def test_processing_code_that_cannot_be_located_is_said_once_not_a_hang(
+    tmp_path, capsys, monkeypatch
+):
     """The note is printed from inside on_compose (which holds the session's lock)."""
     copy = tmp_path / "download"
     copy.mkdir()
     (copy / "preprocess.py").write_text("print('only in the copy')\n")
     monkeypatch.chdir(tmp_path / "download")
-    content = {"services": {"algo-1-abcde": {
-        "image": "img", "volumes": [f"{copy}:/opt/ml/processing/input/code"]}}}
+    content = {
+        "services": {
+            "algo-1-abcde": {"image": "img", "volumes": [f"{copy}:/opt/ml/processing/input/code"]}
+        }
+    }
     s = session()
     for _ in range(2):
         out = s.on_compose(ComposeRequest("processing", "img", content))
     assert out["services"]["algo-1-abcde"]["ports"]  # debugged all the same
     assert capsys.readouterr().err.count("could not find the local folder of the code") == 1
+
+
+class FailingWait(Marker):
+    """A wait that crashes, as the one SDK 3.x's `timeout=` crashed (issue 18)."""
+
+    def __init__(self):
+        self.stopped_calls = []
+
+    def before_stop(self, names):
+        self.stopped_calls.append(list(names))
+
+    def removed_on_purpose(self, names):
+        return set(names) <= {n for call in self.stopped_calls for n in call}
+
+    def wait_until_serving(self, endpoint):
+        raise TypeError("a crash in the replaced wait")
+
+
+def test_a_failed_wait_stops_the_compose_that_serve_started(sdk_container, monkeypatch):
+    """Nothing is left behind: the serving compose is stopped and its containers removed,
+    before (at once) and after it ended (compose may have created one meanwhile)."""
+    import pytest
+    from sagemaker.local import entities
+    from sagemaker.local.image import _HostingContainer, _SageMakerContainer
+
+    def serve(container, model_dir, environment):  # the SDK's, minus Docker
+        container.container = _HostingContainer(["sleep", "60"])
+        container.container.start()
+
+    monkeypatch.setattr(_SageMakerContainer, "serve", serve)
+    monkeypatch.setattr(entities, "get_docker_host", lambda: "localhost")
+    with open(f"{sdk_container.container_root}/docker-compose.yaml", "w") as f:
+        yaml.safe_dump({"services": {"algo-1-ab1cd": {"container_name": "abc-algo-1-ab1cd"}}}, f)
+    adapter = ComposeFileAdapter("sagemaker.local")
+    hooks = FailingWait()
+    adapter.install(hooks)
+    try:
+        sdk_container.serve("file:///model", {})
+        with pytest.raises(TypeError, match="a crash in the replaced wait"):
+            entities._wait_for_serving_container(8080)
+    finally:
+        adapter.uninstall()
+    assert not sdk_container.container.is_alive()
+    assert sdk_container.container.process.returncode == -15  # compose stopped, not waited for
+    assert hooks.stopped_calls == [["abc-algo-1-ab1cd"], ["abc-algo-1-ab1cd"]]

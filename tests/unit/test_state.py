@@ -16,8 +16,7 @@ def test_session_writes_every_target_and_removes_only_its_own_file(
         sdk_training_compose, tmp_path):
     from test_sdk_compose_file import session
 
-    s = session()
-    s.workspace = tmp_path
+    s = session(workspace=tmp_path)
     s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     doc = json.loads((tmp_path / ".smdebug-local" / "state.json").read_text())
     assert (tmp_path / ".smdebug-local" / ".gitignore").read_text() == "*\n"
@@ -49,5 +48,5 @@ def test_rows_show_where_to_attach_and_live_status():
 def test_a_corrupt_file_is_named_with_the_fix(tmp_path):
     (tmp_path / ".smdebug-local").mkdir()
     (tmp_path / ".smdebug-local" / "state.json").write_text("{not json")
-    with pytest.raises(SmdebugError, match="state.json cannot be read .*delete it"):
+    with pytest.raises(SmdebugError, match=r"state\.json cannot be read .*delete it"):
         state.read(tmp_path)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +21,32 @@ SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "debugpy-attach-schema
 COMMON_KEYS = {"name", "type", "request", "preLaunchTask", "postDebugTask", "presentation",
                "internalConsoleOptions", "debugServer", "suppressMultipleSessionWarning"}
 LAYOUT = vscode.Layout(script="train_local.py", source_dir="src", serving_workers=2)
+
+# What VS Code's tasks.json and launch.json schemas allow in what we write (the properties
+# of a task, its problem matcher and a compound, from VS Code's jsonSchema for tasks 2.0.0
+# and for launch.json compounds); anything else shows as "Property X is not allowed".
+_PATTERN = {"type": "object", "additionalProperties": False, "properties": {
+    k: {"type": "integer"} for k in ("file", "location", "line", "column", "endLine",
+                                     "endColumn", "severity", "code", "message", "kind")
+} | {"regexp": {"type": "string"}, "loop": {"type": "boolean"}}}
+_BACKGROUND = {"type": "object", "additionalProperties": False, "properties": {
+    "activeOnStart": {"type": "boolean"}, "beginsPattern": {"type": "string"},
+    "endsPattern": {"type": "string"}}, "required": ["beginsPattern", "endsPattern"]}
+_MATCHER = {"type": "object", "additionalProperties": False, "properties": {
+    "base": {"type": "string"}, "owner": {"type": "string"}, "source": {"type": "string"},
+    "severity": {"enum": ["error", "warning", "info"]}, "applyTo": {"type": "string"},
+    "fileLocation": {"type": ["string", "array"]}, "pattern": _PATTERN,
+    "background": _BACKGROUND, "watching": _BACKGROUND}}
+TASK_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    "label": {"type": "string"}, "type": {"enum": ["shell", "process"]},
+    "command": {"type": "string"}, "args": {"type": "array"}, "isBackground": {"type": "boolean"},
+    "problemMatcher": _MATCHER, "options": {"type": "object"}, "presentation": {"type": "object"},
+    "group": {}, "dependsOn": {}, "detail": {"type": "string"}, "runOptions": {"type": "object"},
+}, "required": ["label", "type", "command"]}
+COMPOUND_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    "name": {"type": "string"}, "configurations": {"type": "array"},
+    "preLaunchTask": {"type": "string"}, "stopAll": {"type": "boolean"},
+    "presentation": {"type": "object"}}, "required": ["name", "configurations"]}
 
 USER_LAUNCH = """{
     // My own launch configurations -- keep this comment!
@@ -59,8 +89,24 @@ def test_ports_and_mappings_follow_the_allocation_order():
     assert [(c["connect"]["port"], c["pathMappings"][0]["remoteRoot"]) for c in configs] == [
         (5678, "/opt/ml/code"), (5679, "/opt/ml/model/code"), (5680, "/opt/ml/model/code")]
     assert all(c["pathMappings"][0]["localRoot"] == "${workspaceFolder}/src" for c in configs)
-    assert configs[0]["preLaunchTask"] == vscode.TASK_LABEL
-    assert compound["configurations"] == [c["name"] for c in configs]
+    assert [c.get("preLaunchTask") for c in configs] == [vscode.TASK_LABEL, None, None]
+    # Serving containers exist only once the driver deploys: never attached at F5.
+    assert compound == {"name": "smdebug-local: serving (all workers)",
+                        "configurations": [c["name"] for c in configs[1:]],
+                        "presentation": {"group": vscode.GROUP}}
+
+
+def test_no_compound_attaches_serving_at_f5():
+    for workers in (0, 1, 3):
+        for hosts in (1, 2):
+            layout = vscode.Layout("d.py", "src", serving_workers=workers, training_hosts=hosts)
+            configs, compounds = vscode.launch_entries(layout)
+            serving = {c["name"] for c in configs if "serving" in c["name"]}
+            for compound in compounds:
+                members = set(compound["configurations"])
+                # A compound with serving members runs no task and holds no training one.
+                assert not (members & serving) or (
+                    "preLaunchTask" not in compound and members <= serving), compound
 
 
 def test_a_runs_real_ports_are_used_when_given():
@@ -86,8 +132,10 @@ def test_a_runs_layout_comes_from_its_targets(tmp_path):
     ]
     assert vscode.run_layout([], tmp_path, "d.py", 5678, False, False) is None
     layout = vscode.run_layout(targets, tmp_path, str(tmp_path / "d.py"), 5678, False, False)
+    # The task pins the ports this run really has (it moved on from 5678).
     assert (layout.script, layout.source_dir, layout.training_ports, layout.serving_ports,
-            layout.run_args) == ("d.py", "src", (5679,), (5680, 5681), ("--ide", "vscode"))
+            layout.run_args) == ("d.py", "src", (5679,), (5680, 5681),
+                                 ("--ide", "vscode", "--port", "5679"))
     with pytest.raises(SmdebugError, match="outside the workspace"):
         vscode.run_layout(targets, tmp_path / "elsewhere", "d.py", 5678, False, False)
 
@@ -102,25 +150,92 @@ def test_one_config_and_port_per_training_host():
         ("smdebug-local: training algo-2", 5679, "/opt/ml/input/data/code"),
         ("smdebug-local: serving worker 1", 5680, "/opt/ml/model/code")]
     assert [c.get("preLaunchTask") for c in configs] == [vscode.TASK_LABEL, None, None]
-    assert [(c["name"], c["configurations"]) for c in compounds] == [
-        ("smdebug-local: training (all hosts)", [c["name"] for c in configs[:2]]),
-        ("smdebug-local: train + serve", [c["name"] for c in configs])]
+    # The compound runs the task before it starts any member: algo-2 is not attached
+    # before its container exists (members alone would all start at F5).
+    (compound,) = compounds
+    assert (compound["name"], compound["configurations"], compound["preLaunchTask"]) == (
+        "smdebug-local: training (all hosts)", [c["name"] for c in configs[:2]],
+        vscode.TASK_LABEL)
+    jsonschema.validate(compound, COMPOUND_SCHEMA)
     for config in configs:
         jsonschema.validate({k: v for k, v in config.items() if k not in COMMON_KEYS},
                             strict_schema())
 
 
 def test_task_ends_on_the_ready_line_the_bootstrap_prints():
-    import re
-
     (task,) = vscode.task_entries(vscode.Layout("d.py", "src", run_args=("--no-wait",)))
-    assert task["command"] == "smdebug-local run --no-wait d.py" and task["isBackground"]
+    assert task["isBackground"]
     ends = re.compile(task["problemMatcher"]["background"]["endsPattern"])
     assert ends.search("algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
                        "127.0.0.1:5678 (/src -> /opt/ml/code)")
     assert ends.search("smdebug-local: serving algo-1 debugger listening on 127.0.0.1:5679 "
                        "(/src -> /opt/ml/model/code) (not waiting)")
     assert not ends.search("smdebug-local: preparing debugpy 1.8.22")
+    # VS Code looks for no problem in a line that ends background activity: the error line
+    # must not end it (the run exits right after it, which ends the wait).
+    assert not ends.search("smdebug-local: error: debug port 5678 on 127.0.0.1 is already in use")
+
+
+def test_task_is_valid_in_vscodes_eyes_active_from_the_start_and_records_errors():
+    (task,) = vscode.task_entries(LAYOUT)
+    jsonschema.validate(task, TASK_SCHEMA)
+    matcher = task["problemMatcher"]
+    assert matcher["background"]["activeOnStart"] is True
+    old = {**task, "problemMatcher": {**matcher, "background": {
+        "activeBegin": True, "beginsPattern": "x", "endsPattern": "y"}}}
+    with pytest.raises(jsonschema.ValidationError, match="'activeBegin' was unexpected"):
+        jsonschema.validate(old, TASK_SCHEMA)  # what VS Code flagged in the old file
+    pattern = re.compile(matcher["pattern"]["regexp"])
+    found = pattern.search("smdebug-local: error: debug port 5679 on 127.0.0.1 is already in "
+                           "use; free it or choose another with --port")
+    assert found[matcher["pattern"]["file"]] == "smdebug-local"
+    assert found[matcher["pattern"]["message"]].startswith("debug port 5679")
+    assert matcher["severity"] == "error"
+    for line in ("algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
+                 "127.0.0.1:5678 (/src -> /opt/ml/code)", "smdebug-local: interrupted; "
+                 "removing containers", "pytorch-training-x | error: something"):
+        assert not pattern.search(line)
+    # Active again only for a watch-mode rerun, so a later attach waits for its container;
+    # no other line of the run makes VS Code think the task is busy again.
+    begins = re.compile(matcher["background"]["beginsPattern"])
+    assert begins.search("smdebug-local: train.py changed: rerunning training job "
+                         "pytorch-training-1 (rerun 1)")
+    assert not begins.search("smdebug-local: training algo-1 debugger attached")
+
+
+def test_task_runs_this_interpreter_with_the_pinned_port(tmp_path):
+    layout = vscode.Layout("my driver.py", "src", run_args=("--port", "6000"),
+                           python="/opt/my venv/bin/python")
+    (task,) = vscode.task_entries(layout)
+    assert task["command"] == "'/opt/my venv/bin/python' -m smdebug_local run --port 6000 " \
+        "'my driver.py'"
+    assert vscode.Layout("d.py", "src").python == sys.executable
+
+
+def test_init_vscode_writes_the_port_and_interpreter_into_the_task(tmp_path):
+    from click.testing import CliRunner
+
+    from smdebug_local.cli import main
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "driver.py").write_text("")
+    for args, port in (([], "5678"), (["--port", "6100"], "6100")):
+        result = CliRunner().invoke(main, ["init", "vscode", "--script", "driver.py",
+                                           "--workspace", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+        tasks = jsonc.parse((tmp_path / ".vscode" / "tasks.json").read_text()).to_python()
+        (task,) = tasks["tasks"]
+        assert shlex.split(task["command"]) == [sys.executable, "-m", "smdebug_local", "run",
+                                                "--port", port, "driver.py"]
+        launch = jsonc.parse((tmp_path / ".vscode" / "launch.json").read_text()).to_python()
+        assert launch["configurations"][0]["connect"]["port"] == int(port)
+
+
+def test_python_dash_m_smdebug_local_is_the_cli():
+    result = subprocess.run([sys.executable, "-m", "smdebug_local", "run", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: smdebug-local run ")
 
 
 def test_merge_keeps_comments_trailing_commas_and_user_entries(tmp_path):
@@ -134,7 +249,7 @@ def test_merge_keeps_comments_trailing_commas_and_user_entries(tmp_path):
     data = jsonc.parse(text).to_python()
     names = [c["name"] for c in data["configurations"]]
     assert names[0] == "Python: current file" and len(names) == 4
-    assert [c["name"] for c in data["compounds"]] == ["smdebug-local: train + serve"]
+    assert [c["name"] for c in data["compounds"]] == ["smdebug-local: serving (all workers)"]
     tasks = jsonc.parse(written[1].read_text()).to_python()
     assert [t["label"] for t in tasks["tasks"]] == [vscode.TASK_LABEL]
 
@@ -195,13 +310,14 @@ def test_connect_mode_writes_one_listen_config_with_restart_and_says_why(tmp_pat
     text = (tmp_path / ".vscode" / "launch.json").read_text()
     lines = text.splitlines()
     at = next(i for i, ln in enumerate(lines) if '"restart": true' in ln)
-    assert lines[at - 1].strip().startswith("// restart: listen again after each run")
+    assert lines[at - 1].strip().startswith("// restart: listen again after each run. VS Code "
+                                            'says "Property restart is not allowed"')
     assert jsonc.parse(text).to_python()["configurations"][0]["restart"] is True
     vscode.init(tmp_path, layout)  # rerun: same text, comment not duplicated
     assert (tmp_path / ".vscode" / "launch.json").read_text() == text
     (task,) = vscode.task_entries(layout)
-    assert task["command"] == "smdebug-local run --mode connect --port 6000 d.py"
-    import re
+    assert shlex.split(task["command"])[3:] == ["run", "--mode", "connect", "--port", "6000",
+                                                "d.py"]
     assert re.search(task["problemMatcher"]["background"]["endsPattern"],
                      "smdebug-local: training algo-1 connecting to debugger at "
                      "host.docker.internal:6000 (/src -> /opt/ml/code)")

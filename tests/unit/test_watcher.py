@@ -6,14 +6,14 @@ import os
 import threading
 import time
 
-from smdebug_local.changes import Source
 from smdebug_local.compose import DebugTarget, Mount, transform_service
-from smdebug_local.jobs import Endpoint, paused
 from smdebug_local.payload import CONTAINER_STATUS_DIR
 from smdebug_local.payload._smdebug_local_boot import PauseReporter
 from smdebug_local.ports import PortAllocator
 from smdebug_local.sdk.compose_file import rerun_output, training_request
-from smdebug_local.watcher import Follower
+from smdebug_local.watch.filters import Source
+from smdebug_local.watch.jobs import Endpoint, paused
+from smdebug_local.watch.watcher import Follower
 
 
 class FakeJob:

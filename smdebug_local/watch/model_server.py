@@ -15,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 # Scaling waits for the worker to load the model (model_fn); generous, as loading may be
 # slow -- but a worker paused at a breakpoint is never scaled (see watcher).
@@ -32,7 +33,7 @@ class ModelWorkers:
     max_workers: int
 
 
-def _call(method: str, url: str, timeout: float) -> object:
+def _call(method: str, url: str, timeout: float) -> Any:
     request = urllib.request.Request(url, method=method)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")

@@ -1,34 +1,26 @@
 """Prepare, once per user, the debugpy builds that containers load from a read-only mount.
 
-Containers get no network and no pip from us: the host downloads the wheels once with pip,
-and assembles one tree per debugpy version -- the pure-Python universal wheel plus the
+The host downloads the wheels once with pip and assembles one tree per debugpy version -- the pure-Python universal wheel plus the
 Cython speed-up (``pydevd_cython.cpython-3X-*.so``) from each CPython-specific binary
 wheel. Inside the container the bootstrap picks the tree for its own Python at start-up,
 and pydevd picks the matching ``.so`` (or falls back to pure Python, silently and
 correctly, when none matches).
 
-Layout: ``<cache>/debugpy/<version>/debugpy/...`` plus a ``.complete`` marker written last;
-a tree is assembled in a temporary sibling and renamed into place, so an interrupted
-download never leaves a half tree that looks usable.
+Layout: ``<cache>/debugpy/<version>/debugpy/...``, built by :func:`.cache.install_tree`.
 """
 
 from __future__ import annotations
 
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .errors import SmdebugError
-from .payload import DEBUGPY_BUILDS
-
-MARKER = ".complete"
-PREFETCH_HINT = "run `smdebug-local prefetch` once with network access"
+from .. import messages
+from ..payload import DEBUGPY_BUILDS
+from .cache import cache_root, install_tree, is_complete
 
 # CPython minor versions to fetch Cython builds for, per debugpy version. A Python outside
 # these still works (pure-Python pydevd), only slower.
@@ -38,14 +30,6 @@ PYTHONS = {
 }
 
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
-
-
-def cache_root() -> Path:
-    """The user cache directory (``$SMDEBUG_LOCAL_CACHE``, else XDG, else ~/.cache)."""
-    if os.environ.get("SMDEBUG_LOCAL_CACHE"):
-        return Path(os.environ["SMDEBUG_LOCAL_CACHE"]).expanduser().resolve()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser().resolve() / "smdebug-local"
 
 
 def debugpy_dir(root: Path | None = None) -> Path:
@@ -60,7 +44,7 @@ def versions() -> list[str]:
 
 def is_ready(root: Path | None = None) -> bool:
     """True when every debugpy tree is fully assembled."""
-    return all((debugpy_dir(root) / v / MARKER).is_file() for v in versions())
+    return all(is_complete(debugpy_dir(root) / v) for v in versions())
 
 
 def linux_platform_tags(machine: str | None = None) -> list[str]:
@@ -72,7 +56,7 @@ def linux_platform_tags(machine: str | None = None) -> list[str]:
     """
     arch = _MACHINES.get((machine or platform.machine()).lower())
     if arch is None:
-        raise SmdebugError(f"unsupported CPU architecture {machine or platform.machine()!r}")
+        raise messages.ARCHITECTURE.error(machine=machine or platform.machine())
     return [f"manylinux_2_{minor}_{arch}" for minor in (34, 28, 17, 5)] + [f"manylinux2014_{arch}"]
 
 
@@ -94,7 +78,7 @@ def _download(version: str, dest: Path) -> None:
     )
     if universal.returncode != 0:
         last = (universal.stderr.strip().splitlines() or ["pip failed"])[-1]
-        raise SmdebugError(f"could not download debugpy {version} ({last}); {PREFETCH_HINT}")
+        raise messages.DEBUGPY_DOWNLOAD.error(version=version, reason=last)
     tags = [arg for tag in linux_platform_tags() for arg in ("--platform", tag)]
 
     def binary(python: str) -> None:
@@ -112,7 +96,7 @@ def assemble(wheels: list[Path], target: Path) -> None:
     """Unpack the universal wheel into ``target`` and add each binary wheel's Cython module."""
     universal = [w for w in wheels if w.name.endswith("-none-any.whl")]
     if not universal:
-        raise SmdebugError("no universal debugpy wheel among " + ", ".join(w.name for w in wheels))
+        raise messages.DEBUGPY_NO_WHEEL.error(wheels=", ".join(w.name for w in wheels))
     with zipfile.ZipFile(universal[0]) as zf:
         zf.extractall(target, [n for n in zf.namelist() if n.startswith("debugpy/")])
     for wheel in wheels:
@@ -134,20 +118,14 @@ def prepare(root: Path | None = None, *, force: bool = False, log=print) -> Path
     base.mkdir(parents=True, exist_ok=True)
     for version in versions():
         final = base / version
-        if (final / MARKER).is_file() and not force:
+        if is_complete(final) and not force:
             continue
         log(f"preparing debugpy {version} for containers (once, in {base})")
-        with tempfile.TemporaryDirectory(dir=base, prefix=f".{version}-") as tmp:
-            wheels_dir = Path(tmp, "wheels")
-            tree = Path(tmp, "tree")
-            _download(version, wheels_dir)
-            assemble(sorted(wheels_dir.glob(f"debugpy-{version}-*.whl")), tree)
-            (tree / MARKER).write_text(version + "\n")
-            # Readable by the container's user, whoever that is.
-            for path in [tree, *tree.rglob("*")]:
-                path.chmod(0o755 if path.is_dir() else 0o644)
-            if final.exists():
-                shutil.rmtree(final)
-            tree.rename(final)
-    return base
 
+        def build(scratch: Path, tree: Path, version: str = version) -> str:
+            _download(version, scratch)
+            assemble(sorted(scratch.glob(f"debugpy-{version}-*.whl")), tree)
+            return version
+
+        install_tree(final, build)
+    return base

@@ -1,10 +1,10 @@
 """Watch mode's moving parts: file events in, one action per affected job out.
 
 :class:`FileWatcher` turns watchdog's events into batches of files whose content changed
-(rules in :mod:`smdebug_local.changes`). :class:`Follower` owns one job's reaction to
+(rules in :mod:`smdebug_local.watch.filters`). :class:`Follower` owns one job's reaction to
 them: never two runs of a job at once, never a restart under a paused debugger, one line
 per decision. What an action *is* -- rerun a training job, reload an endpoint -- belongs
-to the job (:mod:`smdebug_local.jobs`).
+to the job (:mod:`smdebug_local.watch.jobs`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,14 @@ from typing import Protocol
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .changes import (
-    CAP_SECONDS, IGNORE_FILES, QUIET_SECONDS, ContentIndex, Debouncer, IgnoreRules, Source,
+from .content import ContentIndex, files, ignore_rules
+from .filters import (
+    CAP_SECONDS,
+    IGNORE_FILES,
+    QUIET_SECONDS,
+    Debouncer,
+    IgnoreRules,
+    Source,
     affected,
 )
 
@@ -53,8 +59,8 @@ class FileWatcher(FileSystemEventHandler):
         root = os.path.realpath(directory)
         if any(os.path.commonpath([root, r]) == r for r in self._rules):
             return False
-        rules = IgnoreRules(root)
-        self._index.baseline(rules.files())
+        rules = ignore_rules(root)
+        self._index.baseline(files(rules))
         with self._cond:
             self._rules[root] = rules
         self._observer.schedule(self, root, recursive=True)
@@ -105,7 +111,7 @@ class FileWatcher(FileSystemEventHandler):
                 paths = self._debouncer.take(time.monotonic())
                 for root in list(self._rules):
                     if any(os.path.join(root, name) in paths for name in IGNORE_FILES):
-                        self._rules[root] = IgnoreRules(root)  # edited: applies from now on
+                        self._rules[root] = ignore_rules(root)  # edited: applies from now on
             changed = self._index.changed(paths)
             if changed:
                 self._on_change(changed)
@@ -114,8 +120,11 @@ class FileWatcher(FileSystemEventHandler):
 class Job(Protocol):
     """A training job or endpoint that follows its source folder."""
 
-    label: str  # "training job NAME", "endpoint NAME"
     source: Source
+
+    @property
+    def label(self) -> str:
+        """How lines name the job: "training job NAME", "endpoint NAME"."""
 
     def busy(self) -> bool:
         """True while a run this job cannot cancel is going on (the script's own fit())."""
@@ -181,11 +190,12 @@ class Follower:
         lasts also catches containers that did not exist yet at the first attempt (the
         SDK may still have been copying data)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._running() and self._run is not threading.current_thread():
+        run = self._run
+        while run is not None and run.is_alive() and run is not threading.current_thread():
             if deadline is not None and time.monotonic() >= deadline:
                 return
             self.job.cancel()
-            self._run.join(0.5)
+            run.join(0.5)
 
     def _once(self, key: str, message: str) -> None:
         if key not in self._said:

@@ -5,7 +5,7 @@ hyperparameters and image it was first given, under a new job name and with its 
 output folder (local mode would overwrite a ``file://`` output in place). An
 :class:`Endpoint` restarts its model-server workers, which import the live source mounted
 over the model's code copy; a server without that API gets its container restarted.
-Both keep the containers of their current run, so that :mod:`smdebug_local.watcher` can
+Both keep the containers of their current run, so that :mod:`smdebug_local.watch.watcher` can
 tell whether a debugger is paused in them and cancel a run.
 """
 
@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import reload
-from .changes import Source
-from .compose import DebugTarget
+from ..compose import DebugTarget
+from . import model_server
+from .filters import Source
 
 # A "paused" report not refreshed for this long is a process that died paused.
 PAUSE_REPORT_STALE = 5.0
@@ -73,7 +73,7 @@ class TrainingJob:
     source: Source
     rerun: Callable[[int], object]
     retire: Callable[[list[DebugTarget], list[str]], None]
-    remove: Callable[[list[str]], None]
+    remove: Callable[[list[str]], object]
     say: Callable[[str], None]
     runs: Runs = field(default_factory=Runs)
     attempt: int = 0
@@ -103,7 +103,7 @@ class TrainingJob:
         started = time.monotonic()
         try:
             artifacts = self.rerun(self.attempt)
-        except BaseException as exc:  # noqa: BLE001 - a failed rerun must not end watching
+        except BaseException as exc:
             if self._cancelled.is_set():
                 self.say(f"rerun {self.attempt} of {self.label} cancelled")
             else:
@@ -146,9 +146,9 @@ class Endpoint:
         ports = ", ".join(e for t in self.runs.targets for e in t.endpoints)
         where = f"; debug ports {ports}" if ports else ""
         try:
-            workers = reload.reload_workers(self.base_url)
+            workers = model_server.reload_workers(self.base_url)
             how = f"model-server workers reloaded ({workers} started)"
-        except reload.ReloadUnsupported:
+        except model_server.ReloadUnsupported:
             self.restart(self.container)
             how = "container restarted (the server has no worker-reload API)"
         except OSError as exc:

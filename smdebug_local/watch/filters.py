@@ -1,5 +1,8 @@
 """What counts as a source change, and which job it affects (watch mode's pure rules).
 
+Nothing here touches the file system: :mod:`smdebug_local.watch.content` reads the ignore
+files, walks folders and hashes contents.
+
 A save is rarely one event: editors write a temp file and rename it, ``git checkout``
 touches hundreds of files, and a ``touch`` changes nothing. These rules turn raw file
 events into *one* decision per job:
@@ -8,17 +11,17 @@ events into *one* decision per job:
   files, and what the folder's ``.gitignore`` / ``.dockerignore`` exclude;
 * :class:`Debouncer` waits for a quiet period (bounded by a cap, so a never-ending stream
   of events still gets acted on);
-* :class:`ContentIndex` keeps a digest per file, so only changed *content* counts;
+* :class:`~smdebug_local.watch.content.ContentIndex` keeps a digest per file, so only
+  changed *content* counts;
 * :func:`affected` maps changed files to the jobs whose source folder holds them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 
 import pathspec
 
@@ -40,43 +43,33 @@ CAP_SECONDS = 2.0
 
 
 class IgnoreRules:
-    """Which paths under ``root`` to leave alone: defaults plus the root's ignore files.
+    """Which paths under ``root`` to leave alone: the defaults plus ``lines`` (the root's
+    ignore files' lines, read by :func:`smdebug_local.watch.content.ignore_rules`).
 
     ``.dockerignore`` uses Go's pattern rules rather than git's; read with git's rules it
     excludes the same files for the usual patterns (``*.csv``, ``data/``, ``!keep.py``).
     """
 
-    def __init__(self, root: str | os.PathLike, extra: Sequence[str] = ()) -> None:
-        self.root = Path(root).resolve()
-        lines = list(DEFAULT_IGNORES) + list(extra)
-        for name in IGNORE_FILES:
-            try:
-                lines += (self.root / name).read_text(errors="replace").splitlines()
-            except OSError:
-                continue
-        self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    def __init__(self, root: str | os.PathLike, lines: Sequence[str] = ()) -> None:
+        self.root = os.path.abspath(root)
+        self._spec = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *lines])
 
     def ignored(self, path: str | os.PathLike) -> bool:
         """True if ``path`` (absolute, or relative to the root) should not trigger anything."""
-        try:
-            rel = Path(path).resolve().relative_to(self.root) if Path(path).is_absolute() \
-                else Path(path)
-        except ValueError:
-            return True  # outside this root
-        text = rel.as_posix()
+        path = os.fspath(path)
+        if os.path.isabs(path):
+            full = os.path.abspath(path)
+            if os.path.commonpath([full, self.root]) != self.root:
+                return True  # outside this root
+            text = PurePath(os.path.relpath(full, self.root)).as_posix()
+        else:
+            text = PurePath(path).as_posix()
         # git's rules: a folder's pattern ("data/") also matches every file below it.
         return text in ("", ".") or self._spec.match_file(text)
 
-    def files(self) -> list[str]:
-        """Every file under the root that is not ignored (pruning ignored folders)."""
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel_dir = Path(dirpath).relative_to(self.root)
-            dirnames[:] = [d for d in dirnames
-                           if not self._spec.match_file((rel_dir / d).as_posix() + "/")]
-            found += [os.path.join(dirpath, f) for f in filenames
-                      if not self._spec.match_file((rel_dir / f).as_posix())]
-        return found
+    def ignored_dir(self, relative: str) -> bool:
+        """True if the folder ``relative`` (to the root) is ignored with all it holds."""
+        return self._spec.match_file(PurePath(relative).as_posix() + "/")
 
 
 class Debouncer:
@@ -109,39 +102,6 @@ class Debouncer:
         paths, self._paths = self._paths, set()
         self._first = self._last = None
         return paths
-
-
-def digest(path: str) -> str | None:
-    """The file's content digest; None if it does not exist (or is not a readable file)."""
-    try:
-        with open(path, "rb") as f:
-            return hashlib.blake2b(f.read()).hexdigest()
-    except OSError:
-        return None
-
-
-class ContentIndex:
-    """The last seen content of each file, so a touch or a save of the same text is no
-    change, and a file rewritten and restored within one burst is none either."""
-
-    def __init__(self) -> None:
-        self._digests: dict[str, str | None] = {}
-
-    def baseline(self, paths: Iterable[str]) -> None:
-        for path in paths:
-            self._digests[path] = digest(path)
-
-    def changed(self, paths: Iterable[str]) -> list[str]:
-        """The paths whose content differs from last time (created, edited or deleted)."""
-        out = []
-        for path in sorted(paths):
-            if os.path.isdir(path):
-                continue
-            now = digest(path)
-            if self._digests.get(path) != now:
-                out.append(path)
-            self._digests[path] = now
-        return out
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The in-container bootstrap's pure parts: version choice and entry-point matching."""
+"""The in-container bootstrap: version choice, entry points, listening, connecting back.
+
+Runs under every host Python 3.8+ (tests/integration/test_payload_pythons.py), so it
+imports the payload as containers do -- by itself, without the smdebug_local package.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import json
 import os
 import sys
 
+import _smdebug_local_boot as boot
 import pytest
-
-from smdebug_local.payload import _smdebug_local_boot as boot
 
 
 @pytest.mark.parametrize("version, expected", [
@@ -207,3 +210,36 @@ def test_start_on_import_never_breaks_an_import(tmp_path, monkeypatch, capsys):
     assert user_handler_abc.X == 1
     assert "debugger not started (RuntimeError: boom)" in capsys.readouterr().err
     monkeypatch.delitem(sys.modules, "user_handler_abc")
+
+
+def _time_wait_port() -> int:
+    """A port whose last connection this side closed first: it sits in TIME_WAIT."""
+    import socket
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    conn.close()  # the listening side closes first: its end goes to TIME_WAIT
+    client.close()
+    server.close()
+    return port
+
+
+def test_a_port_in_time_wait_is_free_for_the_next_worker():
+    """A worker reloaded right after its predecessor finds that port free (it listens with
+    SO_REUSEADDR, like debugpy), not "all debug ports taken"."""
+    assert boot._port_is_free(_time_wait_port())
+
+
+def test_a_port_someone_listens_on_is_not_free():
+    import socket
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("0.0.0.0", 0))
+        listener.listen(1)
+        assert not boot._port_is_free(listener.getsockname()[1])

@@ -2,12 +2,12 @@
 
 PyCharm's "Python Debug Server" speaks pydevd's own protocol, and the debuggee must run
 the ``pydevd-pycharm`` release of the IDE's build (PyCharm's dialog says
-``pip install pydevd-pycharm~=<build>``). As with debugpy, containers get no pip and no
-network from us: the host downloads the source distribution once and keeps the unpacked
-pure-Python tree in the cache, mounted read-only into containers.
+``pip install pydevd-pycharm~=<build>``). As with debugpy, the host downloads the source
+distribution once and keeps the unpacked pure-Python tree in the cache.
 
-Layout: ``<cache>/pydevd-pycharm/<version>/`` (``pydevd_pycharm.py`` and its packages) with
-a ``.complete`` marker written last; assembled in a temporary sibling and renamed.
+Layout: ``<cache>/pydevd-pycharm/<build>/`` (``pydevd_pycharm.py`` and its packages; the
+marker holds the version pip chose), built by :func:`.cache.install_tree`. Keyed by the
+build asked for, exactly: build 263.7307.5 never reuses 263.7307.50's tree.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from .debugpy_cache import MARKER, cache_root
-from .errors import SmdebugError
+from .. import messages
+from .cache import cache_root, install_tree, is_complete
 
 # Where PyCharm installations keep product-info.json (Toolbox, tarball, snap, macOS).
 _PRODUCT_INFO_GLOBS = (
@@ -59,8 +57,7 @@ def detect_build() -> str | None:
 def check_build(build: str) -> str:
     """``build`` if it looks like a PyCharm build number, else an error naming the fix."""
     if not _BUILD.match(build):
-        raise SmdebugError(f"--pycharm-build {build!r} is not a PyCharm build number; copy it "
-                           "from Help > About (e.g. 263.7307.50)")
+        raise messages.PYCHARM_BUILD_INVALID.error(build=build)
     return build
 
 
@@ -68,43 +65,56 @@ def pycharm_dir(root: Path | None = None) -> Path:
     return (root or cache_root()) / "pydevd-pycharm"
 
 
+def _members(tar: tarfile.TarFile, top: str) -> list[tarfile.TarInfo]:
+    """The archive's files and folders below ``top``, renamed relative to it; anything that
+    would land outside the tree (absolute, ``..``, links) or is not needed is left out."""
+    members = []
+    for m in tar.getmembers():
+        parts = PurePosixPath(m.name).parts
+        if not (m.isfile() or m.isdir()) or len(parts) < 2 or parts[0] != top:
+            continue
+        rest = parts[1:]
+        if ".." in rest or rest[0] in _SKIPPED:
+            continue
+        m.name = "/".join(rest)
+        members.append(m)
+    return members
+
+
+def unpack(archive: Path, tree: Path) -> None:
+    """Unpack the source distribution's package files into ``tree``."""
+    top = archive.name[: -len(".tar.gz")]
+    with tarfile.open(archive) as tar:
+        members = _members(tar, top)
+        if hasattr(tarfile, "data_filter"):  # Python 3.12, and 3.9.17+/3.10.12+/3.11.4+
+            tar.extractall(tree, members, filter="data")
+        else:
+            tar.extractall(tree, members)
+
+
 def prepare(build: str, root: Path | None = None, *, log=print) -> Path:
     """The unpacked ``pydevd-pycharm~=build`` tree to mount (downloaded once)."""
     base = pycharm_dir(root)
-    base.mkdir(parents=True, exist_ok=True)
-    ready = sorted(p.parent for p in base.glob(f"{build}*/{MARKER}"))
-    if ready:
-        return ready[-1]
+    final = base / build
+    if is_complete(final):
+        return final
     log(f"preparing pydevd-pycharm~={build} for containers (once, in {base})")
-    with tempfile.TemporaryDirectory(dir=base, prefix=".download-") as tmp:
+
+    def download(scratch: Path, tree: Path) -> str:
         got = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--disable-pip-version-check", "-q", "-d", tmp, f"pydevd-pycharm~={build}"],
+             "--disable-pip-version-check", "-q", "-d", str(scratch),
+             f"pydevd-pycharm~={build}"],
             capture_output=True, text=True)
-        archives = sorted(Path(tmp).glob("pydevd_pycharm-*.tar.gz")) + sorted(
-            Path(tmp).glob("pydevd-pycharm-*.tar.gz"))
+        archives = sorted(scratch.glob("pydevd_pycharm-*.tar.gz")) + sorted(
+            scratch.glob("pydevd-pycharm-*.tar.gz"))
         if got.returncode != 0 or not archives:
             last = (got.stderr.strip().splitlines() or ["no source distribution"])[-1]
-            raise SmdebugError(f"could not download pydevd-pycharm~={build} ({last}); check "
-                               "the build number (Help > About) and network access")
+            raise messages.PYCHARM_DOWNLOAD.error(build=build, reason=last)
         version = archives[0].name.split("-", 1)[1][: -len(".tar.gz")]
-        tree = Path(tmp, "tree")
-        with tarfile.open(archives[0]) as tar:
-            top = f"{archives[0].name[: -len('.tar.gz')]}/"
-            members = [m for m in tar.getmembers() if m.name.startswith(top)
-                       and not m.name[len(top):].split("/")[0] in _SKIPPED
-                       and (m.isfile() or m.isdir())]
-            for m in members:
-                m.name = m.name[len(top):]
-            tar.extractall(tree, [m for m in members if m.name])
+        unpack(archives[0], tree)
         if not (tree / "pydevd_pycharm.py").is_file():
-            raise SmdebugError(f"pydevd-pycharm {version} has no pydevd_pycharm.py; "
-                               "report this with the build number")
-        (tree / MARKER).write_text(version + "\n")
-        for path in [tree, *tree.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        final = base / version
-        if final.exists():
-            shutil.rmtree(final)
-        tree.rename(final)
-    return final
+            raise messages.PYCHARM_BROKEN.error(version=version)
+        return version
+
+    return install_tree(final, download)

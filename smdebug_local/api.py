@@ -1,0 +1,85 @@
+"""The public API: :func:`enable`, :func:`disable`, :func:`active` (one session at a time).
+
+``smdebug-local run`` uses it too (:func:`activate`), so the notebook magic, ``status``
+and the clean-up at interpreter exit see the same session whichever way it started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from .options import DebugOptions
+from .session import DebugSession
+
+_active: DebugSession | None = None
+_lock = threading.Lock()
+
+
+def activate(session: DebugSession) -> DebugSession:
+    """Make ``session`` the one :func:`disable` closes (closing any earlier one)."""
+    global _active
+    with _lock:
+        previous, _active = _active, session
+    if previous is not None and previous is not session:
+        previous.close()
+    return session
+
+
+def close(session: DebugSession) -> None:
+    """Close ``session``; if it is the active one, no session is active any more."""
+    global _active
+    with _lock:
+        if _active is session:
+            _active = None
+    session.close()
+
+
+def enable(
+    port: int | None = None,
+    *,
+    wait: bool | None = None,
+    bind: str = "127.0.0.1",
+    path_mappings: dict[str, str] | None = None,
+    mode: str = "listen",
+) -> DebugSession:
+    """Debug every training and serving container SageMaker local mode starts from now on.
+
+    Call before ``fit()``/``deploy()``; undo with :func:`disable`, or use the returned
+    session as a context manager. ``port`` is the first host port (default 5678, next free
+    ports for further containers and model-server workers; an explicit port must be free).
+    ``wait``: None waits in training only, True also makes model loading wait, False never
+    waits. Debug ports are published on ``bind`` (loopback by default: debugpy runs any code
+    it is sent). ``path_mappings`` maps local folders to container folders for code baked
+    into an image, e.g. ``{"./program": "/opt/program"}``. ``mode="connect"`` makes every
+    container connect back to an IDE listening on ``port`` instead (see the README).
+    """
+    options = DebugOptions.from_user(
+        port, wait=wait, bind=bind, mode=mode,
+        path_mappings=tuple(DebugOptions.parse_mapping(f"{k}={v}")
+                            for k, v in (path_mappings or {}).items()),
+    )
+    return activate(DebugSession.start(options))
+
+
+def disable() -> None:
+    """Stop debugging and remove the containers it started; local mode is as before again."""
+    global _active
+    with _lock:
+        session, _active = _active, None
+    if session is not None:
+        session.close()
+
+
+def active() -> DebugSession | None:
+    """The session :func:`enable` started, if any."""
+    return _active
+
+
+# At interpreter exit, clean up *before* Python joins non-daemon threads: local mode serves
+# from a non-daemon thread that only ends when its container does, so a script that never
+# calls delete_endpoint would otherwise hang forever after its last line.
+_register_early_atexit = getattr(threading, "_register_atexit", None)
+if _register_early_atexit is not None:
+    _register_early_atexit(disable)
+atexit.register(disable)

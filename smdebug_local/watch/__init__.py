@@ -1,0 +1,7 @@
+"""Watch mode (``run --watch``): source edits rerun training jobs and reload endpoints.
+
+``filters`` (pure rules: ignores, debounce, which job a file concerns) -> ``content``
+(the disk: ignore files, walks, digests) -> ``watcher`` (file events, one follower per
+job) -> ``jobs`` (rerun / reload) -> ``model_server`` (TorchServe's management API);
+``mode`` ties them to a debugging session.
+"""

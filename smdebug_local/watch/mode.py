@@ -1,0 +1,138 @@
+"""Watch mode's side of a run: which job each new container belongs to, and following it.
+
+The session hands every debug target it creates to :meth:`WatchMode.follow`: a training
+container started by the script's ``fit()`` (or by a rerun) counts to its
+:class:`~.jobs.TrainingJob`; an endpoint with live source becomes an :class:`~.jobs.Endpoint`.
+Containers report a paused debugger in per-service status folders created here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..compose import DebugTarget, env_to_dict, published_port
+from ..options import DebugOptions
+from ..roles import ROLES
+from ..sdk import TrainingRequest
+from .filters import Source
+from .jobs import Endpoint, TrainingJob
+from .watcher import Watch
+
+
+class WatchMode:
+    """The jobs a run follows. ``retire(targets, containers)`` frees a finished run's
+    ports and containers; ``remove``/``restart`` act on containers by name."""
+
+    def __init__(self, options: DebugOptions, *, say: Callable[[str], None],
+                 note: Callable[[str], None],
+                 retire: Callable[[list[DebugTarget], list[str]], None],
+                 remove: Callable[[list[str]], object],
+                 restart: Callable[[str], None]) -> None:
+        self._say = say
+        self._note = note  # said once per run
+        self._retire = retire
+        self._remove = remove
+        self._restart = restart
+        self._watch = Watch(say, policy=options.on_change,
+                            interrupt_paused=options.interrupt_paused)
+        self._current = threading.local()
+        self._status_root: str | None = tempfile.mkdtemp(prefix="smdebug-local-status-")
+
+    def status_dir(self, service: str) -> str:
+        """A fresh folder the service's processes report a paused debugger in."""
+        assert self._status_root is not None, "watch mode already closed"
+        path = os.path.join(self._status_root, service)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    @contextmanager
+    def training_run(self, request: TrainingRequest) -> Iterator[None]:
+        """The script's training call: its job follows its source folder."""
+        job = None
+        if request.source_dir is None:
+            self._note(f"--watch: training job {request.name} runs code from S3 "
+                       "(local_code is off); it is not rerun on changes")
+        else:
+            job = TrainingJob(
+                name=request.name,
+                source=Source("training", request.source_dir, request.entry_point),
+                rerun=lambda attempt: self._collecting(job, request.rerun, attempt),
+                retire=self._retire, remove=self._remove, say=self._say,
+            )
+            self._watch.add(job)
+        self._current.job = job
+        self._current.in_training_run = True
+        try:
+            yield
+        finally:
+            self._current.job = None
+            self._current.in_training_run = False
+            if job is not None:
+                job.original_running = False
+
+    def _collecting(self, job: TrainingJob | None, function: Callable, *args) -> object:
+        """Run ``function`` with the containers it starts counted as ``job``'s."""
+        self._current.job = job
+        try:
+            return function(*args)
+        finally:
+            self._current.job = None
+
+    def follow(self, role: str, target: DebugTarget, service: dict) -> None:
+        """Count ``target`` to the job starting it; an endpoint with live source follows it."""
+        container = str(service.get("container_name") or target.service)
+        job = getattr(self._current, "job", None)
+        if job is not None:
+            job.runs.add(target, container)
+        elif role == "training" and not getattr(self._current, "in_training_run", False):
+            # Not started through training_run(): ModelTrainer (S3 code said so already).
+            self._note("--watch: this SDK's training jobs (ModelTrainer) are not rerun "
+                       "on changes yet; SDK estimators with local_code are")
+        elif role == "processing":
+            self._note("--watch: processing jobs are not rerun on changes yet")
+        elif role == "serving":
+            live = [local for local, remote in target.mappings
+                    if remote in ROLES["serving"].live_code]
+            port = published_port(service, 8080) or 8080
+            if not live:
+                self._note(f"--watch: serving container {container} runs code baked into "
+                           "its image; rebuild the image to change it")
+                return
+            env = env_to_dict(service.get("environment"))
+            endpoint = Endpoint(
+                container=container,
+                source=Source("serving", live[0], env.get("SAGEMAKER_PROGRAM") or None),
+                base_url=f"http://127.0.0.1:{port}", restart=self._restart, say=self._say)
+            endpoint.runs.add(target, container)
+            self._watch.add(endpoint)
+
+    def stopping(self, container_names: list[str]) -> None:
+        """The SDK stops these containers: their endpoints are no longer followed."""
+        for job in self._watch.jobs():
+            if isinstance(job, Endpoint) and job.container in container_names:
+                self._watch.forget(job)
+
+    def until_interrupted(self) -> None:
+        """Keep following sources until Ctrl-C (returns at once if nothing is followed)."""
+        jobs = self._watch.jobs()
+        if not jobs:
+            self._say("--watch: no training job or endpoint with local source to watch; done")
+            return
+        self._say(f"script done; still watching {len(jobs)} job(s) for changes (Ctrl-C to "
+                  "stop)")
+        while True:
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        """Stop following: cancelling a rerun removes its containers; compose and the SDK
+        then return. The status folders go."""
+        self._watch.stop()
+        if self._status_root is not None:
+            shutil.rmtree(self._status_root, ignore_errors=True)
+            self._status_root = None

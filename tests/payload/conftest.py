@@ -1,0 +1,12 @@
+"""The payload as containers load it: its folder on sys.path, no smdebug_local package.
+
+These tests also run under the host's real Python 3.8-3.13 (one virtualenv each, made by
+dev/setup.sh), so this file and the tests here use only the standard library and pytest.
+"""
+
+import os
+import sys
+
+PAYLOAD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "smdebug_local", "payload")
+sys.path.insert(0, PAYLOAD)
