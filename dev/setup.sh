@@ -3,7 +3,8 @@
 #     docker-compose and debootstrap (to build the test images without Docker Hub);
 #   - .venv with smdebug-local installed in editable mode, SDK 2.x, and the test dependencies;
 #   - the debugpy builds containers load (smdebug-local prefetch);
-#   - one small virtualenv (pytest only) per host Python 3.8-3.13 the payload tests run on.
+#   - one small virtualenv (pytest only) per host Python 3.8-3.13 the payload tests run on;
+#   - Docker Compose v2 in a cache folder (tests/compose/setup.sh), v1 stays the default.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -61,5 +62,7 @@ ensure_payload_venvs() {
 }
 
 ensure_docker
+# Docker Compose v2 (standalone and plugin) for the compose matrix, beside the machine's own.
+source "$REPO/tests/compose/setup.sh"
 ensure_venv
 ensure_payload_venvs

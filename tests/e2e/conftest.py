@@ -9,6 +9,11 @@ Environment overrides, to run the suite against real images (e.g. an AWS PyTorch
   SMDEBUG_LOCAL_TEST_PY39_IMAGE       instead of the locally built py39-training image
   SMDEBUG_LOCAL_TEST_SERVING_IMAGE    instead of the locally built pytorch-inference image
   SMDEBUG_LOCAL_TEST_BYOC_IMAGE       instead of the locally built byoc-flask image
+  SMDEBUG_LOCAL_TEST_COMPOSE          the Docker Compose local mode runs with: unset = the
+                                      machine's own; v1 = the machine's docker-compose 1.x;
+                                      v2 = Compose v2 as the standalone docker-compose;
+                                      v2-plugin = Compose v2 as the `docker compose` plugin
+                                      (both from tests/compose/setup.sh; see test_matrix.py)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +35,6 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "images"))
 
 import build  # noqa: E402  (tests/images/build.py)
-
 from smdebug_local.compose import LABEL_RUN  # noqa: E402
 
 SMDEBUG = str(Path(sys.executable).with_name("smdebug-local"))
@@ -42,8 +47,77 @@ def _docker_ok() -> bool:
 @pytest.fixture(scope="session", autouse=True)
 def docker_engine() -> None:
     if not _docker_ok():
-        pytest.fail("no Docker engine answers `docker info`; run the README's test command "
-                    "(./dev/test), which installs and starts one", pytrace=False)
+        pytest.fail(
+            "no Docker engine answers `docker info`; run the README's test command "
+            "(./dev/test), which installs and starts one",
+            pytrace=False,
+        )
+
+
+COMPOSE_FLAVOURS = ("v1", "v2", "v2-plugin")
+
+
+def compose_v2_dir() -> Path:
+    """Folder of Compose v2 made by tests/compose/setup.sh (runs it: quick when done)."""
+    out = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'source "$1" >&2 && printf %s "$COMPOSE_V2_DIR"',
+            "-",
+            str(REPO / "tests" / "compose" / "setup.sh"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        pytest.fail(f"tests/compose/setup.sh failed:\n{out.stderr}", pytrace=False)
+    return Path(out.stdout)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compose_flavour(docker_engine) -> Iterator[str | None]:
+    """``SMDEBUG_LOCAL_TEST_COMPOSE`` (v1 | v2 | v2-plugin): the Compose the SDK picks, for
+    this process (in-process local mode) and every subprocess the tests start. Checked with
+    the SDK's own detection, so a run can never silently test another Compose."""
+    flavour = os.environ.get("SMDEBUG_LOCAL_TEST_COMPOSE")
+    if not flavour:  # the machine's own Compose, untouched
+        yield None
+        return
+    if flavour not in COMPOSE_FLAVOURS:
+        pytest.fail(
+            f"SMDEBUG_LOCAL_TEST_COMPOSE={flavour!r}: expected one of "
+            f"{', '.join(COMPOSE_FLAVOURS)}",
+            pytrace=False,
+        )
+    saved = {k: os.environ.get(k) for k in ("PATH", "DOCKER_CONFIG")}
+    if flavour == "v2":
+        os.environ["PATH"] = f"{compose_v2_dir() / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    elif flavour == "v2-plugin":
+        os.environ["DOCKER_CONFIG"] = str(compose_v2_dir() / "docker-config")
+    from sagemaker.local.image import _SageMakerContainer
+
+    prefix = _SageMakerContainer._get_compose_cmd_prefix()
+    version = subprocess.run([*prefix, "version"], capture_output=True, text=True).stdout
+    expected = {
+        "v1": (["docker-compose"], "version 1."),
+        "v2": (["docker-compose"], "Docker Compose version 2."),
+        "v2-plugin": (["docker", "compose"], "Docker Compose version v2."),
+    }[flavour]
+    if prefix != expected[0] or expected[1] not in version:
+        pytest.fail(
+            f"SMDEBUG_LOCAL_TEST_COMPOSE={flavour}: the SDK picks {' '.join(prefix)!r} "
+            f"({version.strip()!r}); expected {' '.join(expected[0])!r} with "
+            f"{expected[1]!r}",
+            pytrace=False,
+        )
+    print(f"\n[compose] {flavour}: {' '.join(prefix)} -> {version.strip()}")
+    yield flavour
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _image(env_var: str, recipe: str) -> str:
@@ -73,7 +147,9 @@ def byoc_image(docker_engine) -> str:
 def our_containers() -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-a", "--filter", f"label={LABEL_RUN}", "--format", "{{.Names}}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return out.split()
 
@@ -91,8 +167,11 @@ def no_containers_left(docker_engine):
 def quickstart(tmp_path: Path) -> Path:
     """A private copy of examples/quickstart (tests must not write into the repo)."""
     dest = tmp_path / "quickstart"
-    shutil.copytree(REPO / "examples" / "quickstart", dest,
-                    ignore=shutil.ignore_patterns("data", "output", "__pycache__"))
+    shutil.copytree(
+        REPO / "examples" / "quickstart",
+        dest,
+        ignore=shutil.ignore_patterns("data", "output", "__pycache__"),
+    )
     return dest
 
 
@@ -102,8 +181,9 @@ def start_run():
     stopped. ``smdebug`` is the executable (another virtualenv's, for SDK 3.x)."""
     runs: list[Run] = []
 
-    def start(args: list[str], cwd: Path, env: dict[str, str] | None = None,
-              smdebug: str = SMDEBUG) -> Run:
+    def start(
+        args: list[str], cwd: Path, env: dict[str, str] | None = None, smdebug: str = SMDEBUG
+    ) -> Run:
         runs.append(Run(args, cwd, env, smdebug))
         return runs[-1]
 
@@ -114,8 +194,10 @@ def start_run():
 
 def build_wheel(dest: Path) -> Path:
     """A wheel of this repository (packaging is tested, not assumed)."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest),
-                    str(REPO)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest), str(REPO)],
+        check=True,
+    )
     return next(dest.glob("*.whl"))
 
 
@@ -131,12 +213,35 @@ def sdk3(tmp_path_factory) -> Path:
     path = Path.home() / ".cache" / "smdebug-local-test" / f"venv-sagemaker-{SDK3_VERSION}"
     if not (path / ".complete").exists():
         venv.create(path, with_pip=True, clear=True)
-        subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q",
-                        f"sagemaker=={SDK3_VERSION}", "click", "docker", "pyyaml"], check=True)
+        subprocess.run(
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                f"sagemaker=={SDK3_VERSION}",
+                "click",
+                "docker",
+                "pyyaml",
+            ],
+            check=True,
+        )
         (path / ".complete").write_text("")
     wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
-    subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
-                    "--force-reinstall", str(wheel)], check=True)
+    subprocess.run(
+        [
+            str(path / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+    )
     return path / "bin" / "smdebug-local"
 
 
@@ -165,13 +270,19 @@ WAITING = re.compile(
 class Run:
     """``smdebug-local run ...`` as a subprocess whose output is collected line by line."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None,
-                 smdebug: str = SMDEBUG) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str] | None = None, smdebug: str = SMDEBUG
+    ) -> None:
         self.env = env or {}
         full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **self.env}
         self.proc = subprocess.Popen(
-            [smdebug, "run", *args], cwd=cwd, env=full_env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [smdebug, "run", *args],
+            cwd=cwd,
+            env=full_env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         self.lines: list[str] = []
         self._cond = threading.Condition()
@@ -246,6 +357,9 @@ def local_s3():
         port = s.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing"}
+    yield {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
     server.stop()

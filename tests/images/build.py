@@ -31,11 +31,16 @@ BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
 
 @dataclass(frozen=True)
 class Recipe:
-    """One test image: the Debian suite it starts from and its recipe directory."""
+    """One test image: the Debian suite it starts from and its recipe directory.
+
+    ``parent``: build FROM that recipe's image instead of the bare Debian base (several
+    images share one large layer, e.g. torch with its CUDA libraries for Python 3.13).
+    """
 
     name: str
     suite: str
     wheels: tuple[str, ...] = ()
+    parent: str | None = None
 
 
 RECIPES = {
@@ -46,6 +51,16 @@ RECIPES = {
         Recipe("no-python", "bookworm"),
         Recipe("pytorch-inference", "bookworm", wheels=("torch==2.13.0",)),
         Recipe("byoc-flask", "bookworm"),
+        # Python 3.13 (Debian trixie), where debugpy traces through sys.monitoring (PEP 669).
+        # PyPI has no CPU-only torch for Linux x86-64: the cp313 wheel needs its CUDA
+        # libraries just to import, so they are installed once, in the shared parent image.
+        Recipe("torch-py313", "trixie"),
+        Recipe("pytorch-training-py313", "trixie", parent="torch-py313"),
+        Recipe("pytorch-inference-py313", "trixie", parent="torch-py313"),
+        # Python 3.14 (Debian sid, a moving target: if its packages break, these do first).
+        Recipe("torch-py314", "sid"),
+        Recipe("pytorch-training-py314", "sid", parent="torch-py314"),
+        Recipe("pytorch-inference-py314", "sid", parent="torch-py314"),
     )
 }
 
@@ -57,7 +72,9 @@ def _docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def _exists(tag: str) -> bool:
     return (
         subprocess.run(
-            ["docker", "image", "inspect", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ["docker", "image", "inspect", tag],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         ).returncode
         == 0
     )
@@ -78,7 +95,8 @@ def base_tag(suite: str) -> str:
 def recipe_tag(recipe: Recipe) -> str:
     """Tag of ``recipe``'s image: a hash over its files, its wheel pins and its base."""
     files = sorted(p for p in (HERE / recipe.name).rglob("*") if p.is_file())
-    parts = [base_tag(recipe.suite).encode(), "\n".join(recipe.wheels).encode()]
+    base = recipe_tag(RECIPES[recipe.parent]) if recipe.parent else base_tag(recipe.suite)
+    parts = [base.encode(), "\n".join(recipe.wheels).encode()]
     parts += [p.relative_to(HERE).as_posix().encode() + b"\0" + p.read_bytes() for p in files]
     return f"{REPO}/{recipe.name}:{_digest(*parts)}"
 
@@ -125,7 +143,7 @@ def ensure(name: str) -> str:
     tag = recipe_tag(recipe)
     if _exists(tag):
         return tag
-    base = ensure_base(recipe.suite)
+    base = ensure(recipe.parent) if recipe.parent else ensure_base(recipe.suite)
     with tempfile.TemporaryDirectory(prefix=f"ctx-{name}-") as ctx:
         shutil.copytree(HERE / name, ctx, dirs_exist_ok=True)
         shutil.copy(host_ca_bundle(), Path(ctx, "build-ca.pem"))
@@ -133,13 +151,27 @@ def ensure(name: str) -> str:
             # The host's pip resolves these from its own index/caches (a local CPU torch wheel
             # on this kind of machine), which keeps multi-GB CUDA builds out of the image.
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
-                 str(Path(ctx, "wheels")), *recipe.wheels],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "-q",
+                    "-d",
+                    str(Path(ctx, "wheels")),
+                    *recipe.wheels,
+                ],
                 check=True,
             )
         print(f"[images] building {tag}", flush=True)
         _docker(
-            "build", "--build-arg", f"BASE={base}", "-t", tag, ctx,
+            "build",
+            "--build-arg",
+            f"BASE={base}",
+            "-t",
+            tag,
+            ctx,
             env={**os.environ, "DOCKER_BUILDKIT": "0"},
         )
     return tag
