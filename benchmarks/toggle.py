@@ -51,9 +51,15 @@ def main() -> int:
 
     workdir = tempfile.mkdtemp(prefix="smdebug-local-bench-")
     os.chdir(workdir)  # the session's state file goes to the working directory
-    compose = {"services": {"algo-1-bench": {"image": "smdebug-local-bench:none",
-                                             "container_name": "bench-algo-1",
-                                             "volumes": [f"{workdir}:/opt/ml/code"]}}}
+    compose = {
+        "services": {
+            "algo-1-bench": {
+                "image": "smdebug-local-bench:none",
+                "container_name": "bench-algo-1",
+                "volumes": [f"{workdir}:/opt/ml/code"],
+            }
+        }
+    }
     smdebug_local.disable()
     enable_ms = _median_ms(lambda: (smdebug_local.enable(), smdebug_local.disable()), rounds)
     sessions = []
@@ -66,8 +72,7 @@ def main() -> int:
 
     def with_compose() -> None:
         session = smdebug_local.enable()
-        session.on_compose(ComposeRequest("training", "smdebug-local-bench:none", compose,
-                                          workdir))
+        session.on_compose(ComposeRequest("training", "smdebug-local-bench:none", compose, workdir))
         started = time.perf_counter()
         smdebug_local.disable()
         closes.append((time.perf_counter() - started) * 1000)
@@ -77,9 +82,13 @@ def main() -> int:
         with_compose()
     floor_ms = _median_ms(lambda: None, rounds)
     shutil.rmtree(workdir, ignore_errors=True)
-    rows = [("enable()", on_ms), ("disable()", off_ms), ("enable() + disable()", enable_ms),
-            ("close after a compose", statistics.median(closes)),
-            ("a plain function (floor)", floor_ms)]
+    rows = [
+        ("enable()", on_ms),
+        ("disable()", off_ms),
+        ("enable() + disable()", enable_ms),
+        ("close after a compose", statistics.median(closes)),
+        ("a plain function (floor)", floor_ms),
+    ]
     print(f"median of {rounds} rounds (goal <= {GOAL_MS:.0f} ms each)")
     for name, ms in rows:
         print(f"  {name:<26} {ms:8.2f} ms")

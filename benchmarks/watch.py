@@ -53,8 +53,11 @@ def predict(port: int) -> np.ndarray | None:
     buffer = io.BytesIO()
     np.save(buffer, SAMPLE)
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/invocations", data=buffer.getvalue(), method="POST",
-        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"})
+        f"http://127.0.0.1:{port}/invocations",
+        data=buffer.getvalue(),
+        method="POST",
+        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return np.load(io.BytesIO(response.read()))
@@ -102,8 +105,11 @@ REDEPLOY = textwrap.dedent('''
 
 def copy_project(tmp: str, name: str) -> Path:
     project = Path(tmp, name)
-    shutil.copytree(REPO / "examples" / "quickstart", project,
-                    ignore=shutil.ignore_patterns("data", "output", "__pycache__"))
+    shutil.copytree(
+        REPO / "examples" / "quickstart",
+        project,
+        ignore=shutil.ignore_patterns("data", "output", "__pycache__"),
+    )
     return project
 
 
@@ -112,12 +118,17 @@ def p1(rounds: int, env: dict[str, str]) -> None:
         fast, slow = copy_project(tmp, "watch"), copy_project(tmp, "redeploy")
         (slow / "redeploy.py").write_text(REDEPLOY)
         watch = Run(["--no-wait", "--watch", "serve.py"], fast, {**ENV, **env})
-        plain = subprocess.Popen([sys.executable, "redeploy.py", "8090"], cwd=slow, text=True,
-                                 env={**os.environ, **ENV, **env}, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        plain = subprocess.Popen(
+            [sys.executable, "redeploy.py", "8090"],
+            cwd=slow,
+            text=True,
+            env={**os.environ, **ENV, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(ln) for ln in plain.stdout],
-                         daemon=True).start()
+        threading.Thread(target=lambda: [lines.put(ln) for ln in plain.stdout], daemon=True).start()
 
         def wait_line(word: str) -> None:
             while True:
@@ -138,8 +149,11 @@ def p1(rounds: int, env: dict[str, str]) -> None:
                 plain.stdin.write("go\n")
                 plain.stdin.flush()
                 redeploy.append(until_answer(8090, base[8090] + i, started))
-                print(f"P1 round {i}: hot reload {hot[-1]:.2f}s, delete_endpoint+deploy "
-                      f"{redeploy[-1]:.2f}s", flush=True)
+                print(
+                    f"P1 round {i}: hot reload {hot[-1]:.2f}s, delete_endpoint+deploy "
+                    f"{redeploy[-1]:.2f}s",
+                    flush=True,
+                )
                 wait_line("REDEPLOYED")
         finally:
             watch.proc.send_signal(signal.SIGINT)
@@ -148,8 +162,10 @@ def p1(rounds: int, env: dict[str, str]) -> None:
             plain.stdin.close()
             plain.wait(120)
     h, r = statistics.median(hot), statistics.median(redeploy)
-    print(f"P1 edit -> new answer: hot reload {h:.2f}s, delete_endpoint+deploy {r:.2f}s, "
-          f"ratio {h / r:.3f} (goal <= 0.2)")
+    print(
+        f"P1 edit -> new answer: hot reload {h:.2f}s, delete_endpoint+deploy {r:.2f}s, "
+        f"ratio {h / r:.3f} (goal <= 0.2)"
+    )
 
 
 def container_started(label: str, since: float, timeout: float = 300) -> float:
@@ -157,8 +173,11 @@ def container_started(label: str, since: float, timeout: float = 300) -> float:
     import docker
 
     client = docker.from_env()
-    events = client.events(decode=True, since=int(since) - 1,
-                           filters={"type": "container", "event": "start", "label": label})
+    events = client.events(
+        decode=True,
+        since=int(since) - 1,
+        filters={"type": "container", "event": "start", "label": label},
+    )
     deadline = time.time() + timeout
     for event in events:
         at = event["timeNano"] / 1e9
@@ -187,22 +206,30 @@ def p2(rounds: int, image: str) -> None:
                 watch.append(container_started("com.docker.compose.service", since))
                 run.wait_for(done, count=i, timeout=300)
                 since = time.time()
-                proc = subprocess.Popen([sys.executable, "driver.py"], cwd=project,
-                                        env={**os.environ, **ENV, **env},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proc = subprocess.Popen(
+                    [sys.executable, "driver.py"],
+                    cwd=project,
+                    env={**os.environ, **ENV, **env},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 manual.append(container_started("com.docker.compose.service", since))
                 proc.wait(300)
-                print(f"P2 round {i}: watch {watch[-1]:.2f}s, python driver.py "
-                      f"{manual[-1]:.2f}s", flush=True)
+                print(
+                    f"P2 round {i}: watch {watch[-1]:.2f}s, python driver.py {manual[-1]:.2f}s",
+                    flush=True,
+                )
         finally:
             run.proc.send_signal(signal.SIGINT)
             run.finish(120)
     w, m = statistics.median(watch), statistics.median(manual)
-    print(f"P2 edit -> training container started: watch {w:.2f}s (goal <= "
-          f"{QUIET_SECONDS + 1.5:.1f}s), rerunning the script {m:.2f}s, ratio {w / m:.2f}")
+    print(
+        f"P2 edit -> training container started: watch {w:.2f}s (goal <= "
+        f"{QUIET_SECONDS + 1.5:.1f}s), rerunning the script {m:.2f}s, ratio {w / m:.2f}"
+    )
 
 
-IDLE = textwrap.dedent('''
+IDLE = textwrap.dedent("""
     import sys, time, resource
     from smdebug_local.watch.watcher import FileWatcher
     root, idle, watch = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
@@ -217,7 +244,7 @@ IDLE = textwrap.dedent('''
     cpu = time.process_time() - cpu0
     rss = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmRSS")))
     print(f"{ready:.3f} {cpu * 60 / idle:.4f} {rss / 1024:.1f}")
-''')
+""")
 
 
 def p5(idle: float) -> None:
@@ -228,16 +255,23 @@ def p5(idle: float) -> None:
             for f in range(100):
                 (root / f"pkg{d}" / f"m{f}.py").write_text(f"X = {d * 100 + f}\n" * 20)
         results = {}
-        procs = {name: subprocess.Popen([sys.executable, "-c", IDLE, str(root), str(idle), flag],
-                                        stdout=subprocess.PIPE, text=True)
-                 for name, flag in (("watcher", "1"), ("bare", "0"))}  # side by side
+        procs = {
+            name: subprocess.Popen(
+                [sys.executable, "-c", IDLE, str(root), str(idle), flag],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name, flag in (("watcher", "1"), ("bare", "0"))
+        }  # side by side
         for name, proc in procs.items():
             out, _ = proc.communicate(timeout=idle + 120)
             results[name] = [float(v) for v in out.split()]
     (ready, cpu, rss), (_, cpu0, rss0) = results["watcher"], results["bare"]
-    print(f"P5 idle watcher on 10,000 files: started in {ready:.2f}s, CPU {cpu:.3f}s/min "
-          f"(bare {cpu0:.3f}), RSS {rss:.0f} MiB (bare {rss0:.0f} MiB, +{rss - rss0:.0f} MiB, "
-          f"ratio {rss / rss0:.2f})")
+    print(
+        f"P5 idle watcher on 10,000 files: started in {ready:.2f}s, CPU {cpu:.3f}s/min "
+        f"(bare {cpu0:.3f}), RSS {rss:.0f} MiB (bare {rss0:.0f} MiB, +{rss - rss0:.0f} MiB, "
+        f"ratio {rss / rss0:.2f})"
+    )
 
 
 def main() -> None:
@@ -264,16 +298,22 @@ def run(chosen: set[str], args: argparse.Namespace) -> None:
     if "p5" in chosen:
         p5(args.idle)
     if "p2" in chosen:
-        p2(args.rounds, os.environ.get("SMDEBUG_LOCAL_TEST_PY39_IMAGE")
-           or build.ensure("py39-training"))
+        p2(
+            args.rounds,
+            os.environ.get("SMDEBUG_LOCAL_TEST_PY39_IMAGE") or build.ensure("py39-training"),
+        )
     if "p1" in chosen:
-        p1(args.rounds, {
-            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": os.environ.get("SMDEBUG_LOCAL_TEST_TRAINING_IMAGE")
-            or build.ensure("pytorch-training"),
-            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE":
-                os.environ.get("SMDEBUG_LOCAL_TEST_SERVING_IMAGE")
+        p1(
+            args.rounds,
+            {
+                "SMDEBUG_LOCAL_EXAMPLE_IMAGE": os.environ.get("SMDEBUG_LOCAL_TEST_TRAINING_IMAGE")
+                or build.ensure("pytorch-training"),
+                "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": os.environ.get(
+                    "SMDEBUG_LOCAL_TEST_SERVING_IMAGE"
+                )
                 or build.ensure("pytorch-inference"),
-        })
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def enable(
     bind: str = "127.0.0.1",
     path_mappings: dict[str, str] | None = None,
     mode: str = "listen",
+    debug_driver: bool = False,
 ) -> DebugSession:
     """Debug every training and serving container SageMaker local mode starts from now on.
 
@@ -53,11 +54,18 @@ def enable(
     it is sent). ``path_mappings`` maps local folders to container folders for code baked
     into an image, e.g. ``{"./program": "/opt/program"}``. ``mode="connect"`` makes every
     container connect back to an IDE listening on ``port`` instead (see the README).
+    ``debug_driver=True`` also debugs this process (e.g. ModelBuilder's ``Mode.IN_PROCESS``
+    server) on the next free port, waiting for a debugger unless ``wait=False``.
     """
     options = DebugOptions.from_user(
-        port, wait=wait, bind=bind, mode=mode,
-        path_mappings=tuple(DebugOptions.parse_mapping(f"{k}={v}")
-                            for k, v in (path_mappings or {}).items()),
+        port,
+        wait=wait,
+        bind=bind,
+        mode=mode,
+        debug_driver=debug_driver,
+        path_mappings=tuple(
+            DebugOptions.parse_mapping(f"{k}={v}") for k, v in (path_mappings or {}).items()
+        ),
     )
     return activate(DebugSession.start(options))
 

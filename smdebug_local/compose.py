@@ -94,8 +94,9 @@ class DebugTarget:
     @property
     def ports(self) -> list[tuple[int, str]]:
         """``(container_port, "bind:host_port")`` pairs, in the order processes take them."""
-        return [(CONTAINER_DEBUG_PORT + i, f"{self.bind}:{hp}")
-                for i, hp in enumerate(self.host_ports)]
+        return [
+            (CONTAINER_DEBUG_PORT + i, f"{self.bind}:{hp}") for i, hp in enumerate(self.host_ports)
+        ]
 
     @property
     def endpoints(self) -> list[str]:
@@ -172,8 +173,10 @@ def merge_env(
 def _merge_labels(labels: Sequence[str] | Mapping[str, str] | None, updates: Mapping[str, str]):
     if isinstance(labels, Mapping) or labels is None:
         return {**(labels or {}), **updates}
-    return [*(item for item in labels if item.partition("=")[0] not in updates),
-            *(f"{k}={v}" for k, v in updates.items())]
+    return [
+        *(item for item in labels if item.partition("=")[0] not in updates),
+        *(f"{k}={v}" for k, v in updates.items()),
+    ]
 
 
 def _escape(value: str) -> str:
@@ -194,8 +197,11 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"connect": list(target.connect)} if target.connect else {}),
         **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
         **({"defer": dict(target.defer)} if target.defer else {}),
-        **({"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
-           if target.debugger == "pydevd-pycharm" else {}),
+        **(
+            {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
+            if target.debugger == "pydevd-pycharm"
+            else {}
+        ),
     }
 
 
@@ -222,8 +228,10 @@ def transform_service(
     # On SELinux hosts the SDK relabels its mounts (":z"); ours need the same to be readable.
     selinux = any(isinstance(v, str) and v.endswith(":z") for v in volumes)
     mode = "ro,z" if selinux else "ro"
-    volumes += [f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
-                f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}"]
+    volumes += [
+        f"{mount.boot_dir}:{CONTAINER_BOOT_DIR}:{mode}",
+        f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}",
+    ]
     volumes += [f"{v}:{mode}" for v in target.volumes]
     if target.debugger == "pydevd-pycharm" and mount.pycharm_dir:
         volumes.append(f"{mount.pycharm_dir}:{CONTAINER_PYCHARM_DIR}:{mode}")
@@ -232,8 +240,10 @@ def transform_service(
     out["volumes"] = volumes
 
     if target.ports:
-        out["ports"] = [*(out.get("ports") or []),
-                        *(f"{endpoint}:{port}" for port, endpoint in target.ports)]
+        out["ports"] = [
+            *(out.get("ports") or []),
+            *(f"{endpoint}:{port}" for port, endpoint in target.ports),
+        ]
     if target.connect:
         # Linux engines resolve host.docker.internal only when told to (Docker >= 20.10).
         hosts = out.get("extra_hosts") or []
@@ -245,9 +255,7 @@ def transform_service(
 
     # Values already in the service are in compose syntax; ours are escaped for it.
     service_env = env_to_dict(out.get("environment"))
-    inherited = service_env.get("PYTHONPATH") or _escape(
-        (image_env or {}).get("PYTHONPATH", "")
-    )
+    inherited = service_env.get("PYTHONPATH") or _escape((image_env or {}).get("PYTHONPATH", ""))
     pythonpath = CONTAINER_BOOT_DIR + (":" + inherited if inherited else "")
     config = json.dumps(bootstrap_config(target), separators=(",", ":"))
     defaults = {k: v for k, v in target.env_defaults.items() if k not in service_env}
@@ -260,7 +268,10 @@ def transform_service(
     out["environment"] = merge_env(out.get("environment"), ours)
     out["labels"] = _merge_labels(
         out.get("labels"),
-        {**target.labels, LABEL_ROLE: target.role,
-         LABEL_PORT: ",".join(str(p) for p in target.host_ports)},
+        {
+            **target.labels,
+            LABEL_ROLE: target.role,
+            LABEL_PORT: ",".join(str(p) for p in target.host_ports),
+        },
     )
     return out

@@ -47,8 +47,11 @@ class Diagnosis:
         for image, env in list(self._image_env.items()):
             if env is None:  # missing at compose time; local mode may have pulled it since
                 self._image_env[image] = self._engine.image_env(image)
-        return [messages.IMAGE_MISSING.text(image=image)
-                for image, env in self._image_env.items() if env is None]
+        return [
+            messages.IMAGE_MISSING.text(image=image)
+            for image, env in self._image_env.items()
+            if env is None
+        ]
 
     def exited(self, role: str | None = None) -> list[str]:
         """One line per container of this run that failed, quoting its last output; an
@@ -63,6 +66,7 @@ class Diagnosis:
                 lines.append("; ".join(problem))
             else:
                 last = " | ".join(fail.tail[-3:]) or "no output"
-                lines.append(f"{fail.role} container {fail.name} exited with code "
-                             f"{fail.exit_code}: {last}")
+                lines.append(
+                    f"{fail.role} container {fail.name} exited with code {fail.exit_code}: {last}"
+                )
         return lines

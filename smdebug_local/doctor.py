@@ -48,7 +48,9 @@ def _docker(engine: Engine) -> Check:
         engine.ping()
     except SmdebugError as err:
         return _failed("docker engine", err)
-    return Check("docker engine", "PASS", f"reachable, version {engine.client.version()['Version']}")
+    return Check(
+        "docker engine", "PASS", f"reachable, version {engine.client.version()['Version']}"
+    )
 
 
 def _compose() -> Check:
@@ -57,14 +59,21 @@ def _compose() -> Check:
     except SmdebugError as err:
         return _failed("docker compose", err)
     try:
-        version = subprocess.run([*command, "version"], capture_output=True, text=True,
-                                 timeout=COMPOSE_TIMEOUT).stdout
+        version = subprocess.run(
+            [*command, "version"], capture_output=True, text=True, timeout=COMPOSE_TIMEOUT
+        ).stdout
     except subprocess.TimeoutExpired:
-        return Check("docker compose", "FAIL",
-                     f"`{' '.join(command)} version` did not answer in {COMPOSE_TIMEOUT:.0f}s",
-                     "check that Docker Compose runs by itself (`docker compose version`)")
-    return Check("docker compose", "PASS",
-                 f"`{' '.join(command)}`: {(version.splitlines() or ['?'])[0].strip()}")
+        return Check(
+            "docker compose",
+            "FAIL",
+            f"`{' '.join(command)} version` did not answer in {COMPOSE_TIMEOUT:.0f}s",
+            "check that Docker Compose runs by itself (`docker compose version`)",
+        )
+    return Check(
+        "docker compose",
+        "PASS",
+        f"`{' '.join(command)}`: {(version.splitlines() or ['?'])[0].strip()}",
+    )
 
 
 def _sdk() -> Check:
@@ -87,8 +96,12 @@ def _debugpy() -> Check:
     path = debugpy.debugpy_dir()
     if debugpy.is_ready():
         return Check("debugpy builds", "PASS", f"{', '.join(debugpy.versions())} in {path}")
-    return Check("debugpy builds", "FAIL", f"not prepared in {path}",
-                 "run `smdebug-local prefetch` (needs network once)")
+    return Check(
+        "debugpy builds",
+        "FAIL",
+        f"not prepared in {path}",
+        "run `smdebug-local prefetch` (needs network once)",
+    )
 
 
 def _port(options: DebugOptions) -> Check:
@@ -101,11 +114,19 @@ def _port(options: DebugOptions) -> Check:
 
 def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
     if not docker_ok:
-        return [Check("image python", "SKIP", "needs the docker engine"),
-                Check("loopback publish", "SKIP", "needs the docker engine")]
+        return [
+            Check("image python", "SKIP", "needs the docker engine"),
+            Check("loopback publish", "SKIP", "needs the docker engine"),
+        ]
     if engine.image_env(image) is None:
-        return [Check("image python", "FAIL", f"image {image} is not on this machine",
-                      f"docker pull {image} (or build it)")]
+        return [
+            Check(
+                "image python",
+                "FAIL",
+                f"image {image} is not on this machine",
+                f"docker pull {image} (or build it)",
+            )
+        ]
     found = engine.python(image, {})
     problem = diagnose.python_problem(image, found[1] if found else None)
     if found is None or problem is not None:
@@ -122,8 +143,14 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
         engine.run_once(image, ["true"], ports={"5678/tcp": ("127.0.0.1", port)})
         checks.append(Check("loopback publish", "PASS", f"published 127.0.0.1:{port} -> 5678"))
     except docker.errors.DockerException as exc:
-        checks.append(Check("loopback publish", "FAIL", str(exc).splitlines()[0][:160],
-                            "check Docker's port publishing (userland proxy, firewall)"))
+        checks.append(
+            Check(
+                "loopback publish",
+                "FAIL",
+                str(exc).splitlines()[0][:160],
+                "check Docker's port publishing (userland proxy, firewall)",
+            )
+        )
     return checks
 
 
@@ -137,18 +164,24 @@ def _host_gateway(engine: Engine, image: str, python: str) -> Check:
     code = f"import socket; print(socket.gethostbyname('{HOST_FROM_CONTAINER}'))"
     fix = "use Docker 20.10 or newer (extra_hosts host-gateway)"
     try:
-        status, out = engine.run_once(image, [python, "-c", code],
-                                      extra_hosts={HOST_FROM_CONTAINER: "host-gateway"})
+        status, out = engine.run_once(
+            image, [python, "-c", code], extra_hosts={HOST_FROM_CONTAINER: "host-gateway"}
+        )
     except docker.errors.DockerException as exc:
         return Check("host-gateway", "FAIL", str(exc).splitlines()[0][:160], fix)
     if status != 0:
-        return Check("host-gateway", "FAIL", f"{HOST_FROM_CONTAINER} did not resolve "
-                     f"(exit code {status})", fix)
+        return Check(
+            "host-gateway",
+            "FAIL",
+            f"{HOST_FROM_CONTAINER} did not resolve (exit code {status})",
+            fix,
+        )
     return Check("host-gateway", "PASS", f"{HOST_FROM_CONTAINER} -> {out.strip()}")
 
 
-def run_checks(options: DebugOptions, image: str | None = None,
-               engine: Engine | None = None) -> list[Check]:
+def run_checks(
+    options: DebugOptions, image: str | None = None, engine: Engine | None = None
+) -> list[Check]:
     """All checks, in the order a user would fix them."""
     engine = engine or Engine()
     docker = _docker(engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -46,11 +47,14 @@ _seen_compose: set[int] = set()
 def _is_compose(argv: list[str], roots: frozenset[str] | None) -> bool:
     """``docker-compose ...`` or ``docker compose ...`` (the plugin runs as ``docker``) on a
     compose file under one of ``roots`` (any file if None)."""
-    if not argv or not (os.path.basename(argv[0]) == "docker-compose"
-                        or (os.path.basename(argv[0]) == "docker" and "compose" in argv[1:3])):
+    if not argv or not (
+        os.path.basename(argv[0]) == "docker-compose"
+        or (os.path.basename(argv[0]) == "docker" and "compose" in argv[1:3])
+    ):
         return False
-    return roots is None or any(arg.startswith(root.rstrip("/") + "/")
-                                for arg in argv for root in roots)
+    return roots is None or any(
+        arg.startswith(root.rstrip("/") + "/") for arg in argv for root in roots
+    )
 
 
 def _compose_children(roots: frozenset[str] | None = None) -> dict[int, str]:
@@ -59,14 +63,16 @@ def _compose_children(roots: frozenset[str] | None = None) -> dict[int, str]:
 
     The script runs in this process, so a child named ``docker`` may be the user's own
     (``docker build``), and compose of an endpoint deployed before ``enable()`` is not the
-    session's: only a command line of compose on the session's files counts, and a zombie
-    only if it was seen running as such.
+    session's: only a command line of compose on the session's files counts. A zombie has
+    no command line left: one named ``docker-compose`` is reaped, a ``docker`` one only if
+    it was seen running as the session's compose.
     """
     me = str(os.getpid())
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            tail = stat.read_text().rpartition(")")[2]
+            head, _, tail = stat.read_text().rpartition(")")
+            name = head.partition("(")[2]
             fields = tail.split()
             if fields[1] != me:
                 continue
@@ -76,7 +82,10 @@ def _compose_children(roots: frozenset[str] | None = None) -> dict[int, str]:
         pid = int(stat.parent.name)
         if _is_compose(argv, roots):
             _seen_compose.add(pid)
-        if pid in _seen_compose:
+        # A zombie's command line is gone: one named docker-compose (its name stays in
+        # /proc/PID/stat) is compose's all the same; a `docker` one only if seen as compose.
+        zombie_compose = fields[0] == "Z" and name == "docker-compose"
+        if pid in _seen_compose or zombie_compose:
             found[pid] = fields[0]
     return found
 
@@ -104,6 +113,20 @@ def await_compose_children(roots: frozenset[str] | None = None, timeout: float =
         except (ProcessLookupError, ChildProcessError):
             pass
         _seen_compose.discard(pid)
+
+
+def gateway_of(ipam_config: list[dict]) -> str | None:
+    """The gateway of a network's IPAM configuration. When dockerd adopted an existing
+    docker0 it lists only the subnet: Docker's gateway is then the subnet's first address."""
+    for entry in ipam_config:
+        if entry.get("Gateway"):
+            return str(entry["Gateway"]).split("/")[0]
+    for entry in ipam_config:
+        try:
+            return str(next(ipaddress.ip_network(entry["Subnet"], strict=False).hosts()))
+        except (KeyError, ValueError, StopIteration):
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -154,14 +177,16 @@ class Engine:
             config = self.client.networks.get("bridge").attrs["IPAM"]["Config"]
         except (docker.errors.APIError, KeyError):
             return None
-        return next((c["Gateway"] for c in config or [] if c.get("Gateway")), None)
+        return gateway_of(config or [])
 
     def containers(self, label: str, value: str | None = None) -> list:
         """All containers, running or not, carrying ``label=value`` (any value if None)."""
         selector = label if value is None else f"{label}={value}"
         return self.client.containers.list(all=True, filters={"label": selector})
 
-    def failures(self, label: str, value: str, role_label: str, lines: int = 5) -> list[ContainerExit]:
+    def failures(
+        self, label: str, value: str, role_label: str, lines: int = 5
+    ) -> list[ContainerExit]:
         """Containers labelled ``label=value`` that exited non-zero, with their last log lines."""
         found = []
         for c in self.containers(label, value):
@@ -169,8 +194,9 @@ class Engine:
             code = state.get("ExitCode", 0)
             # A container that could not start at all ("exec: train: not found") stays
             # "created" with an Error; a normal stop or our own clean-up is not a failure.
-            if not state.get("Error") and (state.get("Status") != "exited"
-                                           or code in (0, 130, 137, 143)):
+            if not state.get("Error") and (
+                state.get("Status") != "exited" or code in (0, 130, 137, 143)
+            ):
                 continue
             text = c.logs(tail=lines).decode("utf-8", "replace")
             err = state.get("Error") or ""
@@ -179,8 +205,9 @@ class Engine:
             found.append(ContainerExit(c.name, c.labels.get(role_label, "?"), image, code, tail))
         return found
 
-    def run_once(self, image: str, entrypoint: list[str], timeout: float = 60,
-                 **options) -> tuple[int, str]:
+    def run_once(
+        self, image: str, entrypoint: list[str], timeout: float = 60, **options
+    ) -> tuple[int, str]:
         """Run a throw-away container to its end: ``(exit code, stdout)``; always removed.
 
         Not ``containers.run(remove=True)``: when the entrypoint cannot even be exec'd (an
@@ -211,13 +238,19 @@ class Engine:
         for exe in ("python3", "python"):
             try:
                 code, out = self.run_once(
-                    image, [exe, "-c", "import sys; print(*sys.version_info[:2])"],
-                    labels=labels, network_mode="none")
+                    image,
+                    [exe, "-c", "import sys; print(*sys.version_info[:2])"],
+                    labels=labels,
+                    network_mode="none",
+                )
                 major, minor = out.split()[:2]
                 if code == 0:
                     return exe, (int(major), int(minor))
-            except (docker.errors.DockerException, requests.exceptions.RequestException,
-                    ValueError):
+            except (
+                docker.errors.DockerException,
+                requests.exceptions.RequestException,
+                ValueError,
+            ):
                 continue
         return None
 

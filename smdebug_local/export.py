@@ -29,7 +29,9 @@ import yaml
 from . import messages
 from .compose import env_to_dict, parse_volume
 
-HEADER = "# Written by smdebug-local export-compose: a SageMaker training container's environment.\n"
+HEADER = (
+    "# Written by smdebug-local export-compose: a SageMaker training container's environment.\n"
+)
 SERVICE = "training"
 CODE_DIR = "/opt/ml/code"
 # Container folders local mode mounts from its temporary job folder (deleted when the job
@@ -38,10 +40,12 @@ COPIED = ("/opt/ml/input",)
 FRESH = ("/opt/ml/model", "/opt/ml/output", "/opt/ml/shared")
 
 # Runs in the image: the toolkit's own SM_* computation, and the interpreter it would use.
-PROBE = ("import json, sys\n"
-         "from sagemaker_training import environment\n"
-         "print(json.dumps({'python': sys.executable, "
-         "'env': environment.Environment().to_env_vars()}))\n")
+PROBE = (
+    "import json, sys\n"
+    "from sagemaker_training import environment\n"
+    "print(json.dumps({'python': sys.executable, "
+    "'env': environment.Environment().to_env_vars()}))\n"
+)
 
 
 @dataclass
@@ -73,18 +77,21 @@ def plan_volumes(volumes: list[str], workdir: str | None, export_dir: Path) -> V
     mode's temporary folder ``workdir`` (downloaded from S3) is copied too. Pure: paths are
     compared as given (the caller resolves them), nothing is touched.
     """
-    out, copies, fresh = [], [], []
+    out: list[str] = []
+    copies: list[tuple[str, Path]] = []
+    fresh: list[Path] = []
     for spec in volumes:
         host, container, mode = parse_volume(spec)
-        target = export_dir / container.strip("/").replace("/", "_")
-        if container in COPIED or (workdir and _under(host, workdir)
-                                   and container.startswith("/opt/ml/input/data/")):
-            copies.append((host, target))
+        exported = export_dir / container.strip("/").replace("/", "_")
+        if container in COPIED or (
+            workdir and _under(host, workdir) and container.startswith("/opt/ml/input/data/")
+        ):
+            copies.append((host, exported))
         elif container in FRESH:
-            fresh.append(target)
+            fresh.append(exported)
         else:
-            target = None
-        out.append(f"{target or host}:{container}" + (f":{mode}" if mode else ""))
+            exported = Path(host)  # the user's own folder stays where it is
+        out.append(f"{exported}:{container}" + (f":{mode}" if mode else ""))
     return VolumePlan(out, copies, fresh)
 
 
@@ -127,10 +134,11 @@ def service(captured: Captured, sm_env: Mapping[str, str], python: str) -> dict:
 
 def document(captured: Captured, svc: dict) -> str:
     """The compose file's text, with a header saying where it came from."""
-    body = yaml.safe_dump({"services": {SERVICE: svc}}, default_flow_style=False,
-                          sort_keys=False)
-    return (HEADER + f"# Job {captured.job}, host {captured.host}. Run it with\n"
-            f"#   docker compose -f <this file> run --rm {SERVICE}\n" + body)
+    body = yaml.safe_dump({"services": {SERVICE: svc}}, default_flow_style=False, sort_keys=False)
+    return (
+        HEADER + f"# Job {captured.job}, host {captured.host}. Run it with\n"
+        f"#   docker compose -f <this file> run --rm {SERVICE}\n" + body
+    )
 
 
 def check_writable(path: Path) -> None:
@@ -170,12 +178,20 @@ class Exporter:
         self.export_dir.mkdir(parents=True, exist_ok=True)
         plan = plan_volumes(
             [_resolved(v) for v in svc.get("volumes") or [] if isinstance(v, str)],
-            os.path.realpath(workdir) if workdir else None, self.export_dir)
+            os.path.realpath(workdir) if workdir else None,
+            self.export_dir,
+        )
         materialize(plan)
         volumes = plan.volumes
         env = env_to_dict(svc.get("environment"))
-        self.captured = Captured(job=env.get("TRAINING_JOB_NAME", "training"), host=host,
-                                 image=image, service=svc, entry_point=None, volumes=volumes)
+        self.captured = Captured(
+            job=env.get("TRAINING_JOB_NAME", "training"),
+            host=host,
+            image=image,
+            service=svc,
+            entry_point=None,
+            volumes=volumes,
+        )
 
     def write(self, engine) -> Path:
         """Compute SM_* in the image and write the compose file; returns its path."""
@@ -200,9 +216,14 @@ class Exporter:
         for exe in ("python3", "python"):
             try:
                 code, out = engine.run_once(
-                    captured.image, [exe, "-c", PROBE], volumes=captured.volumes,
-                    hostname=captured.host, environment=env, working_dir=CODE_DIR,
-                    network_mode="none")
+                    captured.image,
+                    [exe, "-c", PROBE],
+                    volumes=captured.volumes,
+                    hostname=captured.host,
+                    environment=env,
+                    working_dir=CODE_DIR,
+                    network_mode="none",
+                )
             except docker.errors.DockerException as exc:
                 last = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 continue

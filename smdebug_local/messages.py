@@ -44,8 +44,9 @@ class Message:
 
         def shown(template: str) -> str:
             parts = string.Formatter().parse(template)
-            text = "".join(literal + ("..." if name is not None else "")
-                           for literal, name, _, _ in parts)
+            text = "".join(
+                literal + ("..." if name is not None else "") for literal, name, _, _ in parts
+            )
             return re.sub(r"'\.\.\.'", "...", text)
 
         return f"| `{shown(self.problem)}` | {shown(self.fix)} |"
@@ -54,153 +55,195 @@ class Message:
 # -- the machine ----------------------------------------------------------------------------
 DOCKER_DOWN = Message(
     "cannot reach the Docker engine ({reason})",
-    "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and retry")
+    "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and retry",
+)
 COMPOSE_MISSING = Message(
     "Docker Compose is not installed (neither `docker compose` v2 nor `docker-compose`)",
-    "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)")
+    "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)",
+)
 COMPOSE_UNRECOGNISED = Message(
     "the SageMaker SDK does not recognise this Docker Compose ({plugin}): it looks for 'v2' "
     "in `docker compose version`",
-    "put a `docker-compose` binary on PATH")
+    "put a `docker-compose` binary on PATH",
+)
 SDK_MISSING = Message(
     "the SageMaker Python SDK is not installed in this Python",
-    "install it with `pip install 'sagemaker[local]'`")
+    "install it with `pip install 'sagemaker[local]'`",
+)
 SDK_UNSUPPORTED = Message(
     "sagemaker {version} has none of the local modes smdebug-local hooks (sagemaker.local, "
     "sagemaker.core.local, sagemaker.train.local)",
-    "install a supported SDK: `pip install 'sagemaker>=2.200'` (see the README's support "
-    "matrix)")
+    "install a supported SDK: `pip install 'sagemaker>=2.200'` (see the README's support matrix)",
+)
 DEBUGPY_DOWNLOAD = Message(
     "could not download debugpy {version} ({reason})",
-    "run `smdebug-local prefetch` once with network access")
+    "run `smdebug-local prefetch` once with network access",
+)
 DEBUGPY_NO_WHEEL = Message(
     "no universal debugpy wheel among {wheels}",
-    "run `smdebug-local prefetch --force` with network access")
+    "run `smdebug-local prefetch --force` with network access",
+)
 ARCHITECTURE = Message(
     "unsupported CPU architecture {machine!r}",
-    "run on x86_64 or arm64 (aarch64); debugpy has no Linux build for this one")
+    "run on x86_64 or arm64 (aarch64); debugpy has no Linux build for this one",
+)
 
 # -- options --------------------------------------------------------------------------------
 SCRIPT_MISSING = Message(
     "script {script!r} not found",
-    "pass the path of your local-mode driver script (e.g. smdebug-local run train_local.py)")
+    "pass the path of your local-mode driver script (e.g. smdebug-local run train_local.py)",
+)
 PORT_TAKEN = Message(
-    "debug port {port} on {bind} is already in use",
-    "free it or choose another with --port")
-NO_FREE_PORT = Message(
-    "no free debug port from {start} to {end}",
-    "lower --port")
-PORT_RANGE = Message(
-    "port {port} is out of range",
-    "use 1-65535 (e.g. --port 5678)")
+    "debug port {port} on {bind} is already in use", "free it or choose another with --port"
+)
+PORT_PINNED = Message(
+    "debug port {port} on {bind} is already in use (--port {start} pins this run's ports to "
+    "{start}, {start}+1, ... as the IDE's configurations name them)",
+    "free it, or choose another --port (and `init vscode --port` with it)",
+)
+NO_FREE_PORT = Message("no free debug port from {start} to {end}", "lower --port")
+PORT_RANGE = Message("port {port} is out of range", "use 1-65535 (e.g. --port 5678)")
 BIND_NOT_IP = Message(
-    "--bind {bind!r} is not an IP address",
-    "use 127.0.0.1 (default) or an address of this machine")
-CHOICE = Message(
-    "{option} {value!r} is not one of {choices}",
-    "pick one of them")
+    "--bind {bind!r} is not an IP address", "use 127.0.0.1 (default) or an address of this machine"
+)
+CHOICE = Message("{option} {value!r} is not one of {choices}", "pick one of them")
 PYCHARM_LISTEN = Message(
-    "--ide pycharm makes containers connect back to PyCharm",
-    "drop --mode listen")
-MAP_SYNTAX = Message(
-    "--map {text!r} is not LOCAL=REMOTE",
-    "e.g. --map ./program=/opt/program")
+    "--ide pycharm makes containers connect back to PyCharm", "drop --mode listen"
+)
+MAP_SYNTAX = Message("--map {text!r} is not LOCAL=REMOTE", "e.g. --map ./program=/opt/program")
 MAP_NOT_DIR = Message(
-    "--map: {local!r} is not a directory",
-    "give the local folder that holds the container's code")
+    "--map: {local!r} is not a directory", "give the local folder that holds the container's code"
+)
 LISTEN_HOST = Message(
     "--listen-host {host!r} is not an IP address",
-    "use the Docker bridge address (`docker network inspect bridge`, e.g. 172.17.0.1)")
+    "use the Docker bridge address (`docker network inspect bridge`, e.g. 172.17.0.1)",
+)
 NOTEBOOK_USAGE = Message(
     "%smdebug_local: {problem}",
-    "usage: %smdebug_local on [--port N] [--wait|--no-wait] [--bind ADDR] | off | status")
+    "usage: %smdebug_local on [--port N] [--wait|--no-wait] [--bind ADDR] | off | status",
+)
 
 # -- IDE files and the workspace --------------------------------------------------------------
 WORKSPACE_PATH_MISSING = Message(
-    "{what} {path!r} not found in {root}",
-    "give it relative to the workspace folder")
-NOT_WRITABLE = Message(
-    "cannot write to {folder} ({reason})",
-    "check the folder's permissions")
+    "{what} {path!r} not found in {root}", "give it relative to the workspace folder"
+)
+NOT_WRITABLE = Message("cannot write to {folder} ({reason})", "check the folder's permissions")
 FILE_NOT_OURS = Message(
     "{path} exists and was not written by smdebug-local",
-    "choose another file (export-compose -o), or rename or move yours")
-FILE_UNREADABLE = Message(
-    "cannot read {path} ({reason})",
-    "choose another -o")
+    "choose another file (export-compose -o), or rename or move yours",
+)
+FILE_UNREADABLE = Message("cannot read {path} ({reason})", "choose another -o")
 JSONC_INVALID = Message(
     "{path} is not valid JSON with comments ({reason})",
-    "fix or move that file (.vscode/launch.json or tasks.json); init vscode changed nothing")
+    "fix or move that file (.vscode/launch.json or tasks.json); init vscode changed nothing",
+)
 SOURCE_OUTSIDE_WORKSPACE = Message(
     "the source folder {local} is outside the workspace {workspace}",
-    "run from the folder that holds it")
+    "run from the folder that holds it",
+)
 STATE_UNREADABLE = Message(
-    "{path} cannot be read ({reason})",
-    "delete it (it is rewritten by the next run)")
+    "{path} cannot be read ({reason})", "delete it (it is rewritten by the next run)"
+)
 STATE_VERSION = Message(
     "{path} is not a state file of this smdebug-local version",
-    "delete it (it is rewritten by the next run)")
+    "delete it (it is rewritten by the next run)",
+)
 NO_RUN = Message(
     "no smdebug-local run in {root}",
-    "start one with `smdebug-local run SCRIPT` (or run status in its folder)")
+    "start one with `smdebug-local run SCRIPT` (or run status in its folder)",
+)
 
 # -- PyCharm -------------------------------------------------------------------------------
 PYCHARM_BUILD_UNKNOWN = Message(
     "cannot find your PyCharm's build number",
-    "pass it with --pycharm-build (Help > About, e.g. 263.7307.50)")
+    "pass it with --pycharm-build (Help > About, e.g. 263.7307.50)",
+)
 PYCHARM_BUILD_INVALID = Message(
     "--pycharm-build {build!r} is not a PyCharm build number",
-    "copy it from Help > About (e.g. 263.7307.50, not the version 2026.3)")
+    "copy it from Help > About (e.g. 263.7307.50, not the version 2026.3)",
+)
 PYCHARM_DOWNLOAD = Message(
     "could not download pydevd-pycharm~={build} ({reason})",
-    "check the build number (Help > About) and network access")
+    "check the build number (Help > About) and network access",
+)
 PYCHARM_BROKEN = Message(
-    "pydevd-pycharm {version} has no pydevd_pycharm.py",
-    "report this with the build number")
+    "pydevd-pycharm {version} has no pydevd_pycharm.py", "report this with the build number"
+)
 
 # -- export-compose ------------------------------------------------------------------------
 EXPORT_NO_JOB = Message(
     "the script started no training job",
-    "export-compose exports the container of the first fit() (local mode, local_code)")
+    "export-compose exports the container of the first fit() (local mode, local_code)",
+)
 EXPORT_NO_TOOLKIT = Message(
     "could not compute SM_* in image {image} ({reason})",
     "export-compose needs the SageMaker training toolkit (sagemaker-training) in the image, "
-    "as SageMaker's framework images have")
+    "as SageMaker's framework images have",
+)
 
 # -- why a container failed (after the job's traceback) ---------------------------------
 IMAGE_NO_PYTHON = Message(
     "image {image} has no Python interpreter (python3/python not found)",
     "smdebug-local debugs Python entry points: use an image with Python 3.8 or newer",
-    notice=True)
+    notice=True,
+)
 IMAGE_OLD_PYTHON = Message(
     "image {image} has Python {version}",
-    "debugpy needs Python 3.8 or newer: use a newer image", notice=True)
+    "debugpy needs Python 3.8 or newer: use a newer image",
+    notice=True,
+)
 IMAGE_MISSING = Message(
     "image {image} is not on this machine and could not be pulled",
-    "build it or `docker pull {image}`, then run again", notice=True)
+    "build it or `docker pull {image}`, then run again",
+    notice=True,
+)
+
+DRIVER_CONNECT = Message(
+    "--debug-driver listens on this machine for your IDE to attach",
+    "drop --mode connect and --ide pycharm for this run (or debug the driver script "
+    "with your IDE's own launch configuration)",
+)
 
 # -- notices: the run goes on ------------------------------------------------------------
 CODE_NOT_LOCATED = Message(
     "could not find the local folder of the code local mode copied to {copy_dir} (searched "
     "{roots})",
     "breakpoints need `--map LOCAL_DIR=<container code dir>` (processing code travels "
-    "through S3: run from the folder that holds the script)", notice=True)
-MODEL_BUILDER = Message(
-    "ModelBuilder(mode=Mode.LOCAL_CONTAINER) starts its container without docker-compose, "
-    "which smdebug-local cannot debug yet",
-    "it runs without a debugger. To debug inference code, deploy the model with local "
-    "mode's compose path instead (SDK 2.x Model.deploy(instance_type='local') under "
-    "`smdebug-local run`)", notice=True)
+    "through S3: run from the folder that holds the script)",
+    notice=True,
+)
+MODEL_BUILDER_HOST_NETWORK = Message(
+    "ModelBuilder's container of {image} runs on the host's network, where a debug port "
+    "would be open to other machines",
+    "it runs without a debugger; model servers on Docker's bridge network (TorchServe, MMS: "
+    "ModelBuilder(model_server=ModelServer.TORCHSERVE)) are debugged",
+    notice=True,
+)
 CONNECT_NO_LISTENER = Message(
     "no debugger listening on {host}:{port}",
-    "start your IDE's listen configuration first", notice=True, payload=True)
+    "start your IDE's listen configuration first",
+    notice=True,
+    payload=True,
+)
+CONNECT_SILENT_LISTENER = Message(
+    "something on {host}:{port} accepted the connection but sent nothing in {seconds}s: not "
+    "a debugger (an IDE listener left behind, e.g. by a reloaded VS Code window?)",
+    "end the process holding port {port} on the host, then start your IDE's listen "
+    "configuration again",
+    notice=True,
+    payload=True,
+)
 PYCHARM_NO_SERVER = Message(
     "no PyCharm debug server listening on {host}:{port}",
-    'start the "smdebug-local: {role}" configuration first', notice=True, payload=True)
+    'start the "smdebug-local: {role}" configuration first',
+    notice=True,
+    payload=True,
+)
 WATCH_PAUSED = Message(
     "{files} changed: {job} is paused at a breakpoint",
-    "the change applies when you continue (run with --interrupt-paused to apply changes at "
-    "once)", notice=True)
+    "the change applies when you continue (run with --interrupt-paused to apply changes at once)",
+    notice=True,
+)
 
 
 def catalogue() -> dict[str, Message]:

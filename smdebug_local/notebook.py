@@ -67,10 +67,15 @@ def magic(line: str) -> None:
         if command == "on":
             disable()
             session = enable(**options)
-            wait = {None: "training waits for a debugger", True: "every container waits",
-                    False: "nothing waits"}[session.options.wait]
-            print(f"smdebug-local: debugging on from port {session.options.port} ({wait}); "
-                  "`%smdebug_local off` to stop")
+            wait = {
+                None: "training waits for a debugger",
+                True: "every container waits",
+                False: "nothing waits",
+            }[session.options.wait]
+            print(
+                f"smdebug-local: debugging on from port {session.options.port} ({wait}); "
+                "`%smdebug_local off` to stop"
+            )
         elif command == "off":
             disable()
             print("smdebug-local: debugging off; its containers were removed")

@@ -41,6 +41,7 @@ class DebugOptions:
     ide           -- "pycharm": containers connect back to PyCharm's Debug Server with
                      pydevd-pycharm of ``pycharm_build`` (implies connect mode);
                      "vscode": .vscode/launch.json follows the run's real ports
+    debug_driver  -- also debug the driver process itself (listen mode, next free port)
     """
 
     port: int = DEFAULT_PORT
@@ -54,6 +55,7 @@ class DebugOptions:
     interrupt_paused: bool = False
     ide: str | None = None
     pycharm_build: str | None = None
+    debug_driver: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
@@ -65,22 +67,25 @@ class DebugOptions:
         if self.ide == "pycharm" and self.mode != "connect":
             raise messages.PYCHARM_LISTEN.error()
         if self.on_change not in ON_CHANGE:
-            raise messages.CHOICE.error(option="--on-change", value=self.on_change,
-                                        choices=", ".join(ON_CHANGE))
+            raise messages.CHOICE.error(
+                option="--on-change", value=self.on_change, choices=", ".join(ON_CHANGE)
+            )
         try:
             ipaddress.ip_address(self.bind)
         except ValueError:
             raise messages.BIND_NOT_IP.error(bind=self.bind) from None
 
     @classmethod
-    def from_user(cls, port: int | None = None, *, mode: str | None = None,
-                  **options: Any) -> DebugOptions:
+    def from_user(
+        cls, port: int | None = None, *, mode: str | None = None, **options: Any
+    ) -> DebugOptions:
         """Options as a user gave them: a port given at all is a port that must be free; no
         mode means listen, or connect with PyCharm (its Debug Server listens). A mode the
         user chose is kept, so ``--ide pycharm --mode listen`` is an error, not a switch."""
         options["mode"] = mode or ("connect" if options.get("ide") == "pycharm" else "listen")
-        return cls(port=DEFAULT_PORT if port is None else port, port_explicit=port is not None,
-                   **options)
+        return cls(
+            port=DEFAULT_PORT if port is None else port, port_explicit=port is not None, **options
+        )
 
     @staticmethod
     def parse_mapping(text: str) -> tuple[str, str]:

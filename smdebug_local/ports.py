@@ -5,13 +5,14 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock; concurrent runs fall back to the socket probe
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
-from .errors import SmdebugError
+from .messages import NO_FREE_PORT, PORT_PINNED
 
 MAX_PORT = 65535
 
@@ -65,8 +66,8 @@ class PortAllocator:
             self._pinned(self._cursor)
 
     def allocate(self) -> int:
-        """The next free port; raises :class:`SmdebugError` if none is left, or if the next
-        pinned port (explicit start) is taken."""
+        """The next free port; raises :class:`~smdebug_local.errors.SmdebugError` if none is
+        left, or if the next pinned port (explicit start) is taken."""
         if self._explicit:
             port = self._cursor
             while port in self._given:
@@ -77,7 +78,7 @@ class PortAllocator:
             if port not in self._given and self._probe(port, self._bind):
                 return self._take(port)
             port += 1
-        raise SmdebugError(f"no free debug port from {self._cursor} to {MAX_PORT}; lower --port")
+        raise NO_FREE_PORT.error(start=self._cursor, end=MAX_PORT)
 
     def release(self, ports) -> None:
         """Give ``ports`` back: the next allocations reuse them first (a rerun keeps the
@@ -90,14 +91,10 @@ class PortAllocator:
     def _pinned(self, port: int) -> int:
         """``port`` if it is free; else the error naming it and the fix (never a move)."""
         if port > MAX_PORT:
-            raise SmdebugError(f"no debug port left above {MAX_PORT}; lower --port")
-        if self._probe(port, self._bind):
-            return port
-        pinned = "" if port == self._start else (
-            f" (--port {self._start} pins this run's ports to {self._start}, {self._start + 1},"
-            " ... as the IDE's attach configurations name them; none is moved)")
-        raise SmdebugError(f"debug port {port} on {self._bind} is already in use{pinned}; free "
-                           "it or choose another with --port")
+            raise NO_FREE_PORT.error(start=self._start, end=MAX_PORT)
+        if not self._probe(port, self._bind):
+            raise PORT_PINNED.error(port=port, bind=self._bind, start=self._start)
+        return port
 
     def _take(self, port: int) -> int:
         self._given.add(port)
@@ -116,7 +113,7 @@ class Reservations:
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
-        self._held: dict[int, object] = {}
+        self._held: dict[int, TextIO] = {}
 
     def claim(self, port: int) -> bool:
         """True if ``port`` is now ours (or already was); False if another run holds it."""

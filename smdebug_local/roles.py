@@ -73,8 +73,7 @@ ROLES: dict[str, RoleSettings] = {
     # join the master's debug session.
     "serving": RoleSettings(
         code_dirs=("/opt/ml/code",),
-        match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py",
-               "*/bin/gunicorn"),
+        match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py", "*/bin/gunicorn"),
         wait=False,
         live_code=("/opt/ml/model/code",),
         env_defaults={
@@ -156,7 +155,10 @@ def plan(
         env_defaults=dict(settings.env_defaults),
         wait=settings.wait if wait is None else wait,
         port_count=ports,
-        defer={"match": list(settings.defer_match),
-               "roots": list(dict.fromkeys(remote for _, remote in mappings))}
-        if settings.defer_match and mappings else None,
+        defer={
+            "match": list(settings.defer_match),
+            "roots": list(dict.fromkeys(remote for _, remote in mappings)),
+        }
+        if settings.defer_match and mappings
+        else None,
     )

@@ -17,17 +17,17 @@ import traceback
 import types
 from pathlib import Path
 
-from . import api
-from . import messages
-from .session import DebugSession
+from . import api, messages
+from .errors import SmdebugError
 from .export import SERVICE, Exporter
 from .options import DebugOptions
+from .session import DebugSession
 
 EXIT_INTERRUPTED = 130
 # Signals that end the run as SIGTERM does, with the shell's status for them (128 + number).
 # SIGHUP is how VS Code ends a task ("Tasks: Terminate Task") and how a closed terminal
 # ends what runs in it: the containers must go then too.
-TERMINATING = {signal.SIGTERM: 143}
+TERMINATING: dict[int, int] = {signal.SIGTERM: 143}
 if hasattr(signal, "SIGHUP"):  # not on Windows
     TERMINATING[signal.SIGHUP] = 129
 
@@ -63,7 +63,7 @@ class _Interruption:
         self.signum: int | None = None
         self.seen = threading.Event()
 
-    def handler(self, signum, frame):  # noqa: ARG002 - signal handler signature
+    def handler(self, signum, frame):
         if self.seen.is_set():
             return  # the runner is cleaning up; that must finish
         if self.signum is None:
@@ -85,17 +85,23 @@ class _Interruption:
         return TERMINATING.get(self.signum, EXIT_INTERRUPTED)
 
 
-def _execute(code, main: types.ModuleType, path: Path, debug: DebugSession,
-             interruption: _Interruption) -> int:
+def _execute(
+    code, main: types.ModuleType, path: Path, debug: DebugSession, interruption: _Interruption
+) -> int:
     """Run the script's code as ``python SCRIPT`` would; its exit status."""
     try:
-        exec(code, main.__dict__)  # noqa: S102 - running the user's script is the job
+        exec(code, main.__dict__)
         return 0
     except SystemExit as exc:
         return _exit_code(exc.code)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BaseException as exc:  # noqa: BLE001 - report like Python, then clean up
+    except SmdebugError as exc:
+        # A problem the user can fix met mid-run (e.g. a pinned port taken at deploy()):
+        # the one-line form, which IDE task problem matchers read, not a traceback.
+        print(f"smdebug-local: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BaseException as exc:
         if interruption.signum is None:
             _print_user_traceback(exc, path)
             for line in debug.report_failures():
@@ -103,8 +109,9 @@ def _execute(code, main: types.ModuleType, path: Path, debug: DebugSession,
         return 1
 
 
-def run_script(script: str, args: list[str], options: DebugOptions,
-               exporter: Exporter | None = None) -> int:
+def run_script(
+    script: str, args: list[str], options: DebugOptions, exporter: Exporter | None = None
+) -> int:
     """Run ``script`` with ``args`` under a debugging session; return its exit code.
 
     With ``exporter``, the first training job's container is exported after the script.
@@ -127,16 +134,20 @@ def run_script(script: str, args: list[str], options: DebugOptions,
     sys.path.insert(0, str(path.parent))
     sys.modules["__main__"] = main
     interruption = _Interruption()
-    previous = {sig: signal.signal(sig, interruption.handler)
-                for sig in (signal.SIGINT, *TERMINATING)}
+    previous = {
+        sig: signal.signal(sig, interruption.handler) for sig in (signal.SIGINT, *TERMINATING)
+    }
     try:
         status = EXIT_INTERRUPTED
         try:
             status = _execute(code, main, path, debug, interruption)
             if exporter is not None and interruption.signum is None:
                 written = exporter.write(debug.engine)
-                print(f"smdebug-local: wrote {written} (service {SERVICE!r}: docker compose -f "
-                      f"{written.name} run --rm {SERVICE})", file=sys.stderr)
+                print(
+                    f"smdebug-local: wrote {written} (service {SERVICE!r}: docker compose -f "
+                    f"{written.name} run --rm {SERVICE})",
+                    file=sys.stderr,
+                )
             if debug.watch is not None and interruption.signum is None:
                 # The edit-fix loop: even a script that failed keeps its jobs followed.
                 debug.watch.until_interrupted()

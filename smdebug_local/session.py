@@ -1,10 +1,9 @@
 """A debugging session: the front the SDK adapters call while local mode runs.
 
 :func:`smdebug_local.enable` and ``smdebug-local run`` both start exactly one
-:class:`DebugSession`. It receives every compose configuration local mode generates,
-turns the services it can debug into debuggable ones (targets planned by
-:mod:`smdebug_local.targets`, rewritten by :mod:`smdebug_local.compose`), labels every
-container it sees, and on :meth:`DebugSession.close` removes the containers it labelled --
+:class:`DebugSession`. It receives every compose configuration local mode generates
+(and ModelBuilder's docker-py containers), turns the services it can debug into debuggable
+ones (:mod:`smdebug_local.containers`), labels every container it sees, and on :meth:`DebugSession.close` removes the containers it labelled --
 so a run leaves nothing behind, even when the driver script fails or never calls
 ``delete_endpoint``.
 """
@@ -21,27 +20,22 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import debuggers, messages, ping, sources
-from .compose import (
-    LABEL_HOST,
-    LABEL_PID,
-    LABEL_RUN,
-    DebugTarget,
-    Mount,
-    label_service,
-    transform_service,
-)
+from . import containers, debuggers, driver, messages, ping, sources
+from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN, DebugTarget, Mount
 from .diagnose import Diagnosis
 from .engine import Engine, await_compose_children, compose_command
 from .notices import Notices, say
 from .options import DebugOptions
 from .ports import PortAllocator, Reservations, is_free
-from .roles import ROLES, plan
 from .sdk import (
-    ComposeRequest, ServingWait, TrainingRequest, available_adapters, install_on_import,
+    ComposeRequest,
+    ContainerRequest,
+    ServingWait,
+    TrainingRequest,
+    available_adapters,
+    install_on_import,
 )
 from .state import RunState
-from .targets import debug_target
 
 if TYPE_CHECKING:  # export-compose loads its module only when used
     from .export import Exporter
@@ -51,8 +45,11 @@ def _reserve_ports(options: DebugOptions) -> tuple[PortAllocator, Reservations]:
     """Listen mode's host ports: free here, and not claimed by a run starting alongside."""
     reservations = Reservations(debuggers.cache.cache_root() / "ports")
     ports = PortAllocator(
-        options.port, bind=options.bind, explicit=options.port_explicit,
-        probe=lambda port, bind: is_free(port, bind) and reservations.claim(port))
+        options.port,
+        bind=options.bind,
+        explicit=options.port_explicit,
+        probe=lambda port, bind: is_free(port, bind) and reservations.claim(port),
+    )
     ports.check()
     return ports, reservations
 
@@ -60,37 +57,50 @@ def _reserve_ports(options: DebugOptions) -> tuple[PortAllocator, Reservations]:
 class DebugSession:
     """One debugging run; :meth:`start` checks the machine and hooks the SDK."""
 
-    def __init__(self, options: DebugOptions, mount: Mount, *,
-                 ports: PortAllocator | None = None, reservations: Reservations | None = None,
-                 engine: Engine | None = None, workspace: Path | None = None,
-                 exporter: Exporter | None = None) -> None:
+    def __init__(
+        self,
+        options: DebugOptions,
+        mount: Mount,
+        *,
+        ports: PortAllocator | None = None,
+        reservations: Reservations | None = None,
+        engine: Engine | None = None,
+        workspace: Path | None = None,
+        exporter: Exporter | None = None,
+    ) -> None:
         self.options = options
         self.engine = engine or Engine()
         self.run_id = uuid.uuid4().hex[:12]
         self.workspace = workspace or Path.cwd()
         self.targets: list[DebugTarget] = []
         self.exporter = exporter  # export-compose: sees every configuration first
-        self._mount = mount
-        self._ports = ports  # None in connect mode: the port is the IDE's
+        self.mount = mount
+        self.ports = ports  # None in connect mode: the port is the IDE's
         self._reservations = reservations
-        self._notices = Notices()
+        self.notices = Notices()
         self.diagnosis = Diagnosis(self.engine, self.run_id)
-        self._state = RunState(self.workspace, self.run_id, self._notices.once)
+        self.state = RunState(self.workspace, self.run_id, self.notices.once)
         # Re-entrant: on_compose (holding it) may say something once via unsupported().
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._labelled = False
-        self._removed: set[str] = set()
+        self.removed: set[str] = set()
         # Local mode's job folders (each holds the compose file compose runs on), or None
         # once a configuration came without one: then any compose child is the session's.
         self._compose_roots: set[str] | None = set()
         self._undo: list[Callable[[], None]] = []
+        self.builders = containers.Builders(self)
         self.watch = None
         if options.watch:
             from .watch.mode import WatchMode
 
-            self.watch = WatchMode(options, say=say, note=self._notices.once,
-                                   retire=self._retire, remove=self.engine.remove_named,
-                                   restart=self._restart)
+            self.watch = WatchMode(
+                options,
+                say=say,
+                note=self.notices.once,
+                retire=self._retire,
+                remove=self.engine.remove_named,
+                restart=self._restart,
+            )
 
     @classmethod
     def start(cls, options: DebugOptions, *, exporter: Exporter | None = None) -> DebugSession:
@@ -99,20 +109,30 @@ class DebugSession:
         Cheapest and most common problems first (importing the SDK takes seconds), and all
         before the job's image is pulled or its data copied.
         """
+        if options.debug_driver and options.mode != "listen":
+            raise messages.DRIVER_CONNECT.error()
         engine = Engine()
         engine.ping()
         compose_command()
-        ports, reservations = _reserve_ports(options) if options.mode == "listen" else (None,
-                                                                                         None)
+        ports, reservations = _reserve_ports(options) if options.mode == "listen" else (None, None)
         mount = debuggers.prepare(options, say)
         adapters = available_adapters()
         if options.exposed:
-            say(f"WARNING: debug ports are published on {options.bind}; anyone who can reach "
-                "this address can run code in the containers")
-        session = cls(options, mount, ports=ports, reservations=reservations, engine=engine,
-                      exporter=exporter)
+            say(
+                f"WARNING: debug ports are published on {options.bind}; anyone who can reach "
+                "this address can run code in the containers"
+            )
+        session = cls(
+            options, mount, ports=ports, reservations=reservations, engine=engine, exporter=exporter
+        )
         session._undo = [install_on_import(adapter, session) for adapter in adapters]
+        if options.debug_driver:
+            session.debug_driver()
         return session
+
+    def debug_driver(self) -> None:
+        """Debug this process (the driver) on the next free port (see :mod:`.driver`)."""
+        driver.debug(self)
 
     @property
     def script(self) -> str:
@@ -123,52 +143,38 @@ class DebugSession:
 
     def on_compose(self, request: ComposeRequest) -> dict:
         """Return the debuggable version of one compose configuration (called by adapters)."""
-        labels = {LABEL_RUN: self.run_id, LABEL_PID: str(os.getpid()),
-                  LABEL_HOST: socket.gethostname()}
-        settings = ROLES.get(request.role)
         if self.exporter is not None:
             self.exporter.capture(request.role, request.image, request.content, request.workdir)
-        with self._lock:
+        with self.lock:
             self._labelled = True
             if request.workdir is None:
                 self._compose_roots = None
             elif self._compose_roots is not None:
                 # As the SDK names it on compose's command line, and resolved (macOS /var).
                 self._compose_roots |= {request.workdir, os.path.realpath(request.workdir)}
-            content = dict(request.content)
-            services = dict(content.get("services") or {})
-            image_env = self.diagnosis.image_env(request.image) or {}
-            if settings is None:
-                self.unsupported(f"{request.role} containers are not debugged by this "
-                                 "version; they run unchanged")
-            for name, service in services.items():
-                if settings is None:
-                    services[name] = label_service(service, request.role, labels)
-                    continue
-                p = plan(settings, service, wait=self.options.wait,
-                         user_mappings=self.options.path_mappings, locate=self._locate)
-                ports = () if self._ports is None else tuple(
-                    self._ports.allocate() for _ in range(p.port_count))
-                target = debug_target(
-                    request.role, name, p, self.options, host_ports=ports, labels=labels,
-                    status_dir=self.watch.status_dir(name) if self.watch else None)
-                services[name] = transform_service(service, target, self._mount, image_env)
-                self.targets.append(target)
-                self._state.add(target, service)
-                if self.watch is not None:
-                    self.watch.follow(request.role, target, service)
-            content["services"] = services
-            self._state.save(self.script)
-            if self.options.ide == "vscode":
-                from .ide.follow import sync_vscode
+            return containers.compose(self, request)
 
-                sync_vscode(self.targets, self.workspace, self.script, self.options,
-                            self.engine.bridge_gateway, self._notices.once)
-            return content
+    def on_container(self, request: ContainerRequest) -> dict:
+        """Return the debuggable ``containers.run`` arguments of a container started
+        without compose (ModelBuilder's); see :mod:`smdebug_local.containers`."""
+        with self.lock:
+            self._labelled = True
+            return self.builders.debug(request)
+
+    def builder_endpoint(self) -> AbstractContextManager[None]:
+        """ModelBuilder registers its endpoint: the serving compose is its copy."""
+        return self.builders.endpoint()
+
+    def labels(self) -> dict[str, str]:
+        return {
+            LABEL_RUN: self.run_id,
+            LABEL_PID: str(os.getpid()),
+            LABEL_HOST: socket.gethostname(),
+        }
 
     def before_stop(self, container_names: list[str]) -> None:
         """Remove containers the SDK is about to stop: instant instead of a 10 s grace."""
-        self._removed.update(container_names)
+        self.removed.update(container_names)
         if self.watch is not None:
             self.watch.stopping(container_names)
         self.engine.remove_named(container_names)
@@ -178,18 +184,21 @@ class DebugSession:
         return nullcontext() if self.watch is None else self.watch.training_run(request)
 
     def removed_on_purpose(self, container_names: list[str]) -> bool:
-        return bool(container_names) and set(container_names) <= self._removed
+        return bool(container_names) and set(container_names) <= self.removed
 
     def unsupported(self, message: str) -> None:
-        self._notices.once(message)
+        self.notices.once(message)
 
     def wait_until_serving(self, endpoint: ServingWait) -> None:
         """Wait for the endpoint's /ping: fail at once if a serving container of this run
         died, and once its compose has ended if nothing answered (e.g. an image compose
         could not pull); a missing image is no failure while compose may still pull it."""
         ping.wait_until_serving(
-            endpoint, exited=lambda: self.diagnosis.exited(role="serving"),
-            explain=lambda: self.report_failures(role="serving"), say=say)
+            endpoint,
+            exited=lambda: self.diagnosis.exited(role="serving"),
+            explain=lambda: self.report_failures(role="serving"),
+            say=say,
+        )
 
     # -- the rest of the run -----------------------------------------------------------
 
@@ -201,27 +210,28 @@ class DebugSession:
         """A finished run's containers go, its ports become free for the next run (so the
         IDE's saved attach configuration still fits) and it leaves the state file."""
         self.engine.remove_named(containers)
-        with self._lock:
+        with self.lock:
             services = {t.service for t in targets}
             self.targets = [t for t in self.targets if t.service not in services]
-            self._state.drop(services)
-            if self._ports is not None:
-                self._ports.release(p for t in targets for p in t.host_ports)
-            self._state.save(self.script)
+            self.state.drop(services)
+            if self.ports is not None:
+                self.ports.release(p for t in targets for p in t.host_ports)
+            self.state.save(self.script)
 
     def _restart(self, container: str) -> None:
         """Restart a serving container in place (its exit is expected, not a failure)."""
-        self._removed.add(container)
+        self.removed.add(container)
         self.engine.restart(container)
 
-    def _locate(self, copy_dir: str) -> str | None:
+    def locate(self, copy_dir: str) -> str | None:
         """The user's directory a downloaded copy of code came from; says how to map it
         when not found."""
         roots = sources.search_roots(self.script)
         found = sources.find_original(copy_dir, roots)
         if found is None and not self.options.path_mappings:
-            self.unsupported(messages.CODE_NOT_LOCATED.text(copy_dir=copy_dir,
-                                                            roots=", ".join(roots)))
+            self.unsupported(
+                messages.CODE_NOT_LOCATED.text(copy_dir=copy_dir, roots=", ".join(roots))
+            )
         return found
 
     def close(self) -> None:
@@ -232,7 +242,7 @@ class DebugSession:
         for undo in self._undo:
             undo()
         self._undo = []
-        self._state.close()
+        self.state.close()
         if self._labelled:
             roots = None if self._compose_roots is None else frozenset(self._compose_roots)
             removed = self._remove_labelled()
@@ -245,7 +255,7 @@ class DebugSession:
 
     def _remove_labelled(self) -> int:
         containers = self.engine.containers(LABEL_RUN, self.run_id)
-        self._removed.update(c.name for c in containers)
+        self.removed.update(c.name for c in containers)
         return self.engine.remove_containers(containers)
 
     def __enter__(self) -> DebugSession:

@@ -13,9 +13,24 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
-                       "site-packages", ".mypy_cache", ".pytest_cache", ".ipynb_checkpoints",
-                       ".tox", ".nox", ".smdebug-local"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        "site-packages",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ipynb_checkpoints",
+        ".tox",
+        ".nox",
+        ".smdebug-local",
+    }
+)
 MAX_COPY_FILES = 200
 MAX_WALKED = 20_000
 
@@ -63,7 +78,7 @@ def find_original(copy_dir: str, roots: Iterable[str]) -> str | None:
             if here in seen:
                 continue
             seen.add(here)
-            if probe.name not in filenames or here.parts[len(here.parts) - depth:] != parents:
+            if probe.name not in filenames or here.parts[len(here.parts) - depth :] != parents:
                 continue
             base = here
             for _ in probe.parts[:-1]:

@@ -40,14 +40,44 @@ def target_entry(target: DebugTarget, service: Mapping) -> dict:
         "endpoints": target.endpoints,
         "connect": ":".join(map(str, target.connect)) if target.connect else None,
         "wait": target.wait,
-        "pathMappings": [{"localRoot": local, "remoteRoot": remote}
-                         for local, remote in target.mappings],
+        "pathMappings": [
+            {"localRoot": local, "remoteRoot": remote} for local, remote in target.mappings
+        ],
     }
 
 
+def driver_entry(endpoint: str, wait: bool, pid: int) -> dict:
+    """The driver process (``--debug-driver``) as the state file lists it: no container,
+    no path mapping (its code is on this machine)."""
+    return {
+        "role": "driver",
+        "host": "localhost",
+        "service": f"driver-{pid}",
+        "container": None,
+        "job": None,
+        "endpoints": [endpoint],
+        "connect": None,
+        "wait": wait,
+        "pathMappings": [],
+    }
+
+
+def live_status(target: Mapping, live: Mapping[str, str], alive: bool = True) -> str:
+    """A target's status now: its container's (``live`` by service name), or for the
+    driver whether the run's process is alive."""
+    if target.get("role") == "driver":
+        return "running" if alive else "gone"
+    return live.get(target.get("service", ""), "gone")
+
+
 def document(run_id: str, pid: int, script: str, targets: Iterable[dict]) -> dict:
-    return {"version": VERSION, "run": run_id, "pid": pid, "script": script,
-            "targets": list(targets)}
+    return {
+        "version": VERSION,
+        "run": run_id,
+        "pid": pid,
+        "script": script,
+        "targets": list(targets),
+    }
 
 
 def write(workspace: Path, doc: dict) -> Path:
@@ -99,19 +129,24 @@ def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
     out = [["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]]
     for t in doc.get("targets") or []:
         mappings = t.get("pathMappings") or []
-        mapping = (f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}"
-                   if mappings else "")
-        attach = (", ".join(t["endpoints"]) if t["endpoints"]
-                  else f"connects to {t.get('connect')}")
-        out.append([t["role"], t["host"], t.get("job") or t.get("container") or t["service"],
-                    attach, mapping, live.get(t["service"], "gone")])
+        mapping = f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}" if mappings else ""
+        attach = ", ".join(t["endpoints"]) if t["endpoints"] else f"connects to {t.get('connect')}"
+        out.append(
+            [
+                t["role"],
+                t["host"],
+                t.get("job") or t.get("container") or t["service"],
+                attach,
+                mapping,
+                live_status(t, live),
+            ]
+        )
     return out
 
 
 def table(rows_: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows_) for i in range(len(rows_[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
-                     for r in rows_)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows_)
 
 
 class RunState:
@@ -129,6 +164,9 @@ class RunState:
     def add(self, target: DebugTarget, service: Mapping) -> None:
         self._entries.append(target_entry(target, service))
 
+    def add_entry(self, entry: dict) -> None:
+        self._entries.append(entry)
+
     def drop(self, services: set[str]) -> None:
         self._entries = [e for e in self._entries if e.get("service") not in services]
 
@@ -136,11 +174,12 @@ class RunState:
         if not self._entries:
             return
         try:
-            write(self.workspace, document(self._run_id, os.getpid(), script,
-                                           self._entries))
+            write(self.workspace, document(self._run_id, os.getpid(), script, self._entries))
         except OSError as err:
-            self._note(f"cannot write {state_path(self.workspace)} ({err.strerror}); "
-                       "`smdebug-local status` will not see this run")
+            self._note(
+                f"cannot write {state_path(self.workspace)} ({err.strerror}); "
+                "`smdebug-local status` will not see this run"
+            )
 
     def close(self) -> None:
         if self._entries:

@@ -21,16 +21,30 @@ def connect_port(options: DebugOptions, role: str) -> int:
     return options.port
 
 
-def debug_target(role: str, service: str, plan: Plan, options: DebugOptions, *,
-                 host_ports: tuple[int, ...], labels: Mapping[str, str],
-                 status_dir: str | None) -> DebugTarget:
+def debug_target(
+    role: str,
+    service: str,
+    plan: Plan,
+    options: DebugOptions,
+    *,
+    host_ports: tuple[int, ...],
+    labels: Mapping[str, str],
+    status_dir: str | None,
+) -> DebugTarget:
     """The target for ``service``: listening on ``host_ports`` (listen mode) or connecting
     back to the IDE (connect mode, ``host_ports`` empty)."""
     connect = options.mode == "connect"
     return DebugTarget(
-        role=role, service=service, host_ports=() if connect else host_ports,
-        bind=options.bind, wait=plan.wait, match=plan.match, mappings=plan.mappings,
-        volumes=plan.volumes, env_defaults=plan.env_defaults, labels=labels,
+        role=role,
+        service=service,
+        host_ports=() if connect else host_ports,
+        bind=options.bind,
+        wait=plan.wait,
+        match=plan.match,
+        mappings=plan.mappings,
+        volumes=plan.volumes,
+        env_defaults=plan.env_defaults,
+        labels=labels,
         connect=(HOST_FROM_CONTAINER, connect_port(options, role)) if connect else None,
         status_dir=status_dir,
         debugger="pydevd-pycharm" if options.ide == "pycharm" else "debugpy",

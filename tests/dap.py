@@ -56,8 +56,9 @@ def _connect(host: str, port: int, timeout: float, peek: bool = True) -> socket.
 class Connection:
     """One DAP connection: framing, request/response matching, an event log."""
 
-    def __init__(self, host: str, port: int, name: str, timeout: float = 60,
-                 peek: bool = True) -> None:
+    def __init__(
+        self, host: str, port: int, name: str, timeout: float = 60, peek: bool = True
+    ) -> None:
         self.name = name
         self.sock = _connect(host, port, timeout, peek)
         self._seq = itertools.count(1)
@@ -80,7 +81,8 @@ class Connection:
                     buf += chunk
                 header, buf = buf.split(b"\r\n\r\n", 1)
                 length = next(
-                    int(line.split(b":")[1]) for line in header.split(b"\r\n")
+                    int(line.split(b":")[1])
+                    for line in header.split(b"\r\n")
                     if line.lower().startswith(b"content-length")
                 )
                 while len(buf) < length:
@@ -109,8 +111,15 @@ class Connection:
             if self.on_event:
                 self.on_event(self, message)
         elif message["type"] == "request":  # reverse request we do not support
-            self._write({"type": "response", "request_seq": message["seq"], "success": False,
-                         "command": message["command"], "message": "not supported"})
+            self._write(
+                {
+                    "type": "response",
+                    "request_seq": message["seq"],
+                    "success": False,
+                    "command": message["command"],
+                    "message": "not supported",
+                }
+            )
 
     def _write(self, message: dict) -> None:
         message["seq"] = next(self._seq)
@@ -127,8 +136,9 @@ class Connection:
         with self._cond:
             ok = self._cond.wait_for(lambda: seq in self._responses or self.closed, timeout)
             if seq not in self._responses:
-                raise DapError(f"[{self.name}] no response to request {seq} "
-                               f"({'closed' if ok else 'timeout'})")
+                raise DapError(
+                    f"[{self.name}] no response to request {seq} ({'closed' if ok else 'timeout'})"
+                )
             resp = self._responses.pop(seq)
         if not resp.get("success"):
             raise DapError(f"[{self.name}] {resp.get('command')} failed: {resp.get('message')}")
@@ -139,6 +149,7 @@ class Connection:
 
     def wait_event(self, event: str, timeout: float = 60, after: int = 0) -> dict:
         """The first ``event`` logged at index >= ``after``."""
+
         def find():
             for e in self._events[after:]:
                 if e["event"] == event:
@@ -214,9 +225,12 @@ class Debugger:
 
     def attach(self, timeout: float = 120) -> Connection:
         config = {
-            "name": "smdebug-local test", "type": "debugpy", "request": "attach",
+            "name": "smdebug-local test",
+            "type": "debugpy",
+            "request": "attach",
             "connect": {"host": self.host, "port": self.port},
-            "pathMappings": self.path_mappings, "justMyCode": self.just_my_code,
+            "pathMappings": self.path_mappings,
+            "justMyCode": self.just_my_code,
         }
         return self._attach(config, "main", timeout)
 
@@ -224,18 +238,29 @@ class Debugger:
         conn = Connection(self.host, self.port, name, timeout, self.peek)
         conn.on_event = self._on_event
         self.connections.append(conn)
-        conn.request("initialize", {
-            "clientID": "vscode", "clientName": "smdebug-local tests", "adapterID": "debugpy",
-            "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
-            "supportsVariableType": True, "supportsRunInTerminalRequest": False,
-        })
+        conn.request(
+            "initialize",
+            {
+                "clientID": "vscode",
+                "clientName": "smdebug-local tests",
+                "adapterID": "debugpy",
+                "pathFormat": "path",
+                "linesStartAt1": True,
+                "columnsStartAt1": True,
+                "supportsVariableType": True,
+                "supportsRunInTerminalRequest": False,
+            },
+        )
         attach_seq = conn.send("attach", config)
         conn.wait_event("initialized", timeout)
         for file, lines in self.breakpoints.items():
-            body = conn.request("setBreakpoints", {
-                "source": {"path": file, "name": Path(file).name},
-                "breakpoints": [{"line": line} for line in lines],
-            })
+            body = conn.request(
+                "setBreakpoints",
+                {
+                    "source": {"path": file, "name": Path(file).name},
+                    "breakpoints": [{"line": line} for line in lines],
+                },
+            )
             if len(body["breakpoints"]) != len(lines):
                 raise DapError(f"setBreakpoints answered {body}")
         conn.request("setExceptionBreakpoints", {"filters": []})
@@ -279,14 +304,18 @@ class Debugger:
         deadline = time.monotonic() + timeout
         for _ in range(count):
             if not self.children_ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise DapError(f"fewer than {count} child processes attached within {timeout}s; "
-                               f"errors: {self.errors}")
+                raise DapError(
+                    f"fewer than {count} child processes attached within {timeout}s; "
+                    f"errors: {self.errors}"
+                )
 
     def next_stop(self, timeout: float = 120) -> Stop:
         try:
             return self.stops.get(timeout=timeout)
         except queue.Empty:
-            raise DapError(f"no breakpoint was hit within {timeout}s; errors: {self.errors}") from None
+            raise DapError(
+                f"no breakpoint was hit within {timeout}s; errors: {self.errors}"
+            ) from None
 
     def close(self) -> None:
         for conn in self.connections:
@@ -313,8 +342,16 @@ class HostAdapter:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1",
-             "--port", str(self.port)])
+            [
+                sys.executable,
+                "-m",
+                "debugpy.adapter",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
+        )
 
     def close(self) -> None:
         self.proc.terminate()
@@ -324,12 +361,14 @@ class HostAdapter:
             self.proc.kill()
 
 
-def listen(adapter: HostAdapter, config: dict, breakpoints: dict[str, list[int]],
-           timeout: float = 300) -> Debugger:
+def listen(
+    adapter: HostAdapter, config: dict, breakpoints: dict[str, list[int]], timeout: float = 300
+) -> Debugger:
     """Run a ``"request": "attach"`` configuration with ``"listen"`` (e.g. one read from a
     launch.json) on ``adapter``; returns once a debuggee has connected to the listener and
     the breakpoints are set (as VS Code does)."""
-    debugger = Debugger("127.0.0.1", adapter.port, config.get("pathMappings", []), breakpoints,
-                        peek=False)
+    debugger = Debugger(
+        "127.0.0.1", adapter.port, config.get("pathMappings", []), breakpoints, peek=False
+    )
     debugger._attach(dict(config), "listen", timeout)
     return debugger

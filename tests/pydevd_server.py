@@ -37,8 +37,9 @@ class Suspend:
 class PydevdServer:
     """Listens like a PyCharm Debug Server configuration with one path mapping."""
 
-    def __init__(self, host: str, port: int, mapping: tuple[str, str],
-                 breakpoints: list[tuple[str, int]]) -> None:
+    def __init__(
+        self, host: str, port: int, mapping: tuple[str, str], breakpoints: list[tuple[str, int]]
+    ) -> None:
         self.local_root, self.remote_root = mapping
         self.breakpoints = breakpoints
         self.sock = socket.socket()
@@ -64,19 +65,33 @@ class PydevdServer:
             threading.Thread(target=self._session, args=(conn,), daemon=True).start()
 
     def _remote(self, local: str) -> str:
-        return self.remote_root + local[len(self.local_root):]
+        return self.remote_root + local[len(self.local_root) :]
 
     def _local(self, remote: str) -> str:
         if remote.startswith(self.remote_root):
-            return self.local_root + remote[len(self.remote_root):]
+            return self.local_root + remote[len(self.remote_root) :]
         return remote
 
     def _session(self, conn: socket.socket) -> None:
         self._send(conn, CMD_VERSION, "1.1\tUNIX\tID")
         for number, (file, line) in enumerate(self.breakpoints, 1):
-            self._send(conn, CMD_SET_BREAK, "\t".join(
-                [str(number), "python-line", self._remote(file), str(line), "None", "None",
-                 "None", "None", "False"]))
+            self._send(
+                conn,
+                CMD_SET_BREAK,
+                "\t".join(
+                    [
+                        str(number),
+                        "python-line",
+                        self._remote(file),
+                        str(line),
+                        "None",
+                        "None",
+                        "None",
+                        "None",
+                        "False",
+                    ]
+                ),
+            )
         self._send(conn, CMD_RUN, "")
         buffer = b""
         while True:
@@ -95,8 +110,9 @@ class PydevdServer:
                     thread = _THREAD.search(xml)
                     frame = _FRAME.search(xml)
                     if thread and frame:
-                        self.suspends.put(Suspend(thread[1], self._local(unquote(frame[1])),
-                                                  int(frame[2])))
+                        self.suspends.put(
+                            Suspend(thread[1], self._local(unquote(frame[1])), int(frame[2]))
+                        )
                         self._last = conn
 
     def next_suspend(self, timeout: float = 120) -> Suspend:

@@ -47,11 +47,17 @@ def serving_model(entry_point: str = "inference.py", workers: str = "1"):
 
 
 def main() -> None:
-    model = serving_model(os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
-                          os.environ.get("EXAMPLE_SERVING_WORKERS", "1"))
+    model = serving_model(
+        os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
+        os.environ.get("EXAMPLE_SERVING_WORKERS", "1"),
+    )
     started = time.monotonic()
-    predictor = model.deploy(initial_instance_count=1, instance_type="local",
-                             serializer=NumpySerializer(), deserializer=NumpyDeserializer())
+    predictor = model.deploy(
+        initial_instance_count=1,
+        instance_type="local",
+        serializer=NumpySerializer(),
+        deserializer=NumpyDeserializer(),
+    )
     print(f"endpoint ready after {time.monotonic() - started:.1f}s", flush=True)
     try:
         hold = os.environ.get("EXAMPLE_HOLD_FILE")

@@ -41,13 +41,19 @@ def train() -> PyTorch:
     """Run the training job; returns the fitted estimator."""
     image = os.environ.get("SMDEBUG_LOCAL_EXAMPLE_IMAGE")
     if not image:
-        sys.exit("set SMDEBUG_LOCAL_EXAMPLE_IMAGE to a PyTorch training image "
-                 "(e.g. from `python tests/images/build.py pytorch-training`)")
+        sys.exit(
+            "set SMDEBUG_LOCAL_EXAMPLE_IMAGE to a PyTorch training image "
+            "(e.g. from `python tests/images/build.py pytorch-training`)"
+        )
     make_data()
     OUTPUT.mkdir(exist_ok=True)
     # Opting out of telemetry keeps an offline run free of connection errors.
-    session = LocalSession(sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
-        "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
+    session = LocalSession(
+        sagemaker_config={
+            "SchemaVersion": "1.0",
+            "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+        }
+    )
     session.config = {"local": {"local_code": True}}
     estimator = PyTorch(
         entry_point="train.py",

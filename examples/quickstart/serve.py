@@ -19,11 +19,17 @@ from deploy import serving_model
 
 
 def main() -> None:
-    model = serving_model(os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
-                          os.environ.get("EXAMPLE_SERVING_WORKERS", "1"))
+    model = serving_model(
+        os.environ.get("EXAMPLE_ENTRY_POINT", "inference.py"),
+        os.environ.get("EXAMPLE_SERVING_WORKERS", "1"),
+    )
     started = time.monotonic()
-    model.deploy(initial_instance_count=1, instance_type="local",
-                 serializer=NumpySerializer(), deserializer=NumpyDeserializer())
+    model.deploy(
+        initial_instance_count=1,
+        instance_type="local",
+        serializer=NumpySerializer(),
+        deserializer=NumpyDeserializer(),
+    )
     print(f"endpoint ready after {time.monotonic() - started:.1f}s", flush=True)
 
 

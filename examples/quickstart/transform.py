@@ -27,9 +27,13 @@ def main() -> None:
         np.save(batch / f"{name}.npy", rng.random((3, 1, 8, 8), dtype=np.float32))
     out = driver.OUTPUT / "transform"
     # SingleRecord: local mode's MultiRecord batching concatenates binary files as text.
-    transformer = model.transformer(instance_count=1, instance_type="local",
-                                    strategy="SingleRecord", output_path=f"file://{out}",
-                                    accept="application/x-npy")
+    transformer = model.transformer(
+        instance_count=1,
+        instance_type="local",
+        strategy="SingleRecord",
+        output_path=f"file://{out}",
+        accept="application/x-npy",
+    )
     # logs=False: with logs the SDK reads CloudWatch, which local mode has no stand-in for.
     transformer.transform(f"file://{batch}", content_type="application/x-npy", logs=False)
     for name in ("a", "b"):

@@ -25,13 +25,20 @@ def cache_root() -> Path:
     return Path(base).expanduser().resolve() / "smdebug-local"
 
 
-def is_complete(tree: Path) -> bool:
-    return (tree / MARKER).is_file()
+def is_complete(tree: Path, stamp: str | None = None) -> bool:
+    """True if ``tree`` was fully built -- and, given ``stamp``, built as ``stamp`` says
+    (a tree assembled by an older recipe is built again)."""
+    try:
+        text = (tree / MARKER).read_text().strip()
+    except OSError:
+        return False
+    return stamp is None or text == stamp
 
 
 def install_tree(final: Path, build: Callable[[Path, Path], str]) -> Path:
     """Build the tree at ``final`` once: ``build(scratch, tree)`` fills ``tree`` (using
-    ``scratch`` for downloads) and returns the version it installed, kept in the marker."""
+    ``scratch`` for downloads) and returns the stamp kept in the marker (the version it
+    installed, and how)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=final.parent, prefix=f".{final.name}-") as tmp:
         tree = Path(tmp, "tree")

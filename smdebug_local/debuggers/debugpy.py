@@ -1,10 +1,12 @@
 """Prepare, once per user, the debugpy builds that containers load from a read-only mount.
 
-The host downloads the wheels once with pip and assembles one tree per debugpy version -- the pure-Python universal wheel plus the
-Cython speed-up (``pydevd_cython.cpython-3X-*.so``) from each CPython-specific binary
-wheel. Inside the container the bootstrap picks the tree for its own Python at start-up,
-and pydevd picks the matching ``.so`` (or falls back to pure Python, silently and
-correctly, when none matches).
+The host downloads the wheels once with pip and assembles one tree per debugpy version:
+the pure-Python universal wheel plus the Cython speed-ups from each CPython-specific
+binary wheel -- ``pydevd_cython.cpython-3X-*.so`` (the sys.settrace tracer) and, for
+Python 3.12+, ``_pydevd_sys_monitoring_cython.cpython-3X-*.so`` (the PEP 669 tracer).
+Inside the container the bootstrap picks the tree for its own Python at start-up, and
+pydevd picks the matching ``.so`` (or falls back to pure Python, silently and correctly,
+but slower, when none matches).
 
 Layout: ``<cache>/debugpy/<version>/debugpy/...``, built by :func:`.cache.install_tree`.
 """
@@ -44,7 +46,7 @@ def versions() -> list[str]:
 
 def is_ready(root: Path | None = None) -> bool:
     """True when every debugpy tree is fully assembled."""
-    return all(is_complete(debugpy_dir(root) / v) for v in versions())
+    return all(is_complete(debugpy_dir(root) / v, stamp(v)) for v in versions())
 
 
 def linux_platform_tags(machine: str | None = None) -> list[str]:
@@ -62,8 +64,19 @@ def linux_platform_tags(machine: str | None = None) -> list[str]:
 
 def _pip_download(args: list[str], dest: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "--disable-pip-version-check", "-q", "-d", str(dest), *args],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(dest),
+            *args,
+        ],
         capture_output=True,
         text=True,
     )
@@ -72,8 +85,15 @@ def _pip_download(args: list[str], dest: Path) -> subprocess.CompletedProcess:
 def _download(version: str, dest: Path) -> None:
     """Download the universal wheel (required) and the binary wheels (best effort)."""
     universal = _pip_download(
-        [f"debugpy=={version}", "--platform", "any", "--implementation", "py",
-         "--python-version", "3.10"],
+        [
+            f"debugpy=={version}",
+            "--platform",
+            "any",
+            "--implementation",
+            "py",
+            "--python-version",
+            "3.10",
+        ],
         dest,
     )
     if universal.returncode != 0:
@@ -83,8 +103,16 @@ def _download(version: str, dest: Path) -> None:
 
     def binary(python: str) -> None:
         _pip_download(
-            [f"debugpy=={version}", *tags, "--implementation", "cp",
-             "--python-version", python, "--abi", "cp" + python.replace(".", "")],
+            [
+                f"debugpy=={version}",
+                *tags,
+                "--implementation",
+                "cp",
+                "--python-version",
+                python,
+                "--abi",
+                "cp" + python.replace(".", ""),
+            ],
             dest,
         )
 
@@ -92,8 +120,18 @@ def _download(version: str, dest: Path) -> None:
         list(pool.map(binary, PYTHONS.get(version, ())))
 
 
+# The compiled modules taken from each binary wheel (pydevd falls back to pure Python
+# without them). ASSEMBLY names this recipe: a tree built by an older one is rebuilt.
+ACCELERATORS = ("/pydevd_cython.", "/_pydevd_sys_monitoring_cython.")
+ASSEMBLY = "2"
+
+
+def stamp(version: str) -> str:
+    return f"{version} assembly {ASSEMBLY}"
+
+
 def assemble(wheels: list[Path], target: Path) -> None:
-    """Unpack the universal wheel into ``target`` and add each binary wheel's Cython module."""
+    """Unpack the universal wheel into ``target`` and add each binary wheel's Cython modules."""
     universal = [w for w in wheels if w.name.endswith("-none-any.whl")]
     if not universal:
         raise messages.DEBUGPY_NO_WHEEL.error(wheels=", ".join(w.name for w in wheels))
@@ -104,7 +142,11 @@ def assemble(wheels: list[Path], target: Path) -> None:
             continue
         with zipfile.ZipFile(wheel) as zf:
             for name in zf.namelist():
-                if name.startswith("debugpy/") and "/pydevd_cython." in name and name.endswith(".so"):
+                if (
+                    name.startswith("debugpy/")
+                    and name.endswith(".so")
+                    and any(part in name for part in ACCELERATORS)
+                ):
                     zf.extract(name, target)
 
 
@@ -118,14 +160,14 @@ def prepare(root: Path | None = None, *, force: bool = False, log=print) -> Path
     base.mkdir(parents=True, exist_ok=True)
     for version in versions():
         final = base / version
-        if is_complete(final) and not force:
+        if is_complete(final, stamp(version)) and not force:
             continue
         log(f"preparing debugpy {version} for containers (once, in {base})")
 
         def build(scratch: Path, tree: Path, version: str = version) -> str:
             _download(version, scratch)
             assemble(sorted(scratch.glob(f"debugpy-{version}-*.whl")), tree)
-            return version
+            return stamp(version)
 
         install_tree(final, build)
     return base

@@ -102,12 +102,26 @@ def prepare(build: str, root: Path | None = None, *, log=print) -> Path:
 
     def download(scratch: Path, tree: Path) -> str:
         got = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--disable-pip-version-check", "-q", "-d", str(scratch),
-             f"pydevd-pycharm~={build}"],
-            capture_output=True, text=True)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+                str(scratch),
+                f"pydevd-pycharm~={build}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         archives = sorted(scratch.glob("pydevd_pycharm-*.tar.gz")) + sorted(
-            scratch.glob("pydevd-pycharm-*.tar.gz"))
+            scratch.glob("pydevd-pycharm-*.tar.gz")
+        )
         if got.returncode != 0 or not archives:
             last = (got.stderr.strip().splitlines() or ["no source distribution"])[-1]
             raise messages.PYCHARM_DOWNLOAD.error(build=build, reason=last)

@@ -12,15 +12,26 @@ from ..options import DebugOptions
 from . import vscode
 
 
-def sync_vscode(targets: list[DebugTarget], workspace: Path, script: str,
-                options: DebugOptions, bridge_gateway: Callable[[], str | None],
-                note: Callable[[str], None]) -> None:
+def sync_vscode(
+    targets: list[DebugTarget],
+    workspace: Path,
+    script: str,
+    options: DebugOptions,
+    bridge_gateway: Callable[[], str | None],
+    note: Callable[[str], None],
+) -> None:
     """Rewrite the workspace's smdebug-local entries for ``targets``; problems are noted."""
     connect = options.mode == "connect"
     try:
         layout = vscode.run_layout(
-            targets, workspace, script, options.port, options.port_explicit, connect,
-            listen_host=(bridge_gateway() or "172.17.0.1") if connect else "")
+            targets,
+            workspace,
+            script,
+            options.port,
+            options.port_explicit,
+            connect,
+            listen_host=(bridge_gateway() or "172.17.0.1") if connect else "",
+        )
         if layout is None:
             return
         written = vscode.init(workspace, layout)
@@ -28,5 +39,7 @@ def sync_vscode(targets: list[DebugTarget], workspace: Path, script: str,
         note(f"--ide vscode: {err}")
         return
     names = " and ".join(str(p.relative_to(workspace)) for p in written)
-    note(f"wrote {names} for this run: attach with the \"smdebug-local: ...\" configurations "
-         "(they follow the run's ports)")
+    note(
+        f'wrote {names} for this run: attach with the "smdebug-local: ..." configurations '
+        "(they follow the run's ports)"
+    )

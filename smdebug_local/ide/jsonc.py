@@ -142,13 +142,18 @@ def _render(obj: object, unit: int, comments: Mapping[str, str]) -> list[str]:
         stripped = line.lstrip()
         for key, comment in comments.items():
             if stripped.startswith(json.dumps(key) + ":"):
-                lines.append(line[:len(line) - len(stripped)] + "// " + comment)
+                lines.append(line[: len(line) - len(stripped)] + "// " + comment)
         lines.append(line)
     return lines
 
 
-def replace_items(text: str, array: Node, drop: list[Node], add: list[object],
-                  comments: Mapping[str, str] | None = None) -> str:
+def replace_items(
+    text: str,
+    array: Node,
+    drop: list[Node],
+    add: list[object],
+    comments: Mapping[str, str] | None = None,
+) -> str:
     """Remove the ``drop`` elements of ``array`` and append ``add`` (as JSON), in ``text``.
 
     Everything else in ``text`` is kept as it was: comments, commas, the user's elements.
@@ -172,8 +177,10 @@ def replace_items(text: str, array: Node, drop: list[Node], add: list[object],
         child_indent = _indent_of(text, keep[0].start) if keep else array_indent + "  "
         unit = max(len(child_indent) - len(array_indent), 2)  # the file's own indent step
         rendered = [
-            "\n".join(child_indent + line if i else line
-                      for i, line in enumerate(_render(obj, unit, comments or {})))
+            "\n".join(
+                child_indent + line if i else line
+                for i, line in enumerate(_render(obj, unit, comments or {}))
+            )
             for obj in add
         ]
         insertion = "".join(f",\n{child_indent}{r}" for r in rendered)[1:]
@@ -182,7 +189,7 @@ def replace_items(text: str, array: Node, drop: list[Node], add: list[object],
             at = after.end() if after else keep[-1].end
             edits.append((at, at, ("" if after else ",") + insertion))
         else:
-            closing = "" if "\n" in text[array.start:array.end] else "\n" + array_indent
+            closing = "" if "\n" in text[array.start : array.end] else "\n" + array_indent
             edits.append((array.start + 1, array.start + 1, insertion + closing))
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]

@@ -56,16 +56,22 @@ def servers(source_dir: str, port: int, training_code_dir: str = "/opt/ml/code")
 
 def render(server: Server) -> str:
     return Template(template("pycharm-debug-server.xml")).substitute(
-        name=quoteattr(server.name), port=quoteattr(str(server.port)),
-        host=quoteattr(HOST_FROM_CONTAINER), local_root=quoteattr(server.local_root),
-        remote_root=quoteattr(server.remote_root))
+        name=quoteattr(server.name),
+        port=quoteattr(str(server.port)),
+        host=quoteattr(HOST_FROM_CONTAINER),
+        local_root=quoteattr(server.local_root),
+        remote_root=quoteattr(server.remote_root),
+    )
 
 
 def render_compound(name: str, members: list[Server]) -> str:
-    lines = "\n".join(f'    <toRun name={quoteattr(m.name)} type="PyRemoteDebugConfigurationType" />'
-                      for m in members)
-    return Template(template("pycharm-compound.xml")).substitute(name=quoteattr(name),
-                                                                 members=lines)
+    lines = "\n".join(
+        f'    <toRun name={quoteattr(m.name)} type="PyRemoteDebugConfigurationType" />'
+        for m in members
+    )
+    return Template(template("pycharm-compound.xml")).substitute(
+        name=quoteattr(name), members=lines
+    )
 
 
 def files(source_dir: str, port: int, training_code_dir: str = "/opt/ml/code") -> dict[str, str]:

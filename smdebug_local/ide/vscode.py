@@ -32,17 +32,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compose import CONTAINER_DEBUG_PORT, DebugTarget
-from ..roles import ROLES
-from ..errors import SmdebugError
 from ..files import write_atomic
+from ..messages import JSONC_INVALID, SOURCE_OUTSIDE_WORKSPACE
+from ..roles import ROLES
 from . import jsonc, template
 
 GROUP = "smdebug-local"
 TASK_LABEL = "smdebug-local: run"
 # Matches the lines the in-container bootstrap prints when debugpy listens, or is about to
 # connect back to the IDE (connect mode): the task's end of "starting", when VS Code attaches.
-READY_PATTERN = (r"smdebug-local: \S+ \S+ "
-                 r"(waiting for debugger on|debugger listening on|connecting to debugger at) ")
+READY_PATTERN = (
+    r"smdebug-local: \S+ \S+ "
+    r"(waiting for debugger on|debugger listening on|connecting to debugger at) "
+)
 # A problem VS Code records (and then prompts "Error exists after running preLaunchTask"
 # instead of attaching). Group 1 is the file VS Code files it under: a task line names no
 # file, so the marker goes to a "smdebug-local" entry in the workspace folder.
@@ -55,10 +57,11 @@ LISTEN_NAME = "smdebug-local: listen (connect-back)"
 # debugpy's adapter reads "restart" from the attach request and asks VS Code to restart
 # the session when a debuggee ends, so VS Code listens again for the next run; the Python
 # Debugger's published schema omits it, so VS Code flags it.
-RESTART_COMMENT = ("restart: listen again after each run. VS Code says \"Property restart is "
-                   "not allowed\" (the Python Debugger's schema omits it), but debugpy's "
-                   "adapter reads it: keep it")
-
+RESTART_COMMENT = (
+    'restart: listen again after each run. VS Code says "Property restart is '
+    "not allowed\" (the Python Debugger's schema omits it), but debugpy's "
+    "adapter reads it: keep it"
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,15 @@ class Layout:
     python: str = field(default_factory=lambda: sys.executable)
 
 
-def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: int,
-               port_explicit: bool, connect: bool, listen_host: str = "") -> Layout | None:
+def run_layout(
+    targets: list[DebugTarget],
+    workspace: Path,
+    script: str,
+    port: int,
+    port_explicit: bool,
+    connect: bool,
+    listen_host: str = "",
+) -> Layout | None:
     """The layout of a run in progress (``run --ide vscode``): its real ports and folders.
 
     None until a training or serving target exists; an error if the source folder lies
@@ -93,18 +103,20 @@ def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: i
     not needed (an explicit port is the run's first port) but kept for the callers.
     """
     code_dirs = {"training": ROLES["training"].code_dirs, "serving": ROLES["serving"].live_code}
-    found = {role: [m for t in targets if t.role == role for m in t.mappings if m[1] in dirs]
-             for role, dirs in code_dirs.items()}
+    found = {
+        role: [m for t in targets if t.role == role for m in t.mappings if m[1] in dirs]
+        for role, dirs in code_dirs.items()
+    }
     primary = (found["training"] or found["serving"])[:1]
     if not primary:
         return None
     local = primary[0][0]
     rel = os.path.relpath(local, workspace)
     if rel.startswith(".."):
-        raise SmdebugError(f"the source folder {local} is outside the workspace {workspace}; "
-                           "run from the folder that holds it")
-    training_ports = tuple(t.host_ports[0] for t in targets
-                           if t.role == "training" and t.host_ports)
+        raise SOURCE_OUTSIDE_WORKSPACE.error(local=local, workspace=workspace)
+    training_ports = tuple(
+        t.host_ports[0] for t in targets if t.role == "training" and t.host_ports
+    )
     serving_ports = tuple(p for t in targets if t.role == "serving" for p in t.host_ports)
     # The task pins the run's ports (--port never moves one), from the first port this run
     # really has: the one the first configuration names, even if this run, started without
@@ -112,13 +124,20 @@ def run_layout(targets: list[DebugTarget], workspace: Path, script: str, port: i
     pinned = port if connect else (training_ports or serving_ports or (port,))[0]
     return Layout(
         script=Path(os.path.relpath(os.path.abspath(script), workspace)).as_posix(),
-        source_dir=Path(rel).as_posix(), port=pinned,
-        training_ports=training_ports, serving_ports=serving_ports,
+        source_dir=Path(rel).as_posix(),
+        port=pinned,
+        training_ports=training_ports,
+        serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
         mode="connect" if connect else "listen",
         listen_host=listen_host or "127.0.0.1",
-        run_args=("--ide", "vscode", *(("--mode", "connect") if connect else ()),
-                  "--port", str(pinned)),
+        run_args=(
+            "--ide",
+            "vscode",
+            *(("--mode", "connect") if connect else ()),
+            "--port",
+            str(pinned),
+        ),
     )
 
 
@@ -128,8 +147,9 @@ def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
         "type": "debugpy",
         "request": "attach",
         "connect": {"host": "127.0.0.1", "port": port},
-        "pathMappings": [{"localRoot": f"${{workspaceFolder}}/{layout.source_dir}",
-                          "remoteRoot": remote_root}],
+        "pathMappings": [
+            {"localRoot": f"${{workspaceFolder}}/{layout.source_dir}", "remoteRoot": remote_root}
+        ],
         "justMyCode": False,
         "presentation": {"group": GROUP},
     }
@@ -149,24 +169,36 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     if layout.mode == "connect":
         # The IDE listens; every container (training, serving, processing) connects and
         # translates paths itself, so one configuration without pathMappings serves all.
-        return [{
-            "name": LISTEN_NAME,
-            "type": "debugpy",
-            "request": "attach",
-            "listen": {"host": layout.listen_host, "port": layout.port},
-            "justMyCode": False,
-            "restart": True,
-            "presentation": {"group": GROUP},
-        }], []
+        return [
+            {
+                "name": LISTEN_NAME,
+                "type": "debugpy",
+                "request": "attach",
+                "listen": {"host": layout.listen_host, "port": layout.port},
+                "justMyCode": False,
+                "restart": True,
+                "presentation": {"group": GROUP},
+            }
+        ], []
     hosts = layout.training_hosts
-    training_ports = layout.training_ports if layout.training_ports is not None else tuple(
-        layout.port + i for i in range(hosts))
-    serving_ports = layout.serving_ports if layout.serving_ports is not None else tuple(
-        layout.port + hosts + i for i in range(layout.serving_workers))
+    training_ports = (
+        layout.training_ports
+        if layout.training_ports is not None
+        else tuple(layout.port + i for i in range(hosts))
+    )
+    serving_ports = (
+        layout.serving_ports
+        if layout.serving_ports is not None
+        else tuple(layout.port + hosts + i for i in range(layout.serving_workers))
+    )
     hosts = len(training_ports)
     training = [
-        _attach("smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
-                port, layout.training_code_dir, layout)
+        _attach(
+            "smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
+            port,
+            layout.training_code_dir,
+            layout,
+        )
         for i, port in enumerate(training_ports)
     ]
     if training:
@@ -177,21 +209,30 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     ]
     compounds = []
     if hosts > 1:
-        compounds.append({"name": "smdebug-local: training (all hosts)",
-                          "configurations": [c["name"] for c in training],
-                          "preLaunchTask": TASK_LABEL,
-                          "presentation": {"group": GROUP}})
+        compounds.append(
+            {
+                "name": "smdebug-local: training (all hosts)",
+                "configurations": [c["name"] for c in training],
+                "preLaunchTask": TASK_LABEL,
+                "presentation": {"group": GROUP},
+            }
+        )
     if len(serving) > 1:
-        compounds.append({"name": "smdebug-local: serving (all workers)",
-                          "configurations": [c["name"] for c in serving],
-                          "presentation": {"group": GROUP}})
+        compounds.append(
+            {
+                "name": "smdebug-local: serving (all workers)",
+                "configurations": [c["name"] for c in serving],
+                "presentation": {"group": GROUP},
+            }
+        )
     return [*training, *serving], compounds
 
 
 def task_command(layout: Layout) -> str:
     """``PYTHON -m smdebug_local run ARGS SCRIPT``, quoted for the task's shell."""
-    return shlex.join([layout.python, "-m", "smdebug_local", "run", *layout.run_args,
-                       layout.script])
+    return shlex.join(
+        [layout.python, "-m", "smdebug_local", "run", *layout.run_args, layout.script]
+    )
 
 
 def task_entries(layout: Layout) -> list[dict]:
@@ -204,21 +245,26 @@ def task_entries(layout: Layout) -> list[dict]:
     ``endsPattern`` as well: VS Code does not look for problems in lines that end (or
     begin) background activity, and the run exits right after it anyway.
     """
-    return [{
-        "label": TASK_LABEL,
-        "type": "shell",
-        "command": task_command(layout),
-        "isBackground": True,
-        "problemMatcher": {
-            "owner": "smdebug-local",
-            "source": "smdebug-local",
-            "severity": "error",
-            "fileLocation": ["relative", "${workspaceFolder}"],
-            "pattern": {"regexp": ERROR_PATTERN, "file": 1, "message": 2},
-            "background": {"activeOnStart": True, "beginsPattern": RERUN_PATTERN,
-                           "endsPattern": READY_PATTERN},
-        },
-    }]
+    return [
+        {
+            "label": TASK_LABEL,
+            "type": "shell",
+            "command": task_command(layout),
+            "isBackground": True,
+            "problemMatcher": {
+                "owner": "smdebug-local",
+                "source": "smdebug-local",
+                "severity": "error",
+                "fileLocation": ["relative", "${workspaceFolder}"],
+                "pattern": {"regexp": ERROR_PATTERN, "file": 1, "message": 2},
+                "background": {
+                    "activeOnStart": True,
+                    "beginsPattern": RERUN_PATTERN,
+                    "endsPattern": READY_PATTERN,
+                },
+            },
+        }
+    ]
 
 
 def _owned_launch(entry: object) -> bool:
@@ -229,31 +275,36 @@ def _owned_task(entry: object) -> bool:
     return isinstance(entry, dict) and str(entry.get("label", "")).startswith("smdebug-local:")
 
 
-def merge(text: str, key: str, entries: list[dict], owned, path: Path,
-          comments: dict[str, str] | None = None) -> str:
+def merge(
+    text: str,
+    key: str,
+    entries: list[dict],
+    owned,
+    path: Path,
+    comments: dict[str, str] | None = None,
+) -> str:
     """Replace our entries of the array ``key`` in ``text`` by ``entries``."""
     try:
         root = jsonc.parse(text)
     except jsonc.JsoncError as err:
-        raise SmdebugError(f"{path} is not valid JSON with comments ({err}); fix or move it, "
-                           "then run `smdebug-local init vscode` again (it was not changed)")
+        raise JSONC_INVALID.error(path=path, reason=err) from None
     if root.kind != "object":
-        raise SmdebugError(f"{path} does not hold a JSON object; fix or move it (not changed)")
+        raise JSONC_INVALID.error(path=path, reason="its top level must be an object")
     array = root.get(key)
     if array is None:
         # Add the key as the object's last member.
         close = root.end - 1
         member = f'"{key}": []'
         if root.items:
-            text = text[:root.items[-1].end] + f",\n  {member}" + text[root.items[-1].end:]
+            text = text[: root.items[-1].end] + f",\n  {member}" + text[root.items[-1].end :]
         else:
             text = text[:close] + f"\n  {member}\n" + text[close:]
         root = jsonc.parse(text)
         array = root.get(key)
-    if array.kind != "array":
-        raise SmdebugError(f'"{key}" in {path} is not a list; fix it (the file was not changed)')
+    if array is None or array.kind != "array":
+        raise JSONC_INVALID.error(path=path, reason=f'"{key}" must be a list')
     drop = [n for n in array.items if owned(n.to_python())]
-    return jsonc.replace_items(text, array, drop, entries, comments)
+    return jsonc.replace_items(text, array, drop, list[object](entries), comments)
 
 
 def render(workspace: Path, layout: Layout) -> dict[Path, str]:
@@ -262,8 +313,9 @@ def render(workspace: Path, layout: Layout) -> dict[Path, str]:
     launch = workspace / ".vscode" / "launch.json"
     tasks = workspace / ".vscode" / "tasks.json"
     launch_text = launch.read_text() if launch.exists() else template("vscode-launch.json")
-    launch_text = merge(launch_text, "configurations", configs, _owned_launch, launch,
-                        {"restart": RESTART_COMMENT})
+    launch_text = merge(
+        launch_text, "configurations", configs, _owned_launch, launch, {"restart": RESTART_COMMENT}
+    )
     launch_text = merge(launch_text, "compounds", compounds, _owned_launch, launch)
     tasks_text = tasks.read_text() if tasks.exists() else template("vscode-tasks.json")
     tasks_text = merge(tasks_text, "tasks", task_entries(layout), _owned_task, tasks)

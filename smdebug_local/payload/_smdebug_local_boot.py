@@ -152,7 +152,7 @@ def _import_debugpy(config):
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     sys.path.insert(0, path)
     try:
-        import debugpy  # noqa: PLC0415 - imported from the mounted build on purpose
+        import debugpy
     finally:
         # debugpy knows its own location from here on; keep sys.path as the user expects.
         sys.path.remove(path)
@@ -199,8 +199,10 @@ def _listen(debugpy, ports, probe=_port_is_free):
             if probe(int(port)):
                 debugpy.listen(("0.0.0.0", int(port)))
                 return endpoint
-    raise RuntimeError("all %d debug ports of this container are taken (more debuggable "
-                       "processes than ports)" % len(ports))
+    raise RuntimeError(
+        "all %d debug ports of this container are taken (more debuggable "
+        "processes than ports)" % len(ports)
+    )
 
 
 # How long a process keeps trying to reach the IDE in connect mode: a waiting entry point
@@ -217,8 +219,16 @@ def _listening(address):
         return False
 
 
-def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
-             probe=_listening, dial=socket.create_connection, answer_within=5.0):
+def _connect(
+    debugpy,
+    address,
+    patience,
+    sleep=time.sleep,
+    clock=time.time,
+    probe=_listening,
+    dial=socket.create_connection,
+    answer_within=5.0,
+):
     """Connect to the IDE listening at ``address``, waiting up to ``patience`` seconds for
     it to listen. debugpy.connect() cannot be retried (after one refusal a second call
     hangs), so a plain TCP probe waits for the listener first; debugpy's adapter drops such
@@ -237,7 +247,8 @@ def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
         if clock() >= deadline:
             raise RuntimeError(
                 "no debugger listening on %s:%s; start your IDE's listen configuration first"
-                % (host, port))
+                % (host, port)
+            )
         sleep(0.5)
     try:
         with dial((host, port), timeout=answer_within) as sock:
@@ -247,7 +258,8 @@ def _connect(debugpy, address, patience, sleep=time.sleep, clock=time.time,
             "something on %s:%s accepted the connection but sent nothing in %gs: not a "
             "debugger (an IDE listener left behind, e.g. by a reloaded VS Code window?); end "
             "the process holding port %s on the host, then start your IDE's listen "
-            "configuration again" % (host, port, answer_within, port)) from None
+            "configuration again" % (host, port, answer_within, port)
+        ) from None
     except OSError:
         pass  # gone since the probe, or unresolvable: debugpy.connect() reports it
     debugpy.connect((host, port))
@@ -271,8 +283,11 @@ def paused_threads():
     suspended = getattr(constants, "STATE_SUSPEND", None)
     if suspended is None:
         return 0
-    return sum(1 for t in threading.enumerate()
-               if getattr(getattr(t, "additional_info", None), "pydev_state", None) == suspended)
+    return sum(
+        1
+        for t in threading.enumerate()
+        if getattr(getattr(t, "additional_info", None), "pydev_state", None) == suspended
+    )
 
 
 class PauseReporter(object):
@@ -308,7 +323,7 @@ class PauseReporter(object):
         while True:
             try:
                 self.step()
-            except Exception as exc:  # noqa: BLE001 - losing the report must not hurt
+            except Exception as exc:
                 _say("pause reports stopped (%s: %s)" % (type(exc).__name__, exc))
                 return
             time.sleep(PAUSE_POLL)
@@ -318,9 +333,9 @@ class PauseReporter(object):
 
         thread = threading.Thread(target=self.run, name="smdebug-local-pause-reporter")
         thread.daemon = True
-        # pydevd's marks for its own threads (set by name: Thread does not declare them)
-        setattr(thread, "pydev_do_not_trace", True)
-        setattr(thread, "is_pydev_daemon_thread", True)
+        # pydevd's marks for its own threads (Thread does not declare them)
+        thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
+        thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
         thread.start()
         return thread
 
@@ -333,7 +348,7 @@ def _import_pydevd_pycharm(config):
     # user's packages.
     if path not in sys.path:
         sys.path.append(path)
-    import pydevd_pycharm  # noqa: PLC0415 - imported from the mounted tree on purpose
+    import pydevd_pycharm
 
     return pydevd_pycharm
 
@@ -362,15 +377,21 @@ def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
     while True:
         try:
             with _Quiet():
-                pydevd_pycharm.settrace(host, port=port, suspend=False,
-                                        stdout_to_server=False, stderr_to_server=False,
-                                        patch_multiprocessing=True)
+                pydevd_pycharm.settrace(
+                    host,
+                    port=port,
+                    suspend=False,
+                    stdout_to_server=False,
+                    stderr_to_server=False,
+                    patch_multiprocessing=True,
+                )
             break
         except (OSError, ConnectionError):
             if clock() >= deadline:
                 raise RuntimeError(
                     'no PyCharm debug server listening on %s:%s; start the "smdebug-local: %s" '
-                    'configuration first' % (host, port, config.get("role", "training")))
+                    "configuration first" % (host, port, config.get("role", "training"))
+                )
             sleep(0.5)
     os.environ[ACTIVE_ENV] = str(os.getpid())
     _say("%s debugger attached" % where)
@@ -392,8 +413,9 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     wait = config.get("wait", True)
     if config.get("connect"):
         address = config["connect"]
-        _say("%s connecting to debugger at %s:%s%s" % (where.strip(), address[0], address[1],
-                                                      suffix))
+        _say(
+            "%s connecting to debugger at %s:%s%s" % (where.strip(), address[0], address[1], suffix)
+        )
         connect(debugpy, address, CONNECT_PATIENCE[bool(wait)])
         os.environ[ACTIVE_ENV] = str(os.getpid())
         if wait:
@@ -438,7 +460,7 @@ class StartOnImport(object):
             if origin.startswith(self.roots) or os.path.realpath(origin).startswith(self.roots):
                 self._remove()
                 self._start()
-        except Exception as exc:  # noqa: BLE001 - never break the user's import
+        except Exception as exc:
             self._remove()
             _not_started(exc)
         finally:
@@ -457,7 +479,7 @@ def _not_started(exc):
 def _start_or_say(config):
     try:
         start(config)
-    except Exception as exc:  # noqa: BLE001 - the user's code must run whatever happens here
+    except Exception as exc:
         _not_started(exc)
 
 
@@ -477,5 +499,5 @@ def main():
             sys.meta_path.insert(0, StartOnImport(defer["roots"], lambda: _start_or_say(config)))
             return
         start(config)
-    except Exception as exc:  # noqa: BLE001 - the user's code must run whatever happens here
+    except Exception as exc:
         _not_started(exc)

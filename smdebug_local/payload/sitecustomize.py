@@ -33,5 +33,5 @@ finally:
         import _smdebug_local_boot
 
         _smdebug_local_boot.main()
-    except Exception as _exc:  # noqa: BLE001 - never break the user's interpreter
+    except Exception as _exc:
         sys.stderr.write("smdebug-local: debugger not started (%r); running without it\n" % _exc)

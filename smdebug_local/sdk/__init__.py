@@ -1,11 +1,11 @@
 """One adapter per SageMaker SDK shape, behind one interface.
 
 An adapter hooks the place where its SDK generates the docker-compose configuration for a
-local-mode job and hands each generated configuration to a callback, which returns the
-debuggable configuration to run instead. Adapters install themselves when the user's code
+local-mode job (or, for ModelBuilder, the docker-py ``containers.run`` call) and hands each
+one to a callback, which returns the debuggable configuration to run instead. Adapters install themselves when the user's code
 imports their module (:func:`install_on_import`), so nothing of the SDK is imported early.
 The rest of smdebug-local never imports ``sagemaker``: it only sees
-:class:`ComposeRequest` objects.
+:class:`ComposeRequest` and :class:`ContainerRequest` objects.
 """
 
 from __future__ import annotations
@@ -32,6 +32,22 @@ class ComposeRequest:
     image: str
     content: Mapping  # the SDK's compose dict; never mutated
     workdir: str | None = None  # local mode's temporary folder for this job (deleted after)
+
+
+@dataclass(frozen=True)
+class ContainerRequest:
+    """One container an SDK is about to start with docker-py's ``containers.run`` (no
+    compose: ``ModelBuilder``'s local container), as ``run(image, command, **kwargs)``."""
+
+    role: str  # "serving"
+    image: str
+    kwargs: Mapping  # the SDK's keyword arguments; never mutated
+    # Container folders where the SDK mounts the model's code (its debuggable files).
+    code_dirs: tuple[str, ...] = ()
+    # Host folders of user code that reaches the container pickled (an InferenceSpec
+    # defined in the driver script): mounted read-only at the same path, so breakpoints
+    # in them resolve in the container.
+    source_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,13 @@ class Hooks(Protocol):
 
     def on_compose(self, request: ComposeRequest) -> dict:
         """Return the compose configuration to run instead of ``request.content``."""
+
+    def on_container(self, request: ContainerRequest) -> dict:
+        """Return the keyword arguments to run ``request``'s container with instead."""
+
+    def builder_endpoint(self) -> AbstractContextManager[None]:
+        """ModelBuilder registers its endpoint with local mode on this thread while inside:
+        the serving compose local mode starts then is a copy of ModelBuilder's container."""
 
     def before_stop(self, container_names: list[str]) -> None:
         """The SDK is about to stop these containers (e.g. ``delete_endpoint``)."""

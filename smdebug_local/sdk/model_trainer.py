@@ -39,8 +39,9 @@ class ModelTrainerAdapter:
             # The arguments are only passed on: any call the SDK's own function accepts.
             def generate(container, *args, **kwargs):
                 content = original(container, *args, **kwargs)
-                debug = hooks.on_compose(ComposeRequest("training", container.image, content,
-                                                        container.container_root))
+                debug = hooks.on_compose(
+                    ComposeRequest("training", container.image, content, container.container_root)
+                )
                 with open(os.path.join(container.container_root, filename), "w") as f:
                     yaml.safe_dump(debug, f, default_flow_style=False)
                 return content

@@ -31,10 +31,14 @@ def files(rules: IgnoreRules) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(rules.root):
         rel_dir = os.path.relpath(dirpath, rules.root)
-        dirnames[:] = [d for d in dirnames
-                       if not rules.ignored_dir(os.path.normpath(os.path.join(rel_dir, d)))]
-        found += [os.path.join(dirpath, f) for f in filenames
-                  if not rules.ignored(os.path.normpath(os.path.join(rel_dir, f)))]
+        dirnames[:] = [
+            d for d in dirnames if not rules.ignored_dir(os.path.normpath(os.path.join(rel_dir, d)))
+        ]
+        found += [
+            os.path.join(dirpath, f)
+            for f in filenames
+            if not rules.ignored(os.path.normpath(os.path.join(rel_dir, f)))
+        ]
     return found
 
 

@@ -30,10 +30,30 @@ import pathspec
 # `.#x`; JetBrains safe-write: `___jb_tmp___`/`___jb_old___`; VS Code and others: `.tmp`),
 # and smdebug-local's own state folder.
 DEFAULT_IGNORES = (
-    ".git/", ".hg/", ".svn/", "__pycache__/", "*.pyc", "*.pyo", ".ipynb_checkpoints/",
-    ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".venv/", "venv/",
-    "*.swp", "*.swo", "*.swx", "*~", "4913", r"\#*#", ".#*", "*___jb_tmp___",
-    "*___jb_old___", "*.tmp", ".DS_Store", ".smdebug-local/",
+    ".git/",
+    ".hg/",
+    ".svn/",
+    "__pycache__/",
+    "*.pyc",
+    "*.pyo",
+    ".ipynb_checkpoints/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".venv/",
+    "venv/",
+    "*.swp",
+    "*.swo",
+    "*.swx",
+    "*~",
+    "4913",
+    r"\#*#",
+    ".#*",
+    "*___jb_tmp___",
+    "*___jb_old___",
+    "*.tmp",
+    ".DS_Store",
+    ".smdebug-local/",
 )
 IGNORE_FILES = (".gitignore", ".dockerignore")
 
@@ -114,8 +134,9 @@ class Source:
 
 
 def _under(path: str, directory: str) -> bool:
-    return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) \
-        == os.path.abspath(directory)
+    return os.path.commonpath(
+        [os.path.abspath(path), os.path.abspath(directory)]
+    ) == os.path.abspath(directory)
 
 
 def affected(changed: Iterable[str], source: Source, others: Sequence[Source] = ()) -> list[str]:
@@ -125,8 +146,11 @@ def affected(changed: Iterable[str], source: Source, others: Sequence[Source] = 
     serving entry point is not a reason to rerun training (unless training runs that very
     file), so it only counts for the endpoint.
     """
-    serving_entries = {os.path.join(o.directory, o.entry_point) for o in others
-                       if o.kind == "serving" and o.entry_point}
+    serving_entries = {
+        os.path.join(o.directory, o.entry_point)
+        for o in others
+        if o.kind == "serving" and o.entry_point
+    }
     own = os.path.join(source.directory, source.entry_point) if source.entry_point else None
     out = []
     for path in changed:

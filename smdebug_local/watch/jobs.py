@@ -108,12 +108,16 @@ class TrainingJob:
                 self.say(f"rerun {self.attempt} of {self.label} cancelled")
             else:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self.say(f"rerun {self.attempt} of {self.label} failed after "
-                         f"{time.monotonic() - started:.1f}s: {first}; fix the code and save "
-                         "again")
+                self.say(
+                    f"rerun {self.attempt} of {self.label} failed after "
+                    f"{time.monotonic() - started:.1f}s: {first}; fix the code and save "
+                    "again"
+                )
             return
-        self.say(f"rerun {self.attempt} of {self.label} finished in "
-                 f"{time.monotonic() - started:.1f}s; artifacts: {artifacts}")
+        self.say(
+            f"rerun {self.attempt} of {self.label} finished in "
+            f"{time.monotonic() - started:.1f}s; artifacts: {artifacts}"
+        )
 
 
 @dataclass
@@ -152,10 +156,11 @@ class Endpoint:
             self.restart(self.container)
             how = "container restarted (the server has no worker-reload API)"
         except OSError as exc:
-            self.say(f"{names} changed: reloading {self.label} failed ({exc}); restarting "
-                     "its container")
+            self.say(
+                f"{names} changed: reloading {self.label} failed ({exc}); restarting its container"
+            )
             self.restart(self.container)
             how = "container restarted"
-        self.say(f"{names} changed: {self.label}: {how} in "
-                 f"{time.monotonic() - started:.1f}s{where}")
-
+        self.say(
+            f"{names} changed: {self.label}: {how} in {time.monotonic() - started:.1f}s{where}"
+        )

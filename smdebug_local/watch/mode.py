@@ -29,18 +29,24 @@ class WatchMode:
     """The jobs a run follows. ``retire(targets, containers)`` frees a finished run's
     ports and containers; ``remove``/``restart`` act on containers by name."""
 
-    def __init__(self, options: DebugOptions, *, say: Callable[[str], None],
-                 note: Callable[[str], None],
-                 retire: Callable[[list[DebugTarget], list[str]], None],
-                 remove: Callable[[list[str]], object],
-                 restart: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        options: DebugOptions,
+        *,
+        say: Callable[[str], None],
+        note: Callable[[str], None],
+        retire: Callable[[list[DebugTarget], list[str]], None],
+        remove: Callable[[list[str]], object],
+        restart: Callable[[str], None],
+    ) -> None:
         self._say = say
         self._note = note  # said once per run
         self._retire = retire
         self._remove = remove
         self._restart = restart
-        self._watch = Watch(say, policy=options.on_change,
-                            interrupt_paused=options.interrupt_paused)
+        self._watch = Watch(
+            say, policy=options.on_change, interrupt_paused=options.interrupt_paused
+        )
         self._current = threading.local()
         self._status_root: str | None = tempfile.mkdtemp(prefix="smdebug-local-status-")
 
@@ -56,14 +62,18 @@ class WatchMode:
         """The script's training call: its job follows its source folder."""
         job = None
         if request.source_dir is None:
-            self._note(f"--watch: training job {request.name} runs code from S3 "
-                       "(local_code is off); it is not rerun on changes")
+            self._note(
+                f"--watch: training job {request.name} runs code from S3 "
+                "(local_code is off); it is not rerun on changes"
+            )
         else:
             job = TrainingJob(
                 name=request.name,
                 source=Source("training", request.source_dir, request.entry_point),
                 rerun=lambda attempt: self._collecting(job, request.rerun, attempt),
-                retire=self._retire, remove=self._remove, say=self._say,
+                retire=self._retire,
+                remove=self._remove,
+                say=self._say,
             )
             self._watch.add(job)
         self._current.job = job
@@ -92,23 +102,31 @@ class WatchMode:
             job.runs.add(target, container)
         elif role == "training" and not getattr(self._current, "in_training_run", False):
             # Not started through training_run(): ModelTrainer (S3 code said so already).
-            self._note("--watch: this SDK's training jobs (ModelTrainer) are not rerun "
-                       "on changes yet; SDK estimators with local_code are")
+            self._note(
+                "--watch: this SDK's training jobs (ModelTrainer) are not rerun "
+                "on changes yet; SDK estimators with local_code are"
+            )
         elif role == "processing":
             self._note("--watch: processing jobs are not rerun on changes yet")
         elif role == "serving":
-            live = [local for local, remote in target.mappings
-                    if remote in ROLES["serving"].live_code]
+            live = [
+                local for local, remote in target.mappings if remote in ROLES["serving"].live_code
+            ]
             port = published_port(service, 8080) or 8080
             if not live:
-                self._note(f"--watch: serving container {container} runs code baked into "
-                           "its image; rebuild the image to change it")
+                self._note(
+                    f"--watch: serving container {container} runs code baked into "
+                    "its image; rebuild the image to change it"
+                )
                 return
             env = env_to_dict(service.get("environment"))
             endpoint = Endpoint(
                 container=container,
                 source=Source("serving", live[0], env.get("SAGEMAKER_PROGRAM") or None),
-                base_url=f"http://127.0.0.1:{port}", restart=self._restart, say=self._say)
+                base_url=f"http://127.0.0.1:{port}",
+                restart=self._restart,
+                say=self._say,
+            )
             endpoint.runs.add(target, container)
             self._watch.add(endpoint)
 
@@ -124,8 +142,7 @@ class WatchMode:
         if not jobs:
             self._say("--watch: no training job or endpoint with local source to watch; done")
             return
-        self._say(f"script done; still watching {len(jobs)} job(s) for changes (Ctrl-C to "
-                  "stop)")
+        self._say(f"script done; still watching {len(jobs)} job(s) for changes (Ctrl-C to stop)")
         while True:
             time.sleep(0.5)
 

@@ -59,11 +59,13 @@ def models(base_url: str, timeout: float = 5.0) -> list[ModelWorkers]:
     return out
 
 
-def scale(base_url: str, model: ModelWorkers, workers: tuple[int, int],
-          timeout: float = SCALE_TIMEOUT) -> None:
+def scale(
+    base_url: str, model: ModelWorkers, workers: tuple[int, int], timeout: float = SCALE_TIMEOUT
+) -> None:
     """Set a model's worker range and wait until the server has applied it."""
-    query = urllib.parse.urlencode({"min_worker": workers[0], "max_worker": workers[1],
-                                    "synchronous": "true"})
+    query = urllib.parse.urlencode(
+        {"min_worker": workers[0], "max_worker": workers[1], "synchronous": "true"}
+    )
     _call("PUT", f"{base_url}/models/{urllib.parse.quote(model.name)}?{query}", timeout)
 
 

@@ -37,8 +37,13 @@ POLL_SECONDS = 0.25
 class FileWatcher(FileSystemEventHandler):
     """Reports batches of changed files under the folders it watches."""
 
-    def __init__(self, on_change: Callable[[list[str]], None], *, quiet: float = QUIET_SECONDS,
-                 cap: float = CAP_SECONDS) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[list[str]], None],
+        *,
+        quiet: float = QUIET_SECONDS,
+        cap: float = CAP_SECONDS,
+    ) -> None:
         self._on_change = on_change
         self._debouncer = Debouncer(quiet, cap)
         self._index = ContentIndex()
@@ -47,8 +52,9 @@ class FileWatcher(FileSystemEventHandler):
         self._stopped = False
         self._observer = Observer()
         self._observer.daemon = True
-        self._thread = threading.Thread(target=self._flush_loop, name="smdebug-local-watch",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._flush_loop, name="smdebug-local-watch", daemon=True
+        )
 
     def start(self) -> None:
         self._observer.start()
@@ -77,8 +83,9 @@ class FileWatcher(FileSystemEventHandler):
     # -- watchdog's thread -------------------------------------------------------------
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in _NOT_WRITES or (event.is_directory and
-                                               event.event_type == "modified"):
+        if event.event_type in _NOT_WRITES or (
+            event.is_directory and event.event_type == "modified"
+        ):
             return
         paths = [event.src_path, getattr(event, "dest_path", "")]
         now = time.monotonic()
@@ -147,9 +154,16 @@ class Follower:
     is never cancelled (the script is waiting for its result): changes wait for it.
     """
 
-    def __init__(self, job: Job, say: Callable[[str], None], *, policy: str = "cancel",
-                 interrupt_paused: bool = False, rel: Callable[[str], str] = os.path.basename,
-                 poll: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        job: Job,
+        say: Callable[[str], None],
+        *,
+        policy: str = "cancel",
+        interrupt_paused: bool = False,
+        rel: Callable[[str], str] = os.path.basename,
+        poll: float = POLL_SECONDS,
+    ) -> None:
         self.job = job
         self._say = say
         self._policy = policy
@@ -162,8 +176,9 @@ class Follower:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._run: threading.Thread | None = None
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name=f"smdebug-local-follow {job.label}")
+        self._thread = threading.Thread(
+            target=self._loop, daemon=True, name=f"smdebug-local-follow {job.label}"
+        )
 
     def start(self) -> Follower:
         self._thread.start()
@@ -215,15 +230,20 @@ class Follower:
         if not files or self._stopped.is_set():
             return False
         what = ", ".join(self._rel(f) for f in files[:3]) + (
-            f" and {len(files) - 3} more" if len(files) > 3 else "")
+            f" and {len(files) - 3} more" if len(files) > 3 else ""
+        )
         if self.job.paused() and not self._interrupt_paused:
-            self._once("paused", f"{what} changed: {self.job.label} is paused at a breakpoint; "
-                       "the change applies when you continue (run with --interrupt-paused to "
-                       "apply changes at once)")
+            self._once(
+                "paused",
+                f"{what} changed: {self.job.label} is paused at a breakpoint; "
+                "the change applies when you continue (run with --interrupt-paused to "
+                "apply changes at once)",
+            )
             return False
         if self.job.busy() or (self._running() and self._policy == "queue"):
-            self._once("queued", f"{what} changed: applies when the current run of "
-                       f"{self.job.label} ends")
+            self._once(
+                "queued", f"{what} changed: applies when the current run of {self.job.label} ends"
+            )
             return False
         if self._running():
             self._say(f"{what} changed: cancelling the current run of {self.job.label}")
@@ -232,8 +252,12 @@ class Follower:
             files = list(self._pending)
             self._pending.clear()
         self._said.clear()
-        self._run = threading.Thread(target=self.job.apply, args=(files,), daemon=True,
-                                     name=f"smdebug-local-apply {self.job.label}")
+        self._run = threading.Thread(
+            target=self.job.apply,
+            args=(files,),
+            daemon=True,
+            name=f"smdebug-local-apply {self.job.label}",
+        )
         self._run.start()
         return True
 
@@ -241,9 +265,15 @@ class Follower:
 class Watch:
     """Every job of a run that follows its sources, and the one file watcher they share."""
 
-    def __init__(self, say: Callable[[str], None], *, policy: str = "cancel",
-                 interrupt_paused: bool = False, quiet: float = QUIET_SECONDS,
-                 cap: float = CAP_SECONDS) -> None:
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        *,
+        policy: str = "cancel",
+        interrupt_paused: bool = False,
+        quiet: float = QUIET_SECONDS,
+        cap: float = CAP_SECONDS,
+    ) -> None:
         self._say = say
         self._policy = policy
         self._interrupt_paused = interrupt_paused
@@ -255,9 +285,13 @@ class Watch:
     def add(self, job: Job) -> None:
         """Follow ``job``'s source folder from now on."""
         directory = job.source.directory
-        follower = Follower(job, self._say, policy=self._policy,
-                            interrupt_paused=self._interrupt_paused,
-                            rel=lambda path: os.path.relpath(path, directory))
+        follower = Follower(
+            job,
+            self._say,
+            policy=self._policy,
+            interrupt_paused=self._interrupt_paused,
+            rel=lambda path: os.path.relpath(path, directory),
+        )
         with self._lock:
             if not self._started:
                 self._files.start()

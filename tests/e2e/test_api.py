@@ -39,10 +39,14 @@ print("last line", flush=True)  # no delete_endpoint(): the script must still en
 def test_enable_scoped_and_a_script_without_delete_endpoint_ends(tmp_path, byoc_image):
     (tmp_path / "program").mkdir()
     (tmp_path / "script.py").write_text(SCRIPT)
-    proc = subprocess.Popen([sys.executable, "script.py"], cwd=tmp_path, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "TEST_IMAGE": byoc_image,
-                                 "SAGEMAKER_SUPPRESS_V2_WARNING": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "script.py"],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TEST_IMAGE": byoc_image, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"},
+    )
     lines, last_line_at = [], None
     for line in proc.stdout:
         lines.append(line.rstrip())

@@ -17,8 +17,14 @@ DRIVER = "import sys\nprint('driver ran')\n"
 
 
 def smdebug(*args: str, cwd: Path, env: dict[str, str] | None = None):
-    return subprocess.run([SMDEBUG, *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [SMDEBUG, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -41,20 +47,41 @@ def assert_one_error_line(result, *needles: str) -> None:
     assert "driver ran" not in result.stdout
 
 
-@pytest.mark.parametrize("args, env, needles", [
-    (["run", "missing.py"], {}, ["'missing.py' not found", "driver script"]),
-    (["run", "--port", "70000", "driver.py"], {}, ["70000 is out of range", "1-65535"]),
-    (["run", "--bind", "everywhere", "driver.py"], {}, ["not an IP address", "127.0.0.1"]),
-    (["run", "driver.py"], {"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
-     ["cannot reach the Docker engine", "start Docker"]),
-    (["run", "driver.py"], {"PATH": "/nonexistent"},
-     ["Docker Compose is not installed", "install it"]),
-    (["run", "--map", "nowhere=/opt/program", "driver.py"], {},
-     ["'nowhere' is not a directory"]),
-    (["run", "--map", "relative", "driver.py"], {}, ["is not LOCAL=REMOTE"]),
-    (["init", "vscode", "--script", "missing.py"], {}, ["'missing.py' not found"]),
-], ids=["script-missing", "port-out-of-range", "bind-not-an-address", "docker-down",
-        "compose-missing", "map-not-a-directory", "map-malformed", "init-script-missing"])
+@pytest.mark.parametrize(
+    "args, env, needles",
+    [
+        (["run", "missing.py"], {}, ["'missing.py' not found", "driver script"]),
+        (["run", "--port", "70000", "driver.py"], {}, ["70000 is out of range", "1-65535"]),
+        (["run", "--bind", "everywhere", "driver.py"], {}, ["not an IP address", "127.0.0.1"]),
+        (
+            ["run", "driver.py"],
+            {"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+            ["cannot reach the Docker engine", "start Docker"],
+        ),
+        (
+            ["run", "driver.py"],
+            {"PATH": "/nonexistent"},
+            ["Docker Compose is not installed", "install it"],
+        ),
+        (
+            ["run", "--map", "nowhere=/opt/program", "driver.py"],
+            {},
+            ["'nowhere' is not a directory"],
+        ),
+        (["run", "--map", "relative", "driver.py"], {}, ["is not LOCAL=REMOTE"]),
+        (["init", "vscode", "--script", "missing.py"], {}, ["'missing.py' not found"]),
+    ],
+    ids=[
+        "script-missing",
+        "port-out-of-range",
+        "bind-not-an-address",
+        "docker-down",
+        "compose-missing",
+        "map-not-a-directory",
+        "map-malformed",
+        "init-script-missing",
+    ],
+)
 def test_bad_input(workspace, args, env, needles):
     before = snapshot(workspace)
     assert_one_error_line(smdebug(*args, cwd=workspace, env=env), *needles)
@@ -82,9 +109,11 @@ def test_image_without_python(tmp_path):
     run = Run(["driver.py"], cwd=project, env={"TEST_IMAGE": image})
     assert run.finish(timeout=120) == 1
     ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
-    assert ours == [f"smdebug-local: image {image} has no Python interpreter (python3/python "
-                    "not found); smdebug-local debugs Python entry points: use an image with "
-                    "Python 3.8 or newer"], run.output
+    assert ours == [
+        f"smdebug-local: image {image} has no Python interpreter (python3/python "
+        "not found); smdebug-local debugs Python entry points: use an image with "
+        "Python 3.8 or newer"
+    ], run.output
     assert snapshot(project / "src") == source
 
 
@@ -93,14 +122,16 @@ def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_
     assert smdebug("run", "driver.py", cwd=workspace).returncode == 3
     (workspace / "driver.py").write_text("def f():\n    raise KeyError('k')\nf()\n")
     result = smdebug("run", "driver.py", cwd=workspace)
-    plain = subprocess.run([sys.executable, "driver.py"], cwd=workspace, capture_output=True,
-                           text=True)
+    plain = subprocess.run(
+        [sys.executable, "driver.py"], cwd=workspace, capture_output=True, text=True
+    )
     assert result.returncode == plain.returncode == 1
     assert result.stderr.endswith(plain.stderr), result.stderr
     (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\nif True print(1)\n")
     result = smdebug("run", "driver.py", cwd=workspace)
-    plain = subprocess.run([sys.executable, "driver.py"], cwd=workspace, capture_output=True,
-                           text=True)
+    plain = subprocess.run(
+        [sys.executable, "driver.py"], cwd=workspace, capture_output=True, text=True
+    )
     assert result.returncode == plain.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == plain.stderr.strip().splitlines()[-1]
     (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\n")
@@ -109,13 +140,16 @@ def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_
 
 
 def test_image_not_on_this_machine(plain, start_run):
-    run = start_run(["driver.py"], cwd=plain,
-                    env={"TEST_IMAGE": "smdebug-local-test/does-not-exist:1"})
+    run = start_run(
+        ["driver.py"], cwd=plain, env={"TEST_IMAGE": "smdebug-local-test/does-not-exist:1"}
+    )
     assert run.finish(timeout=180) == 1, run.output
     ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
-    assert ours == ["smdebug-local: image smdebug-local-test/does-not-exist:1 is not on this "
-                    "machine and could not be pulled; build it or `docker pull "
-                    "smdebug-local-test/does-not-exist:1`, then run again"], run.output
+    assert ours == [
+        "smdebug-local: image smdebug-local-test/does-not-exist:1 is not on this "
+        "machine and could not be pulled; build it or `docker pull "
+        "smdebug-local-test/does-not-exist:1`, then run again"
+    ], run.output
 
 
 def test_sagemaker_sdk_not_installed(workspace, tmp_path):
@@ -125,12 +159,28 @@ def test_sagemaker_sdk_not_installed(workspace, tmp_path):
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     # Everything smdebug-local needs before it looks for the SDK -- and no sagemaker.
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "click", "docker", "pyyaml"],
-                   check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(build_wheel(tmp_path / "dist"))],
-                   check=True)
-    result = subprocess.run([str(env_dir / "bin" / "smdebug-local"), "run", "driver.py"],
-                            cwd=workspace, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "click", "docker", "pyyaml"], check=True
+    )
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            str(build_wheel(tmp_path / "dist")),
+        ],
+        check=True,
+    )
+    result = subprocess.run(
+        [str(env_dir / "bin" / "smdebug-local"), "run", "driver.py"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert_one_error_line(result, "SageMaker Python SDK is not installed", "pip install")
 
 
@@ -148,9 +198,12 @@ def test_unparsable_launch_json_is_left_alone(workspace):
 def test_read_only_workspace(workspace):
     (workspace / "src").mkdir()
     before = snapshot(workspace)
-    mounted = subprocess.run(f"mount --bind {workspace} {workspace} && "
-                             f"mount -o remount,bind,ro {workspace}", shell=True,
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        f"mount --bind {workspace} {workspace} && mount -o remount,bind,ro {workspace}",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode:
         pytest.fail(f"this test needs root to make a read-only bind mount: {mounted.stderr}")
     try:
@@ -164,7 +217,16 @@ def test_read_only_workspace(workspace):
 def test_init_vscode_listen_host_not_an_ip(workspace):
     (workspace / "src").mkdir()
     before = snapshot(workspace)
-    result = smdebug("init", "vscode", "--script", "driver.py", "--mode", "connect",
-                     "--listen-host", "nope", cwd=workspace)
+    result = smdebug(
+        "init",
+        "vscode",
+        "--script",
+        "driver.py",
+        "--mode",
+        "connect",
+        "--listen-host",
+        "nope",
+        cwd=workspace,
+    )
     assert_one_error_line(result, "--listen-host 'nope' is not an IP address", "172.17.0.1")
     assert snapshot(workspace) == before

@@ -32,21 +32,27 @@ def _bridge_address() -> str:
     import ipaddress
     import json
 
-    (config, *_) = json.loads(subprocess.run(
-        ["docker", "network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}"],
-        capture_output=True, text=True, check=True).stdout)
+    (config, *_) = json.loads(
+        subprocess.run(
+            ["docker", "network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
-def _listen_in_background(adapter: HostAdapter, config: dict,
-                          breakpoints: dict[str, list[int]]) -> tuple[threading.Thread, dict]:
+def _listen_in_background(
+    adapter: HostAdapter, config: dict, breakpoints: dict[str, list[int]]
+) -> tuple[threading.Thread, dict]:
     """Start an IDE listen session; its Debugger lands in the dict once a debuggee is in."""
     session: dict = {}
 
     def ide() -> None:
         try:
             session["debugger"] = listen(adapter, config, breakpoints)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             session["error"] = exc
 
     thread = threading.Thread(target=ide, daemon=True)
@@ -62,21 +68,41 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
     # The configuration VS Code would run: what `init vscode --mode connect` writes.
-    subprocess.run([SMDEBUG, "init", "vscode", "--script", "driver.py", "--mode", "connect",
-                    "--port", str(port)], cwd=plain, check=True, capture_output=True)
+    subprocess.run(
+        [
+            SMDEBUG,
+            "init",
+            "vscode",
+            "--script",
+            "driver.py",
+            "--mode",
+            "connect",
+            "--port",
+            str(port),
+        ],
+        cwd=plain,
+        check=True,
+        capture_output=True,
+    )
     (config,) = jsonc.parse((plain / ".vscode" / "launch.json").read_text()).to_python()[
-        "configurations"]
+        "configurations"
+    ]
     assert config["listen"] == {"host": bridge, "port": port} and config["restart"] is True
     for round_ in (1, 2):  # "restart": true -- a new session listens after each run
         adapter = HostAdapter()  # a restarted session starts its own adapter, as VS Code does
         try:
             listener, session = _listen_in_background(adapter, config, {str(train): [line]})
-            run = start_run(["--mode", "connect", "--port", str(port), "driver.py"],
-                            cwd=plain, env={"TEST_IMAGE": training_image})
+            run = start_run(
+                ["--mode", "connect", "--port", str(port), "driver.py"],
+                cwd=plain,
+                env={"TEST_IMAGE": training_image},
+            )
             listener.join(300)
             assert "debugger" in session, (round_, session.get("error"), run.output)
-            assert run.saw(f"training algo-1 connecting to debugger at host.docker.internal:"
-                           f"{port} ({plain / 'src'} -> /opt/ml/code)"), run.output
+            assert run.saw(
+                f"training algo-1 connecting to debugger at host.docker.internal:"
+                f"{port} ({plain / 'src'} -> /opt/ml/code)"
+            ), run.output
             debugger = session["debugger"]
             stop = debugger.next_stop()
             top = stop.frames()[0]
@@ -85,7 +111,10 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
             # The container (paused here) publishes no port: nothing listens in it.
             published = subprocess.run(
                 ["docker", "ps", "--filter", f"label={LABEL_RUN}", "--format", "{{.Ports}}"],
-                capture_output=True, text=True, check=True).stdout.split("\n")
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split("\n")
             assert [p for p in published if p.strip()] == [], published
             stop.resume()
             assert run.finish() == 0, run.output
@@ -94,8 +123,7 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
             adapter.close()
 
 
-def test_a_listener_that_never_speaks_is_named_instead_of_hanging(plain, training_image,
-                                                                   start_run):
+def test_a_listener_that_never_speaks_is_named_instead_of_hanging(plain, training_image, start_run):
     """A socket left listening (e.g. by the debug adapter of a reloaded VS Code window)
     accepts the container's connection and never answers: debugpy.connect() would hang on
     it for good. The container gives up within seconds, says why and how to fix it, and the
@@ -106,12 +134,21 @@ def test_a_listener_that_never_speaks_is_named_instead_of_hanging(plain, trainin
         orphan.listen(8)  # never accepts: the kernel completes connections, nobody speaks
         port = orphan.getsockname()[1]
         started = time.monotonic()
-        run = start_run(["--mode", "connect", "--port", str(port), "driver.py"], cwd=plain,
-                        env={"TEST_IMAGE": training_image})
-        (line,) = [m[0] for m in run.wait_for(re.compile(
-            r"smdebug-local: debugger not started \(RuntimeError: something on "
-            rf"host\.docker\.internal:{port} accepted the connection but sent nothing in 5s.*"),
-            timeout=180)]
+        run = start_run(
+            ["--mode", "connect", "--port", str(port), "driver.py"],
+            cwd=plain,
+            env={"TEST_IMAGE": training_image},
+        )
+        (line,) = [
+            m[0]
+            for m in run.wait_for(
+                re.compile(
+                    r"smdebug-local: debugger not started \(RuntimeError: something on "
+                    rf"host\.docker\.internal:{port} accepted the connection but sent nothing in 5s.*"
+                ),
+                timeout=180,
+            )
+        ]
         print(f"gave up {time.monotonic() - started:.1f}s after the run started")
         assert f"end the process holding port {port} on the host" in line, line
         assert run.finish(timeout=180) == 0, run.output

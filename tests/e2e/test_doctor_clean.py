@@ -16,8 +16,13 @@ pytestmark = pytest.mark.e2e
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([SMDEBUG, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [SMDEBUG, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_doctor_passes_here_and_checks_an_image(py39_image):
@@ -49,18 +54,38 @@ def test_doctor_names_an_image_without_python(docker_engine):
     (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("FAIL")]
     assert "has no python3/python -- fix: use an image with Python 3.8" in line
     # The probe's throw-away containers are gone even though they could not start.
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={image}"],
-                          capture_output=True, text=True, check=True).stdout.split()
+    left = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"ancestor={image}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert left == []
 
 
 def _labelled(name: str, pid: str) -> None:
     import build
 
-    subprocess.run(["docker", "run", "-d", "--name", name, "--label", f"{LABEL_RUN}=t",
-                    "--label", f"{LABEL_PID}={pid}", "--label", f"{LABEL_HOST}={socket.gethostname()}",
-                    build.ensure_base("bookworm"), "sleep", "300"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            f"{LABEL_RUN}=t",
+            "--label",
+            f"{LABEL_PID}={pid}",
+            "--label",
+            f"{LABEL_HOST}={socket.gethostname()}",
+            build.ensure_base("bookworm"),
+            "sleep",
+            "300",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_clean_removes_only_leftovers_of_dead_runs(docker_engine):
@@ -68,22 +93,44 @@ def test_clean_removes_only_leftovers_of_dead_runs(docker_engine):
     dead.wait()
     _labelled("smdebug-test-leftover", str(dead.pid))
     _labelled("smdebug-test-live", str(os.getpid()))
-    subprocess.run(["docker", "run", "-d", "--name", "smdebug-test-foreign",
-                    __import__("build").ensure_base("bookworm"), "sleep", "300"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            "smdebug-test-foreign",
+            __import__("build").ensure_base("bookworm"),
+            "sleep",
+            "300",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         dry = cli("clean", "--dry-run")
         assert "would remove container smdebug-test-leftover" in dry.stdout
         assert "smdebug-test-live" not in dry.stdout and "foreign" not in dry.stdout
-        names = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"],
-                               capture_output=True, text=True).stdout.split()
+        names = subprocess.run(
+            ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
+        ).stdout.split()
         assert "smdebug-test-leftover" in names  # dry run removed nothing
         done = cli("clean")
         assert done.returncode == 0 and "removed container smdebug-test-leftover" in done.stdout
-        names = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"],
-                               capture_output=True, text=True).stdout.split()
+        names = subprocess.run(
+            ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
+        ).stdout.split()
         assert "smdebug-test-leftover" not in names
         assert {"smdebug-test-live", "smdebug-test-foreign"} <= set(names)
     finally:
-        subprocess.run(["docker", "rm", "-f", "smdebug-test-leftover", "smdebug-test-live",
-                        "smdebug-test-foreign"], capture_output=True)
+        subprocess.run(
+            [
+                "docker",
+                "rm",
+                "-f",
+                "smdebug-test-leftover",
+                "smdebug-test-live",
+                "smdebug-test-foreign",
+            ],
+            capture_output=True,
+        )

@@ -21,10 +21,18 @@ pytestmark = pytest.mark.e2e
 
 
 def test_compose_run_of_the_export_sees_what_local_mode_gave_the_job(plain, py39_image):
-    out = subprocess.run([SMDEBUG, "export-compose", "-o", "sm.yaml", "driver.py"], cwd=plain,
-                         env={**__import__("os").environ, "TEST_IMAGE": py39_image,
-                              "SAGEMAKER_SUPPRESS_V2_WARNING": "1"},
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [SMDEBUG, "export-compose", "-o", "sm.yaml", "driver.py"],
+        cwd=plain,
+        env={
+            **__import__("os").environ,
+            "TEST_IMAGE": py39_image,
+            "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "smdebug-local: wrote" in out.stderr
     with tarfile.open(plain / "output" / "model.tar.gz") as tar:
@@ -36,11 +44,17 @@ def test_compose_run_of_the_export_sees_what_local_mode_gave_the_job(plain, py39
     assert service["image"] == py39_image
     assert f"{plain / 'src'}:/opt/ml/code" in service["volumes"]
 
-    run = subprocess.run([*compose_command(), "-f", "sm.yaml", "run", "--rm", "training"],
-                         cwd=plain, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [*compose_command(), "-f", "sm.yaml", "run", "--rm", "training"],
+        cwd=plain,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    exported = json.loads(next((plain / ".smdebug-local" / "export").glob(
-        "opt_ml_model/result.json")).read_text())
+    exported = json.loads(
+        next((plain / ".smdebug-local" / "export").glob("opt_ml_model/result.json")).read_text()
+    )
     assert exported["total"] == local_mode["total"] == 135
     assert exported["argv"] == local_mode["argv"] == ["train.py", "--scale", "3"]
     assert exported["channel_files"] == local_mode["channel_files"] == ["numbers.txt"]
@@ -50,10 +64,16 @@ def test_compose_run_of_the_export_sees_what_local_mode_gave_the_job(plain, py39
 
 def test_a_file_not_written_by_smdebug_local_is_never_overwritten(plain):
     (plain / "docker-compose.smdebug-local.yaml").write_text("services: {}\n")
-    out = subprocess.run([SMDEBUG, "export-compose", "driver.py"], cwd=plain,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [SMDEBUG, "export-compose", "driver.py"],
+        cwd=plain,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2  # SmdebugError: bad input
     assert out.stderr.strip().splitlines() == [
         f"smdebug-local: error: {plain / 'docker-compose.smdebug-local.yaml'} exists and was not "
-        "written by smdebug-local; choose another file with -o or move it away"]
+        "written by smdebug-local; choose another file with -o or move it away"
+    ]
     assert (plain / "docker-compose.smdebug-local.yaml").read_text() == "services: {}\n"

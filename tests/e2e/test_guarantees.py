@@ -40,12 +40,15 @@ EVENTS = {  # how the run ends -> its exit status
 
 def compose_processes() -> list[str]:
     out = subprocess.run(["pgrep", "-af", "compose"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "docker-compose" in line or "docker compose" in line]
+    return [
+        line for line in out.splitlines() if "docker-compose" in line or "docker compose" in line
+    ]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -56,12 +59,16 @@ def training_phase(plain, py39_image, start_run):
         (match,) = run.wait_for(WAITING)
         if phase == "paused":
             train = plain / "src" / "train.py"
-            debugger = Debugger(match["bind"], int(match["port"]),
-                                [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
-                                {str(train): [marker_line(train, "# sum breakpoint")]})
+            debugger = Debugger(
+                match["bind"],
+                int(match["port"]),
+                [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+                {str(train): [marker_line(train, "# sum breakpoint")]},
+            )
             debugger.attach()
             debugger.next_stop()
         return run, plain / "src"
+
     return reach
 
 
@@ -69,14 +76,21 @@ def training_phase(plain, py39_image, start_run):
 def deploy_phase(quickstart, training_image, serving_image, start_run):
     def reach(phase: str):
         (quickstart / "wrapper.py").write_text(WRAPPER)
-        run = start_run(["--no-wait", "wrapper.py", "deploy.py"], cwd=quickstart, env={
-            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
-            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
-            "EXAMPLE_WORKERS": "0"})
+        run = start_run(
+            ["--no-wait", "wrapper.py", "deploy.py"],
+            cwd=quickstart,
+            env={
+                "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+                "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
+                "EXAMPLE_EPOCHS": "1",
+                "EXAMPLE_WORKERS": "0",
+            },
+        )
         # The worker listens while deploy() still waits for the endpoint.
         run.wait_for(re.compile(r"smdebug-local: serving algo-1 debugger listening"))
         assert not run.saw("endpoint ready")
         return run, quickstart / "src"
+
     return reach
 
 
@@ -106,23 +120,28 @@ def test_two_runs_at_once_do_not_collide(tmp_path, py39_image, start_run):
     assert matches[0]["port"] != matches[1]["port"]
     assert [Path(m["local"]).parent for m in matches] == projects
     for match in matches:
-        Debugger(match["bind"], int(match["port"]),
-                 [{"localRoot": match["local"], "remoteRoot": match["remote"]}], {}).attach()
+        Debugger(
+            match["bind"],
+            int(match["port"]),
+            [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+            {},
+        ).attach()
     for run in runs:
         assert run.finish() == 0, run.output
     for project in projects:
         assert (project / "output" / "model.tar.gz").is_file()
 
 
-def test_a_serving_container_that_dies_at_start_fails_deploy_within_seconds(
-        tmp_path, start_run):
+def test_a_serving_container_that_dies_at_start_fails_deploy_within_seconds(tmp_path, start_run):
     import build
 
     image = build.ensure("no-python")  # `serve` cannot even start
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "weights").write_text("0")
-    subprocess.run(["tar", "-czf", str(tmp_path / "model.tar.gz"), "-C", str(tmp_path / "model"),
-                    "weights"], check=True)
+    subprocess.run(
+        ["tar", "-czf", str(tmp_path / "model.tar.gz"), "-C", str(tmp_path / "model"), "weights"],
+        check=True,
+    )
     (tmp_path / "deploy.py").write_text(f"""
 import os
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

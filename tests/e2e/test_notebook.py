@@ -67,14 +67,15 @@ def _text(cell) -> str:
 def test_notebook_trains_with_debugging_and_the_breakpoint_hits(plain, py39_image):
     cells = [c.replace('"IMAGE"', repr(py39_image)) for c in CELLS]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(plain)}})
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(plain)}}
+    )
     errors: list[BaseException] = []
 
     def execute() -> None:
         try:
             client.execute()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     runner = threading.Thread(target=execute, daemon=True)
@@ -83,8 +84,12 @@ def test_notebook_trains_with_debugging_and_the_breakpoint_hits(plain, py39_imag
     host, port = target["endpoints"][0].rsplit(":", 1)
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    debugger = Debugger(host=host, port=int(port), path_mappings=target["pathMappings"],
-                        breakpoints={str(train): [line]})
+    debugger = Debugger(
+        host=host,
+        port=int(port),
+        path_mappings=target["pathMappings"],
+        breakpoints={str(train): [line]},
+    )
     debugger.attach()
     stop = debugger.next_stop(timeout=240)
     assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (train, line)
@@ -93,10 +98,10 @@ def test_notebook_trains_with_debugging_and_the_breakpoint_hits(plain, py39_imag
     runner.join(600)
     assert not runner.is_alive() and not errors, errors
     loaded, fitted, status, off = notebook.cells[1:]
-    assert "smdebug-local: debugging on from port 5678 (training waits for a debugger)" in \
-        _text(loaded)
+    assert "smdebug-local: debugging on from port 5678 (training waits for a debugger)" in _text(
+        loaded
+    )
     assert "model artifact: file://" in _text(fitted)
-    assert f"training algo-1: 127.0.0.1:{port} ({plain / 'src'} -> /opt/ml/code)" in \
-        _text(status)
+    assert f"training algo-1: 127.0.0.1:{port} ({plain / 'src'} -> /opt/ml/code)" in _text(status)
     assert "debugging off" in _text(off)
     assert not (plain / ".smdebug-local" / "state.json").exists()

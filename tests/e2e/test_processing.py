@@ -24,23 +24,30 @@ def processing(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("sdk", ["v2", "v3"])
-def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start_run, sdk,
-                                         request):
-    smdebug, driver = ((SMDEBUG, "driver.py") if sdk == "v2"
-                       else (str(request.getfixturevalue("sdk3")), "driver_v3.py"))
+def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start_run, sdk, request):
+    smdebug, driver = (
+        (SMDEBUG, "driver.py")
+        if sdk == "v2"
+        else (str(request.getfixturevalue("sdk3")), "driver_v3.py")
+    )
     script = processing / "processing" / "preprocess.py"
     line = marker_line(script, "# scale breakpoint")
-    run = start_run([driver], cwd=processing, smdebug=smdebug,
-                    env={"TEST_IMAGE": py39_image, **local_s3})
+    run = start_run(
+        [driver], cwd=processing, smdebug=smdebug, env={"TEST_IMAGE": py39_image, **local_s3}
+    )
     (match,) = run.wait_for(WAITING)
     assert match["role"] == "processing"
     # The user's folder, not the temporary download local mode mounts.
-    assert (match["local"], match["remote"]) == (str(script.parent),
-                                                 "/opt/ml/processing/input/code")
-    debugger = Debugger(host=match["bind"], port=int(match["port"]),
-                        path_mappings=[{"localRoot": match["local"],
-                                        "remoteRoot": match["remote"]}],
-                        breakpoints={str(script): [line]})
+    assert (match["local"], match["remote"]) == (
+        str(script.parent),
+        "/opt/ml/processing/input/code",
+    )
+    debugger = Debugger(
+        host=match["bind"],
+        port=int(match["port"]),
+        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+        breakpoints={str(script): [line]},
+    )
     debugger.attach()
     stop = debugger.next_stop()
     top = stop.frames()[0]
@@ -48,6 +55,7 @@ def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start
     assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4]"
     stop.resume()
     assert run.finish() == 0, run.output
-    assert run.saw("result: {'scaled': [0, 2, 4, 6, 8], 'argv': "
-                   "['/opt/ml/processing/input/code/preprocess.py'], 'name': '__main__'}"), \
-        run.output
+    assert run.saw(
+        "result: {'scaled': [0, 2, 4, 6, 8], 'argv': "
+        "['/opt/ml/processing/input/code/preprocess.py'], 'name': '__main__'}"
+    ), run.output

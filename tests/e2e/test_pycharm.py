@@ -24,24 +24,41 @@ PYCHARM_BUILD = "263.7307.50"
 
 
 def test_pycharm_debug_server_stops_the_training_process_at_its_breakpoint(
-        plain, py39_image, start_run):
+    plain, py39_image, start_run
+):
     bridge = _bridge_address()
     with socket.socket() as s:
         s.bind((bridge, 0))
         port = s.getsockname()[1]
-    subprocess.run([SMDEBUG, "init", "pycharm", "--port", str(port)], cwd=plain, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [SMDEBUG, "init", "pycharm", "--port", str(port)],
+        cwd=plain,
+        check=True,
+        capture_output=True,
+    )
     config = ET.parse(plain / ".idea" / "runConfigurations" / "smdebug_local_training.xml")
     options = {o.get("name"): o.get("value") for o in config.iter("option")}
     mapping = config.find(".//mapping")
     local = mapping.get("local-root").replace("$PROJECT_DIR$", str(plain))
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    server = PydevdServer(bridge, int(options["PORT"]), (local, mapping.get("remote-root")),
-                          [(str(train), line)])
+    server = PydevdServer(
+        bridge, int(options["PORT"]), (local, mapping.get("remote-root")), [(str(train), line)]
+    )
     try:
-        run = start_run(["--ide", "pycharm", "--pycharm-build", PYCHARM_BUILD, "--port",
-                         str(port), "driver.py"], plain, {"TEST_IMAGE": py39_image})
+        run = start_run(
+            [
+                "--ide",
+                "pycharm",
+                "--pycharm-build",
+                PYCHARM_BUILD,
+                "--port",
+                str(port),
+                "driver.py",
+            ],
+            plain,
+            {"TEST_IMAGE": py39_image},
+        )
         stop = server.next_suspend()
         assert (stop.file, stop.line) == (str(train), line)
         assert not run.saw("model artifact:"), "the job must be held at the breakpoint"
@@ -49,8 +66,9 @@ def test_pycharm_debug_server_stops_the_training_process_at_its_breakpoint(
         assert run.finish() == 0, run.output
     finally:
         server.close()
-    assert run.saw("training algo-1 connecting to PyCharm debug server at "
-                   f"host.docker.internal:{port}")
+    assert run.saw(
+        f"training algo-1 connecting to PyCharm debug server at host.docker.internal:{port}"
+    )
     with tarfile.open(plain / "output" / "model.tar.gz") as tar:
         assert json.load(tar.extractfile("result.json"))["total"] == 135
 
@@ -59,8 +77,22 @@ def test_no_debug_server_is_one_line_and_the_job_runs_undebugged(plain, py39_ima
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens there
-    run = start_run(["--ide", "pycharm", "--pycharm-build", PYCHARM_BUILD, "--port", str(port),
-                     "--no-wait", "driver.py"], plain, {"TEST_IMAGE": py39_image})
+    run = start_run(
+        [
+            "--ide",
+            "pycharm",
+            "--pycharm-build",
+            PYCHARM_BUILD,
+            "--port",
+            str(port),
+            "--no-wait",
+            "driver.py",
+        ],
+        plain,
+        {"TEST_IMAGE": py39_image},
+    )
     assert run.finish() == 0, run.output
-    assert run.saw(f"no PyCharm debug server listening on host.docker.internal:{port}; start "
-                   "the \"smdebug-local: training\" configuration first")
+    assert run.saw(
+        f"no PyCharm debug server listening on host.docker.internal:{port}; start "
+        'the "smdebug-local: training" configuration first'
+    )

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SMDEBUG, WAITING, marker_line
+from conftest import WAITING, marker_line
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +30,8 @@ def trainer(tmp_path: Path) -> Path:
 
 def _attach(match, path: Path, line: int) -> Debugger:
     debugger = Debugger(
-        host=match["bind"], port=int(match["port"]),
+        host=match["bind"],
+        port=int(match["port"]),
         path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
         breakpoints={str(path): [line]},
     )
@@ -43,14 +43,19 @@ def _attach(match, path: Path, line: int) -> Debugger:
 def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_run, sdk3, hosts):
     train = trainer / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    run = start_run(["driver.py"], cwd=trainer, smdebug=str(sdk3),
-                    env={"TEST_IMAGE": training_image, "TEST_INSTANCE_COUNT": str(hosts)})
+    run = start_run(
+        ["driver.py"],
+        cwd=trainer,
+        smdebug=str(sdk3),
+        env={"TEST_IMAGE": training_image, "TEST_INSTANCE_COUNT": str(hosts)},
+    )
     matches = run.wait_for(WAITING, count=hosts)
     assert sorted(m["host"] for m in matches) == [f"algo-{i}" for i in range(1, hosts + 1)]
     assert len({m["port"] for m in matches}) == hosts
     # ModelTrainer mounts the source as the `code` channel, straight from the user's folder.
     assert {(m["local"], m["remote"]) for m in matches} == {
-        (str(trainer / "src"), "/opt/ml/input/data/code")}
+        (str(trainer / "src"), "/opt/ml/input/data/code")
+    }
     debuggers = [_attach(m, train, line) for m in matches]
     stops = [d.next_stop() for d in debuggers]
     for stop in stops:
@@ -58,35 +63,16 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
         assert (Path(top["source"]["path"]), top["line"]) == (train, line)
         assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
     assert {s.evaluate("os.environ['SM_CURRENT_HOST']") for s in stops} == {
-        f"'algo-{i}'" for i in range(1, hosts + 1)}
+        f"'algo-{i}'" for i in range(1, hosts + 1)
+    }
     for stop in stops:
         stop.resume()
     assert run.finish() == 0, run.output
     result = json.loads((trainer / "work" / "model" / "result.json").read_text())
     # The script ran as ModelTrainer runs it: `python train.py --scale 3`, as __main__.
     assert {k: result[k] for k in ("total", "python", "argv", "name")} == {
-        "total": 135, "python": "3.11", "argv": ["train.py", "--scale", "3"],
-        "name": "__main__"}
-
-
-def test_model_builder_local_container_is_named_not_crashed(tmp_path):
-    """ModelBuilder's local container bypasses compose: one line says so, the script goes on."""
-    (tmp_path / "driver.py").write_text(
-        "import boto3\n"
-        "from sagemaker.serve.mode.local_container_mode import LocalContainerMode\n"
-        "from sagemaker.serve.utils.types import ModelServer\n"
-        "class Session:\n"
-        "    boto_session = boto3.Session(region_name='us-east-1')\n"
-        "for _ in range(2):\n"
-        "    LocalContainerMode(ModelServer.TORCHSERVE, None, None, Session())\n"
-        "print('script went on')\n")
-    result = subprocess.run([SMDEBUG, "run", "driver.py"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "script went on" in result.stdout
-    lines = [ln for ln in result.stderr.splitlines() if "ModelBuilder" in ln]
-    assert lines == ["smdebug-local: ModelBuilder(mode=Mode.LOCAL_CONTAINER) starts its "
-                     "container without docker-compose, which smdebug-local cannot debug yet; "
-                     "it runs without a debugger. To debug inference code, deploy the model "
-                     "with local mode's compose path instead (SDK 2.x "
-                     "Model.deploy(instance_type='local') under `smdebug-local run`)"]
+        "total": 135,
+        "python": "3.11",
+        "argv": ["train.py", "--scale", "3"],
+        "name": "__main__",
+    }

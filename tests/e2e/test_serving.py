@@ -32,15 +32,20 @@ READY = re.compile(r"endpoint ready after ([\d.]+)s")
 def post_npy(array: np.ndarray, timeout: float = 600) -> tuple[int, np.ndarray]:
     buffer = io.BytesIO()
     np.save(buffer, array)
-    request = urllib.request.Request(ENDPOINT, data=buffer.getvalue(), method="POST", headers={
-        "Content-Type": "application/x-npy", "Accept": "application/x-npy"})
+    request = urllib.request.Request(
+        ENDPOINT,
+        data=buffer.getvalue(),
+        method="POST",
+        headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, np.load(io.BytesIO(response.read()))
 
 
 def post_csv(body: bytes) -> tuple[int, bytes]:
-    request = urllib.request.Request(ENDPOINT, data=body, method="POST",
-                                     headers={"Content-Type": "text/csv"})
+    request = urllib.request.Request(
+        ENDPOINT, data=body, method="POST", headers={"Content-Type": "text/csv"}
+    )
     with urllib.request.urlopen(request, timeout=600) as response:
         return response.status, response.read()
 
@@ -56,7 +61,7 @@ class Post(threading.Thread):
     def run(self) -> None:
         try:
             self.result = self.send(self.body)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             self.error = exc
 
     def outcome(self, timeout: float = 120):
@@ -67,9 +72,12 @@ class Post(threading.Thread):
 
 
 def attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
-    debugger = Debugger(match["bind"], int(match["port"]),
-                        [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
-                        {str(path): lines for path, lines in breakpoints.items()})
+    debugger = Debugger(
+        match["bind"],
+        int(match["port"]),
+        [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+        {str(path): lines for path, lines in breakpoints.items()},
+    )
     debugger.attach()
     return debugger
 
@@ -84,12 +92,22 @@ def deploy(quickstart, training_image, serving_image, tmp_path, start_run):
 
     The endpoint stays up until ``finish`` touches the hold file.
     """
+
     def start(*flags: str, workers: int = 1, **env: str) -> Run:
-        return start_run([*flags, "deploy.py"], cwd=quickstart, env={
-            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
-            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
-            "EXAMPLE_WORKERS": "0", "EXAMPLE_HOLD_FILE": str(tmp_path / "hold"),
-            "EXAMPLE_SERVING_WORKERS": str(workers), **env})
+        return start_run(
+            [*flags, "deploy.py"],
+            cwd=quickstart,
+            env={
+                "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+                "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
+                "EXAMPLE_EPOCHS": "1",
+                "EXAMPLE_WORKERS": "0",
+                "EXAMPLE_HOLD_FILE": str(tmp_path / "hold"),
+                "EXAMPLE_SERVING_WORKERS": str(workers),
+                **env,
+            },
+        )
+
     return start
 
 
@@ -196,8 +214,9 @@ def byoc(tmp_path: Path, byoc_image: str):
     project = tmp_path / "byoc"
     shutil.copytree(Path(__file__).parent / "projects" / "byoc", project)
     # The user's local copy of the code baked into the image under /opt/program.
-    shutil.copytree(Path(__file__).parents[1] / "images" / "byoc-flask" / "program",
-                    project / "program")
+    shutil.copytree(
+        Path(__file__).parents[1] / "images" / "byoc-flask" / "program", project / "program"
+    )
     return project
 
 
@@ -206,8 +225,11 @@ def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_
     train_line = marker_line(program / "train", "# byoc train breakpoint")
     serve_line = marker_line(program / "predictor.py", "# byoc serve breakpoint")
     hold = tmp_path / "hold"
-    run = start_run(["--map", f"{program}=/opt/program", "driver.py"], cwd=byoc,
-                    env={"TEST_IMAGE": byoc_image, "TEST_HOLD_FILE": str(hold)})
+    run = start_run(
+        ["--map", f"{program}=/opt/program", "driver.py"],
+        cwd=byoc,
+        env={"TEST_IMAGE": byoc_image, "TEST_HOLD_FILE": str(hold)},
+    )
     (training,) = run.wait_for(WAITING)
     assert training["remote"] == "/opt/program" and Path(training["local"]) == program
     debugger = attach(training, {program / "train": [train_line]})
@@ -216,14 +238,16 @@ def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_
     assert stop.locals()["numbers"]["value"].startswith("[0.0, 1.0, 2.0")
     stop.resume()
 
-    serving = [m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"][0]
+    serving = next(m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving")
     run.wait_for(re.compile("endpoint ready"))
     debugger = attach(serving, {program / "predictor.py": [serve_line]})
     debugger.wait_for_children(1)  # the gunicorn worker, forked before we attached
     post = Post(b"1,2", send=post_csv)
     stop = debugger.next_stop()
     assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
-        program / "predictor.py", serve_line)
+        program / "predictor.py",
+        serve_line,
+    )
     assert stop.locals()["numbers"]["value"] == "[1.0, 2.0]"
     stop.resume()
     assert post.outcome() == (200, b"46.0,47.0")
@@ -232,28 +256,38 @@ def test_byoc_train_program_and_flask_handler(byoc, byoc_image, tmp_path, start_
     assert run.finish(timeout=120) == 0, run.output
 
 
-def test_batch_transform_stops_in_transform_fn_for_each_record(quickstart, training_image,
-                                                              serving_image, start_run):
+def test_batch_transform_stops_in_transform_fn_for_each_record(
+    quickstart, training_image, serving_image, start_run
+):
     """Local batch transform runs the serving container and POSTs each file to it as soon
     as the model is loaded: with --wait the worker holds model loading until the debugger
     is attached, so no record slips through before the breakpoints are set."""
     inference = quickstart / "src" / "inference.py"
     line = marker_line(inference, "# transform_fn breakpoint")
-    run = start_run(["--wait", "transform.py"], cwd=quickstart, env={
-        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
-        "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
-        "EXAMPLE_WORKERS": "0"})
+    run = start_run(
+        ["--wait", "transform.py"],
+        cwd=quickstart,
+        env={
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
+            "EXAMPLE_EPOCHS": "1",
+            "EXAMPLE_WORKERS": "0",
+        },
+    )
     (training,) = run.wait_for(WAITING)
     attach(training, {})  # the training job waits too; it runs on
     (match,) = serving_lines(run, 1)
-    assert "waiting for debugger" in next(ln for ln in run.lines if WAITING.search(ln)
-                                          and "serving" in ln)
+    assert "waiting for debugger" in next(
+        ln for ln in run.lines if WAITING.search(ln) and "serving" in ln
+    )
     debugger = attach(match, {inference: [line]})
     shapes = []
     for last in (False, True):  # two files, one request each (SingleRecord)
         stop = debugger.next_stop(timeout=300)
         assert (Path(stop.frames()[0]["source"]["path"]), stop.frames()[0]["line"]) == (
-            inference, line)
+            inference,
+            line,
+        )
         shapes.append(stop.evaluate("tuple(inputs.shape)"))
         stop.resume(wait=not last)
     assert shapes == ["(3, 1, 8, 8)", "(3, 1, 8, 8)"]

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 def _attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
     debugger = Debugger(
-        host=match["bind"], port=int(match["port"]),
+        host=match["bind"],
+        port=int(match["port"]),
         path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
         breakpoints={str(path): lines for path, lines in breakpoints.items()},
     )
@@ -30,17 +31,24 @@ def _attach(match, breakpoints: dict[Path, list[int]]) -> Debugger:
     return debugger
 
 
-def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, training_image, start_run):
+def test_breakpoints_in_entry_point_helper_and_dataloader_worker(
+    quickstart, training_image, start_run
+):
     src = quickstart / "src"
     train, helpers = src / "train.py", src / "helpers.py"
     loop = marker_line(train, "# loop breakpoint")
     worker = marker_line(train, "# worker breakpoint")
     helper = marker_line(helpers, "# helper breakpoint")
 
-    run = start_run(["driver.py"], cwd=quickstart, env={
-        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
-        "EXAMPLE_WORKERS": "2",
-    })
+    run = start_run(
+        ["driver.py"],
+        cwd=quickstart,
+        env={
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+            "EXAMPLE_EPOCHS": "1",
+            "EXAMPLE_WORKERS": "2",
+        },
+    )
     (match,) = run.wait_for(WAITING)
     assert match["role"] == "training" and match["host"] == "algo-1"
     assert match["bind"] == "127.0.0.1"
@@ -55,8 +63,9 @@ def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, tra
     assert (Path(top["source"]["path"]), top["line"]) == (train, worker)
     assert stop.conn.name.startswith("child-"), "expected the stop in a worker process"
     assert "index" in stop.locals()
-    debugger.connections[0].request("setBreakpoints", {
-        "source": {"path": str(train)}, "breakpoints": [{"line": loop}]})
+    debugger.connections[0].request(
+        "setBreakpoints", {"source": {"path": str(train)}, "breakpoints": [{"line": loop}]}
+    )
     for conn in debugger.connections[1:]:
         conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
     stop.resume()
@@ -94,10 +103,15 @@ def test_breakpoints_in_entry_point_helper_and_dataloader_worker(quickstart, tra
 
 
 def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_image, start_run):
-    run = start_run(["--no-wait", "driver.py"], cwd=quickstart, env={
-        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "1",
-        "EXAMPLE_WORKERS": "2",
-    })
+    run = start_run(
+        ["--no-wait", "driver.py"],
+        cwd=quickstart,
+        env={
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+            "EXAMPLE_EPOCHS": "1",
+            "EXAMPLE_WORKERS": "2",
+        },
+    )
     (match,) = run.wait_for(WAITING)
     assert "debugger listening" in match.group(0) and run.saw("(not waiting)")
     # DataLoader workers must not block waiting for a debugger that never comes.
@@ -111,17 +125,19 @@ def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
     run = start_run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
     (match,) = run.wait_for(WAITING)
     # While it runs, `status` says where to attach (and the state file says it to tools).
-    status = subprocess.run([SMDEBUG, "status", "--json"], cwd=plain, capture_output=True,
-                            text=True, timeout=60)
+    status = subprocess.run(
+        [SMDEBUG, "status", "--json"], cwd=plain, capture_output=True, text=True, timeout=60
+    )
     assert status.returncode == 0, status.stderr
     (target,) = json.loads(status.stdout)["targets"]
-    assert (target["role"], target["host"], target["status"]) == ("training", "algo-1",
-                                                                   "running")
+    assert (target["role"], target["host"], target["status"]) == ("training", "algo-1", "running")
     assert target["endpoints"] == [f"127.0.0.1:{match['port']}"]
-    assert target["pathMappings"] == [{"localRoot": str(plain / "src"),
-                                       "remoteRoot": "/opt/ml/code"}]
-    table = subprocess.run([SMDEBUG, "status"], cwd=plain, capture_output=True, text=True,
-                           timeout=60).stdout
+    assert target["pathMappings"] == [
+        {"localRoot": str(plain / "src"), "remoteRoot": "/opt/ml/code"}
+    ]
+    table = subprocess.run(
+        [SMDEBUG, "status"], cwd=plain, capture_output=True, text=True, timeout=60
+    ).stdout
     assert f"127.0.0.1:{match['port']}" in table and "running" in table
     debugger = _attach(match, {train: [line]})
     stop = debugger.next_stop()
@@ -136,16 +152,20 @@ def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
         result = json.load(tar.extractfile("result.json"))
     # Debugging changed nothing the script can observe about how it was started.
     assert {k: result[k] for k in ("total", "python", "argv", "name")} == {
-        "total": 135, "python": "3.9", "argv": ["train.py", "--scale", "3"],
-        "name": "__main__"}
+        "total": 135,
+        "python": "3.9",
+        "argv": ["train.py", "--scale", "3"],
+        "name": "__main__",
+    }
     assert not (plain / ".smdebug-local" / "state.json").exists()  # the run is over
 
 
 def test_two_hosts_each_get_a_port_and_both_stop(plain, py39_image, start_run):
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
-    run = start_run(["driver.py"], cwd=plain,
-                    env={"TEST_IMAGE": py39_image, "TEST_INSTANCE_COUNT": "2"})
+    run = start_run(
+        ["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image, "TEST_INSTANCE_COUNT": "2"}
+    )
     hosts = run.wait_for(WAITING, count=2)
     assert sorted(m["host"] for m in hosts) == ["algo-1", "algo-2"]
     assert len({m["port"] for m in hosts}) == 2
@@ -154,7 +174,9 @@ def test_two_hosts_each_get_a_port_and_both_stop(plain, py39_image, start_run):
     for stop in stops:
         assert stop.frames()[0]["line"] == line
     assert {s.evaluate("os.environ['SM_CURRENT_HOST'][:6]") for s in stops} == {
-        "'algo-1'", "'algo-2'"}
+        "'algo-1'",
+        "'algo-2'",
+    }
     for stop in stops:
         stop.resume()
     assert run.finish() == 0, run.output

@@ -35,8 +35,9 @@ def interrupt(run: Run) -> int:
 
 
 def running(name_part: str) -> list[str]:
-    out = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True, check=True
+    ).stdout.split()
     return [n for n in out if name_part in n]
 
 
@@ -46,8 +47,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_an_edit_reruns_training_and_the_breakpoint_hits_the_new_code(plain, py39_image,
-                                                                      start_run):
+def test_an_edit_reruns_training_and_the_breakpoint_hits_the_new_code(plain, py39_image, start_run):
     train = plain / "src" / "train.py"
     run = start_run(["--watch", "driver.py"], plain, {"TEST_IMAGE": py39_image})
     first = run.wait_for(WAITING)[0]
@@ -59,9 +59,12 @@ def test_an_edit_reruns_training_and_the_breakpoint_hits_the_new_code(plain, py3
     run.wait_for(STILL_WATCHING)
 
     # Two lines more above the breakpoint: the new run must stop at the new line number.
-    edit(train, "    total = sum(numbers)",
-         "    numbers.append(100)  # added while watching\n    numbers.append(1)\n"
-         "    total = sum(numbers)")
+    edit(
+        train,
+        "    total = sum(numbers)",
+        "    numbers.append(100)  # added while watching\n    numbers.append(1)\n"
+        "    total = sum(numbers)",
+    )
     job, attempt = run.wait_for(RERUN)[0].groups()
     assert attempt == "1"
     second = run.wait_for(WAITING, count=2)[1]
@@ -76,7 +79,7 @@ def test_an_edit_reruns_training_and_the_breakpoint_hits_the_new_code(plain, py3
     done = run.wait_for(RERUN_DONE)[0]
     artifacts = done.group(3)
     assert artifacts == f"file://{plain / 'output' / f'{job}-rerun-1' / 'model.tar.gz'}"
-    assert Path(artifacts[len("file://"):]).is_file()
+    assert Path(artifacts[len("file://") :]).is_file()
     assert (plain / "output" / "model.tar.gz").is_file(), "the first run's artifacts are kept"
     assert interrupt(run) == 130
 
@@ -128,8 +131,12 @@ def test_a_paused_debugger_is_not_killed_by_an_edit(plain, py39_image, start_run
     assert len(containers) == 1
 
     edit(train, "    version_note = 1\n", "    version_note = 2\n")
-    run.wait_for(re.compile(r"is paused at a breakpoint; the change applies when you "
-                            r"continue"))
+    run.wait_for(
+        re.compile(
+            r"is paused at a breakpoint; the change applies when you "
+            r"continue"
+        )
+    )
     time.sleep(2)
     assert running("algo-1") == containers, "the paused container must not be replaced"
     assert stop.evaluate("len(numbers)") == "10", "the debugger still answers"
@@ -144,21 +151,30 @@ def test_a_paused_debugger_is_not_killed_by_an_edit(plain, py39_image, start_run
 
 
 def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
-        quickstart, training_image, serving_image, start_run):
+    quickstart, training_image, serving_image, start_run
+):
     inference = quickstart / "src" / "inference.py"
-    run = start_run(["--no-wait", "--watch", "serve.py"], quickstart, {
-        "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
-        "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image, "EXAMPLE_EPOCHS": "1",
-        "EXAMPLE_WORKERS": "0"})
+    run = start_run(
+        ["--no-wait", "--watch", "serve.py"],
+        quickstart,
+        {
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
+            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
+            "EXAMPLE_EPOCHS": "1",
+            "EXAMPLE_WORKERS": "0",
+        },
+    )
     run.wait_for(STILL_WATCHING, timeout=300)
     sample = np.random.default_rng(1).random((2, 1, 8, 8), dtype=np.float32)
     status, before = post_npy(sample)
     assert status == 200
     listening = len([line for line in run.lines if WAITING.search(line)])
 
-    edit(inference, "    np.save(buffer, classes.numpy())",
-         "    classes = classes + 100  # edited while serving\n"
-         "    np.save(buffer, classes.numpy())")
+    edit(
+        inference,
+        "    np.save(buffer, classes.numpy())",
+        "    classes = classes + 100  # edited while serving\n    np.save(buffer, classes.numpy())",
+    )
     reloaded = run.wait_for(RELOADED, timeout=120)[0]
     assert int(reloaded.group(1)) == 1
     match = run.wait_for(WAITING, count=listening + 1)[listening]
@@ -172,8 +188,9 @@ def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
     debugger.close()
     assert status == 200
     np.testing.assert_array_equal(after, before + 100)
-    assert not run.saw("rerunning training job"), "an edit of the serving entry point " \
-                                                  "does not rerun training"
+    assert not run.saw("rerunning training job"), (
+        "an edit of the serving entry point does not rerun training"
+    )
     assert interrupt(run) == 130
 
 
@@ -184,21 +201,32 @@ def test_in_connect_mode_the_listening_ide_gets_every_rerun(plain, py39_image, s
     with socket.socket() as s:
         s.bind((bridge, 0))
         port = s.getsockname()[1]
-    config = {"name": "listen", "type": "debugpy", "request": "attach",
-              "listen": {"host": bridge, "port": port}, "justMyCode": False}
+    config = {
+        "name": "listen",
+        "type": "debugpy",
+        "request": "attach",
+        "listen": {"host": bridge, "port": port},
+        "justMyCode": False,
+    }
     train = plain / "src" / "train.py"
     run = None
     for round_ in (1, 2):
         if round_ == 2:  # the rerun waits for the IDE to listen (connect-back patience)
-            edit(train, "    total = sum(numbers)",
-                 "    numbers.append(5)  # edited\n    total = sum(numbers)")
+            edit(
+                train,
+                "    total = sum(numbers)",
+                "    numbers.append(5)  # edited\n    total = sum(numbers)",
+            )
         adapter = HostAdapter()
         try:
             line = marker_line(train, "# sum breakpoint")
             listener, session = _listen_in_background(adapter, config, {str(train): [line]})
             if run is None:
-                run = start_run(["--mode", "connect", "--port", str(port), "--watch",
-                                 "driver.py"], plain, {"TEST_IMAGE": py39_image})
+                run = start_run(
+                    ["--mode", "connect", "--port", str(port), "--watch", "driver.py"],
+                    plain,
+                    {"TEST_IMAGE": py39_image},
+                )
             listener.join(300)
             assert "debugger" in session, (round_, session.get("error"), run.output)
             stop = session["debugger"].next_stop()

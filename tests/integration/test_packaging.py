@@ -16,26 +16,51 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(REPO)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        check=True,
+    )
     (wheel,) = dist.glob("smdebug_local-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     # click is the only dependency these two commands need; the rest stays out for speed.
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel), "click"],
-                   check=True)
-    check = subprocess.run([str(python), "-c", (
-        "from smdebug_local.payload import PAYLOAD_DIR as d; import sys; "
-        "print(sorted(p.name for p in d.glob('*.py')))")],
-        capture_output=True, text=True, check=True, cwd=tmp_path)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel), "click"], check=True
+    )
+    check = subprocess.run(
+        [
+            str(python),
+            "-c",
+            (
+                "from smdebug_local.payload import PAYLOAD_DIR as d; import sys; "
+                "print(sorted(p.name for p in d.glob('*.py')))"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
     assert check.stdout.strip() == str(
-        ["__init__.py", "_smdebug_local_boot.py", "sitecustomize.py"])
+        ["__init__.py", "_smdebug_local_boot.py", "sitecustomize.py"]
+    )
     workspace = tmp_path / "ws"
     (workspace / "src").mkdir(parents=True)
     (workspace / "driver.py").write_text("")
-    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "vscode", "--script",
-                    "driver.py", "--workspace", str(workspace)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(env_dir / "bin" / "smdebug-local"),
+            "init",
+            "vscode",
+            "--script",
+            "driver.py",
+            "--workspace",
+            str(workspace),
+        ],
+        check=True,
+        capture_output=True,
+    )
     # Every template under templates/ is rendered from the installed wheel, in both modes.
     launch = (workspace / ".vscode" / "launch.json").read_text()
     tasks = (workspace / ".vscode" / "tasks.json").read_text()
@@ -45,18 +70,42 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_pa
     connect = tmp_path / "ws-connect"
     (connect / "src").mkdir(parents=True)
     (connect / "driver.py").write_text("")
-    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "vscode", "--script",
-                    "driver.py", "--mode", "connect", "--listen-host", "172.17.0.1",
-                    "--workspace", str(connect)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(env_dir / "bin" / "smdebug-local"),
+            "init",
+            "vscode",
+            "--script",
+            "driver.py",
+            "--mode",
+            "connect",
+            "--listen-host",
+            "172.17.0.1",
+            "--workspace",
+            str(connect),
+        ],
+        check=True,
+        capture_output=True,
+    )
     text = (connect / ".vscode" / "launch.json").read_text()
     assert '"listen"' in text and "// restart: listen again after each run" in text
-    subprocess.run([str(env_dir / "bin" / "smdebug-local"), "init", "pycharm",
-                    "--workspace", str(workspace)], check=True, capture_output=True)
+    subprocess.run(
+        [str(env_dir / "bin" / "smdebug-local"), "init", "pycharm", "--workspace", str(workspace)],
+        check=True,
+        capture_output=True,
+    )
     configs = workspace / ".idea" / "runConfigurations"
     assert sorted(p.name for p in configs.iterdir()) == [
-        "smdebug_local_all.xml", "smdebug_local_serving.xml", "smdebug_local_training.xml"]
+        "smdebug_local_all.xml",
+        "smdebug_local_serving.xml",
+        "smdebug_local_training.xml",
+    ]
     assert "PyRemoteDebugConfigurationType" in (configs / "smdebug_local_training.xml").read_text()
     assert "CompoundRunConfigurationType" in (configs / "smdebug_local_all.xml").read_text()
     templates = {p.name for p in (REPO / "templates").iterdir() if p.suffix in (".json", ".xml")}
-    assert templates == {"vscode-launch.json", "vscode-tasks.json", "pycharm-debug-server.xml",
-                         "pycharm-compound.xml"}  # all of them rendered above
+    assert templates == {
+        "vscode-launch.json",
+        "vscode-tasks.json",
+        "pycharm-debug-server.xml",
+        "pycharm-compound.xml",
+    }  # all of them rendered above

@@ -43,7 +43,8 @@ def project(tmp_path: Path) -> Path:
     image_site = tmp_path / "image-site"
     image_site.mkdir()
     (image_site / "sitecustomize.py").write_text(
-        "import os\nos.environ['IMAGE_SITECUSTOMIZE_RAN'] = __name__\n")
+        "import os\nos.environ['IMAGE_SITECUSTOMIZE_RAN'] = __name__\n"
+    )
     return tmp_path
 
 
@@ -52,20 +53,33 @@ def run(project: Path, config: dict | None, *args: str) -> subprocess.CompletedP
     env["PYTHONPATH"] = f"{PAYLOAD_DIR}:{project / 'image-site'}"
     if config is not None:
         env[CONFIG_ENV] = json.dumps(config)
-    return subprocess.run([sys.executable, "train.py", *args], cwd=project / "code", env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "train.py", *args],
+        cwd=project / "code",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def config_for(project: Path, debugpy_dir: Path, **kw) -> dict:
     port = PortAllocator(20000).allocate()
-    return {"role": "training", "host": "algo-1", "ports": [[port, f"127.0.0.1:{port}"]],
-            "wait": False,
-            "match": [f"{project / 'code'}/*"], "debugpy": str(debugpy_dir), **kw}
+    return {
+        "role": "training",
+        "host": "algo-1",
+        "ports": [[port, f"127.0.0.1:{port}"]],
+        "wait": False,
+        "match": [f"{project / 'code'}/*"],
+        "debugpy": str(debugpy_dir),
+        **kw,
+    }
 
 
 def user_stderr(stderr: str) -> str:
-    return "".join(ln for ln in stderr.splitlines(keepends=True)
-                   if not ln.startswith("smdebug-local:"))
+    return "".join(
+        ln for ln in stderr.splitlines(keepends=True) if not ln.startswith("smdebug-local:")
+    )
 
 
 def test_process_sees_no_difference(project, debugpy_dir):
@@ -74,9 +88,15 @@ def test_process_sees_no_difference(project, debugpy_dir):
     assert "debugger listening on" in debugged.stderr
     seen_plain, seen_debugged = json.loads(plain.stdout), json.loads(debugged.stdout)
     assert seen_debugged.pop("debugpy") is True and seen_plain.pop("debugpy") is False
-    assert seen_debugged == seen_plain == {
-        "name": "__main__", "argv": ["train.py", "--epochs", "1"],
-        "image_site": "sitecustomize"}
+    assert (
+        seen_debugged
+        == seen_plain
+        == {
+            "name": "__main__",
+            "argv": ["train.py", "--epochs", "1"],
+            "image_site": "sitecustomize",
+        }
+    )
     assert debugged.returncode == plain.returncode == 1
     assert user_stderr(debugged.stderr) == plain.stderr  # identical traceback
 
@@ -96,6 +116,7 @@ def test_failure_is_one_line_and_the_script_still_runs(project, tmp_path):
 
 def test_garbage_config_does_not_break_python(project):
     env = {**os.environ, "PYTHONPATH": str(PAYLOAD_DIR), CONFIG_ENV: "{not json"}
-    result = subprocess.run([sys.executable, "-c", "print('ok')"], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "print('ok')"], env=env, capture_output=True, text=True
+    )
     assert result.stdout == "ok\n" and result.returncode == 0

@@ -22,14 +22,16 @@ MOUNTED = {"debugpy", "pydevd_pycharm", "_smdebug_local_boot"}
 PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.name != "__init__.py"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in FILES if p.name != "__init__.py"], ids=lambda p: p.name
+)
 def test_payload_parses_with_python_38_grammar(path):
     ast.parse(path.read_text(), str(path), feature_version=(3, 8))
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.name != "__init__.py"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in FILES if p.name != "__init__.py"], ids=lambda p: p.name
+)
 def test_payload_imports_only_the_standard_library(path):
     imported = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -44,17 +46,38 @@ def test_payload_imports_only_the_standard_library(path):
 @pytest.mark.parametrize("minor", PYTHONS)
 def test_payload_tests_pass_under_each_host_python(minor):
     python = REPO / ".venv-payload" / minor / "bin" / "python"
-    assert python.is_file(), (f"no test virtualenv for Python {minor} ({python}); the README's "
-                              "test command (dev/setup.sh) makes it from pyenv's Python")
-    version = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:2])"],
-                             capture_output=True, text=True, check=True).stdout.split()
+    assert python.is_file(), (
+        f"no test virtualenv for Python {minor} ({python}); the README's "
+        "test command (dev/setup.sh) makes it from pyenv's Python"
+    )
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(*sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert ".".join(version) == minor
     for path in FILES:
         if path.name != "__init__.py":
             subprocess.run([str(python), "-m", "py_compile", str(path)], check=True)
     run = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-         str(REPO / "tests" / "payload"), "-c", "/dev/null", str(REPO / "tests" / "payload")],
-        capture_output=True, text=True, cwd=REPO, timeout=300)
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(REPO / "tests" / "payload"),
+            "-c",
+            "/dev/null",
+            str(REPO / "tests" / "payload"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout.splitlines()[-1]

@@ -7,6 +7,9 @@ dev/setup.sh), so this file and the tests here use only the standard library and
 import os
 import sys
 
-PAYLOAD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "smdebug_local", "payload")
+PAYLOAD = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "smdebug_local",
+    "payload",
+)
 sys.path.insert(0, PAYLOAD)

@@ -14,11 +14,18 @@ import _smdebug_local_boot as boot
 import pytest
 
 
-@pytest.mark.parametrize("version, expected", [
-    ((3, 7, 9), None), ((3, 8, 0), "1.8.21"), ((3, 9, 18), "1.8.21"),
-    ((3, 10, 0), "1.8.22"), ((3, 11, 7), "1.8.22"), ((3, 13, 1), "1.8.22"),
-    ((3, 14, 0), "1.8.22"),
-])
+@pytest.mark.parametrize(
+    "version, expected",
+    [
+        ((3, 7, 9), None),
+        ((3, 8, 0), "1.8.21"),
+        ((3, 9, 18), "1.8.21"),
+        ((3, 10, 0), "1.8.22"),
+        ((3, 11, 7), "1.8.22"),
+        ((3, 13, 1), "1.8.22"),
+        ((3, 14, 0), "1.8.22"),
+    ],
+)
 def test_debugpy_version_for(version, expected):
     assert boot.debugpy_version_for(version) == expected
 
@@ -44,10 +51,12 @@ def test_module_entry_point_resolves_in_cwd(tmp_path):
     cmd = ["python", "-m", "train", "--epochs", "1"]
     assert boot.entry_point(["-m"], str(tmp_path), lambda: cmd) == str(tmp_path / "train.py")
     assert boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-mpkg"]) == str(
-        tmp_path / "pkg" / "__main__.py")
+        tmp_path / "pkg" / "__main__.py"
+    )
     # `python -m pip install -r requirements.txt`, run by the toolkit, is not user code.
-    assert boot.entry_point(["-m"], str(tmp_path),
-                            lambda: ["python", "-m", "pip", "install"]) is None
+    assert (
+        boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-m", "pip", "install"]) is None
+    )
 
 
 def test_matches():
@@ -86,14 +95,27 @@ def test_start_listens_on_all_container_interfaces_and_waits(monkeypatch, capsys
     monkeypatch.setenv(boot.ACTIVE_ENV, "")  # restored (to unset) after the test
     monkeypatch.delenv(boot.ACTIVE_ENV)
     fake = FakeDebugpy()
-    boot.start({"role": "training", "host": "algo-1", "ports": [[5678, "127.0.0.1:5690"]],
-                "wait": True, "mappings": [["/src", "/opt/ml/code"]]}, fake,
-               probe=lambda port: True)
-    assert fake.calls == [("configure", {"subProcess": True}), ("listen", ("0.0.0.0", 5678)),
-                          ("wait_for_client",)]
+    boot.start(
+        {
+            "role": "training",
+            "host": "algo-1",
+            "ports": [[5678, "127.0.0.1:5690"]],
+            "wait": True,
+            "mappings": [["/src", "/opt/ml/code"]],
+        },
+        fake,
+        probe=lambda port: True,
+    )
+    assert fake.calls == [
+        ("configure", {"subProcess": True}),
+        ("listen", ("0.0.0.0", 5678)),
+        ("wait_for_client",),
+    ]
     err = capsys.readouterr().err
-    assert ("smdebug-local: training algo-1 waiting for debugger on 127.0.0.1:5690 "
-            "(/src -> /opt/ml/code)") in err
+    assert (
+        "smdebug-local: training algo-1 waiting for debugger on 127.0.0.1:5690 "
+        "(/src -> /opt/ml/code)"
+    ) in err
     assert os.environ[boot.ACTIVE_ENV] == str(os.getpid())
 
 
@@ -102,12 +124,20 @@ def test_a_worker_takes_the_first_free_port_and_says_which(monkeypatch, capsys, 
     monkeypatch.setenv(boot.ACTIVE_ENV, "")
     monkeypatch.delenv(boot.ACTIVE_ENV)
     fake = FakeDebugpy()
-    boot.start({"role": "serving", "host": "algo-1", "wait": False,
-                "ports": [[5678, "127.0.0.1:5700"], [5679, "127.0.0.1:5701"]]}, fake,
-               probe=lambda port: port != 5678)
+    boot.start(
+        {
+            "role": "serving",
+            "host": "algo-1",
+            "wait": False,
+            "ports": [[5678, "127.0.0.1:5700"], [5679, "127.0.0.1:5701"]],
+        },
+        fake,
+        probe=lambda port: port != 5678,
+    )
     assert ("listen", ("0.0.0.0", 5679)) in fake.calls
     assert "serving algo-1 debugger listening on 127.0.0.1:5701 (not waiting)" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
 def test_all_ports_taken_is_an_error_not_a_clash(tmp_path, monkeypatch):
@@ -134,9 +164,18 @@ def test_connect_mode_connects_back_then_waits_for_the_ides_breakpoints(monkeypa
     monkeypatch.delenv(boot.ACTIVE_ENV)
     fake = FakeDebugpy()
     fake.connect = lambda address: fake.calls.append(("connect", address))
-    config = boot.parse_config(json.dumps({
-        "role": "training", "host": "algo-1", "ports": [], "wait": True,
-        "connect": ["host.docker.internal", 5678], "mappings": [["/src", "/opt/ml/code"]]}))
+    config = boot.parse_config(
+        json.dumps(
+            {
+                "role": "training",
+                "host": "algo-1",
+                "ports": [],
+                "wait": True,
+                "connect": ["host.docker.internal", 5678],
+                "mappings": [["/src", "/opt/ml/code"]],
+            }
+        )
+    )
     patience = []
 
     def connect(debugpy, address, wait_seconds):
@@ -144,13 +183,18 @@ def test_connect_mode_connects_back_then_waits_for_the_ides_breakpoints(monkeypa
         debugpy.connect(tuple(address))
 
     boot.start(config, fake, connect=connect)
-    assert fake.calls == [("configure", {"subProcess": True}),
-                          ("connect", ("host.docker.internal", 5678)), ("wait_for_client",)]
+    assert fake.calls == [
+        ("configure", {"subProcess": True}),
+        ("connect", ("host.docker.internal", 5678)),
+        ("wait_for_client",),
+    ]
     assert patience == [boot.CONNECT_PATIENCE[True]]
     err = capsys.readouterr().err.splitlines()
-    assert err == ["smdebug-local: training algo-1 connecting to debugger at "
-                   "host.docker.internal:5678 (/src -> /opt/ml/code)",
-                   "smdebug-local: training algo-1 debugger attached"]
+    assert err == [
+        "smdebug-local: training algo-1 connecting to debugger at "
+        "host.docker.internal:5678 (/src -> /opt/ml/code)",
+        "smdebug-local: training algo-1 debugger attached",
+    ]
     assert os.environ[boot.ACTIVE_ENV] == str(os.getpid())
 
 
@@ -173,8 +217,9 @@ def test_connect_waits_for_the_listener_then_connects_once_or_gives_up_with_the_
     assert len(probes) == 3 and connects == [("h", 1)]
     connects.clear()
     with pytest.raises(RuntimeError, match=r"no debugger listening on h:1; start your IDE"):
-        boot._connect(Debugpy(), ["h", 1], 2, sleep=tick, clock=lambda: now[0],
-                      probe=lambda address: False)
+        boot._connect(
+            Debugpy(), ["h", 1], 2, sleep=tick, clock=lambda: now[0], probe=lambda address: False
+        )
     assert connects == []
 
 
@@ -184,12 +229,15 @@ def test_start_on_import_fires_once_right_before_the_users_module(tmp_path, monk
     (code / "user_handler_xyz.py").write_text("import json\nLOADED = True\n")
     monkeypatch.syspath_prepend(str(code))
     started = []
-    finder = boot.StartOnImport([str(code)], lambda: started.append(
-        "user_handler_xyz" in sys.modules))
+    finder = boot.StartOnImport(
+        [str(code)], lambda: started.append("user_handler_xyz" in sys.modules)
+    )
     monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
     import colorsys  # noqa: F401 - the server's own imports: no start
+
     assert started == []
     import user_handler_xyz  # noqa: F401
+
     assert started == [False], "started before the module ran"
     assert finder not in sys.meta_path
     monkeypatch.delitem(sys.modules, "user_handler_xyz")

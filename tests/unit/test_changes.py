@@ -10,11 +10,24 @@ from smdebug_local.watch.content import ContentIndex, files, ignore_rules
 from smdebug_local.watch.filters import Debouncer, IgnoreRules, Source, affected
 
 
-@pytest.mark.parametrize("path", [
-    ".git/index", "pkg/__pycache__/m.cpython-311.pyc", "m.pyc", ".ipynb_checkpoints/n.ipynb",
-    ".train.py.swp", "train.py~", "4913", "#train.py#", ".#train.py",
-    "train.py___jb_tmp___", "train.py___jb_old___", "x.tmp", ".smdebug-local/state.json",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/index",
+        "pkg/__pycache__/m.cpython-311.pyc",
+        "m.pyc",
+        ".ipynb_checkpoints/n.ipynb",
+        ".train.py.swp",
+        "train.py~",
+        "4913",
+        "#train.py#",
+        ".#train.py",
+        "train.py___jb_tmp___",
+        "train.py___jb_old___",
+        "x.tmp",
+        ".smdebug-local/state.json",
+    ],
+)
 def test_editor_temp_files_caches_and_vcs_are_ignored(tmp_path, path):
     assert IgnoreRules(tmp_path).ignored(tmp_path / path)
 
@@ -100,8 +113,9 @@ def test_an_edit_concerns_the_jobs_running_from_that_folder(tmp_path):
     training = Source("training", src, "train.py")
     serving = Source("serving", src, "inference.py")
     other = Source("training", str(tmp_path / "other"), "train.py")
-    train_py, inference_py, util = (os.path.join(src, n) for n in
-                                    ("train.py", "inference.py", "util.py"))
+    train_py, inference_py, util = (
+        os.path.join(src, n) for n in ("train.py", "inference.py", "util.py")
+    )
     sources = [training, serving, other]
     assert affected([train_py], training, sources) == [train_py]
     assert affected([train_py], other, sources) == []

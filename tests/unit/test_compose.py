@@ -7,8 +7,17 @@ import json
 import pytest
 
 from smdebug_local.compose import (
-    LABEL_PORT, LABEL_ROLE, LABEL_RUN, DebugTarget, Mount, code_mappings, env_to_dict,
-    merge_env, parse_volume, short_host, transform_service,
+    LABEL_PORT,
+    LABEL_ROLE,
+    LABEL_RUN,
+    DebugTarget,
+    Mount,
+    code_mappings,
+    env_to_dict,
+    merge_env,
+    parse_volume,
+    short_host,
+    transform_service,
 )
 from smdebug_local.payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
 
@@ -16,8 +25,14 @@ MOUNT = Mount("/pkg/payload", "/cache/debugpy")
 
 
 def target(service: str = "algo-1-ab1cd", port: int = 5678, **kw) -> DebugTarget:
-    return DebugTarget(role="training", service=service, host_ports=(port,),
-                       match=("/opt/ml/code/*",), labels={LABEL_RUN: "run1"}, **kw)
+    return DebugTarget(
+        role="training",
+        service=service,
+        host_ports=(port,),
+        match=("/opt/ml/code/*",),
+        labels={LABEL_RUN: "run1"},
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -38,8 +53,10 @@ def test_bind_is_explicit(service):
 def test_payload_mounts_are_read_only_and_sdk_volumes_kept(service):
     out = transform_service(service, target(), MOUNT)
     assert out["volumes"][: len(service["volumes"])] == service["volumes"]
-    assert out["volumes"][-2:] == [f"/pkg/payload:{CONTAINER_BOOT_DIR}:ro",
-                                   f"/cache/debugpy:{CONTAINER_DEBUGPY_DIR}:ro"]
+    assert out["volumes"][-2:] == [
+        f"/pkg/payload:{CONTAINER_BOOT_DIR}:ro",
+        f"/cache/debugpy:{CONTAINER_DEBUGPY_DIR}:ro",
+    ]
 
 
 def test_selinux_relabel_is_kept_for_our_mounts(service):
@@ -60,8 +77,12 @@ def test_environment_is_merged_by_key_without_duplicates(service):
 
 def test_image_pythonpath_is_kept_when_the_job_sets_none(service):
     env_list = [e for e in service["environment"] if not e.startswith("PYTHONPATH=")]
-    out = transform_service({**service, "environment": env_list}, target(), MOUNT,
-                            image_env={"PYTHONPATH": "/opt/lib", "PATH": "/bin"})
+    out = transform_service(
+        {**service, "environment": env_list},
+        target(),
+        MOUNT,
+        image_env={"PYTHONPATH": "/opt/lib", "PATH": "/bin"},
+    )
     assert env_to_dict(out["environment"])["PYTHONPATH"] == f"{CONTAINER_BOOT_DIR}:/opt/lib"
 
 
@@ -76,15 +97,20 @@ def test_bootstrap_config(service):
     out = transform_service(service, target(port=5679, wait=False, mappings=mappings), MOUNT)
     config = json.loads(env_to_dict(out["environment"])[CONFIG_ENV])
     assert config == {
-        "role": "training", "host": "algo-1", "ports": [[5678, "127.0.0.1:5679"]],
-        "wait": False, "match": ["/opt/ml/code/*"],
-        "mappings": [[mappings[0][0], "/opt/ml/code"]], "debugpy": CONTAINER_DEBUGPY_DIR,
+        "role": "training",
+        "host": "algo-1",
+        "ports": [[5678, "127.0.0.1:5679"]],
+        "wait": False,
+        "match": ["/opt/ml/code/*"],
+        "mappings": [[mappings[0][0], "/opt/ml/code"]],
+        "debugpy": CONTAINER_DEBUGPY_DIR,
     }
 
 
 def test_dollar_signs_are_escaped_for_compose(service):
-    out = transform_service(service, target(mappings=(("/home/$USER/src", "/opt/ml/code"),)),
-                            MOUNT, image_env={})
+    out = transform_service(
+        service, target(mappings=(("/home/$USER/src", "/opt/ml/code"),)), MOUNT, image_env={}
+    )
     raw = env_to_dict(out["environment"])[CONFIG_ENV]
     assert "/home/$$USER/src" in raw
     assert json.loads(raw.replace("$$", "$"))["mappings"] == [["/home/$USER/src", "/opt/ml/code"]]
@@ -93,15 +119,20 @@ def test_dollar_signs_are_escaped_for_compose(service):
 def test_labels(service):
     out = transform_service(service, target(port=5680), MOUNT)
     assert out["labels"] == {LABEL_RUN: "run1", LABEL_ROLE: "training", LABEL_PORT: "5680"}
-    listed = transform_service({**service, "labels": ["team=ml", f"{LABEL_ROLE}=x"]},
-                               target(), MOUNT)
+    listed = transform_service(
+        {**service, "labels": ["team=ml", f"{LABEL_ROLE}=x"]}, target(), MOUNT
+    )
     assert listed["labels"][0] == "team=ml" and f"{LABEL_ROLE}=training" in listed["labels"]
     assert f"{LABEL_ROLE}=x" not in listed["labels"]
 
 
 def test_input_is_not_mutated_and_other_keys_survive(service):
-    gpu = {**service, "deploy": {"resources": {"reservations": {"devices": [
-        {"count": "all", "capabilities": ["gpu"]}]}}}}
+    gpu = {
+        **service,
+        "deploy": {
+            "resources": {"reservations": {"devices": [{"count": "all", "capabilities": ["gpu"]}]}}
+        },
+    }
     snapshot = json.dumps(gpu, sort_keys=True)
     out = transform_service(gpu, target(), MOUNT)
     assert json.dumps(gpu, sort_keys=True) == snapshot
@@ -126,13 +157,16 @@ def test_code_mappings(service):
     assert code_mappings(service, "/opt/program") == []
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("/a:/b", ("/a", "/b", "")),
-    ("/a:/b:ro", ("/a", "/b", "ro")),
-    ("/a:/b:ro,z", ("/a", "/b", "ro,z")),
-    ("C:\\src:/opt/ml/code", ("C:\\src", "/opt/ml/code", "")),
-    ("C:/src:/opt/ml/code:z", ("C:/src", "/opt/ml/code", "z")),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("/a:/b", ("/a", "/b", "")),
+        ("/a:/b:ro", ("/a", "/b", "ro")),
+        ("/a:/b:ro,z", ("/a", "/b", "ro,z")),
+        ("C:\\src:/opt/ml/code", ("C:\\src", "/opt/ml/code", "")),
+        ("C:/src:/opt/ml/code:z", ("C:/src", "/opt/ml/code", "z")),
+    ],
+)
 def test_parse_volume(spec, expected):
     assert parse_volume(spec) == expected
 
@@ -145,10 +179,13 @@ def test_merge_env_keeps_form_and_order():
 
 
 def test_one_port_per_worker_and_extra_mounts_and_env_defaults(service):
-    t = DebugTarget(role="serving", service="algo-1-ab1cd", host_ports=(5700, 5702),
-                    volumes=("/src:/opt/ml/model/code",),
-                    env_defaults={"SAGEMAKER_MODEL_SERVER_TIMEOUT": "3600",
-                                  "AWS_REGION": "never-used"})
+    t = DebugTarget(
+        role="serving",
+        service="algo-1-ab1cd",
+        host_ports=(5700, 5702),
+        volumes=("/src:/opt/ml/model/code",),
+        env_defaults={"SAGEMAKER_MODEL_SERVER_TIMEOUT": "3600", "AWS_REGION": "never-used"},
+    )
     out = transform_service(service, t, MOUNT)
     assert out["ports"] == ["127.0.0.1:5700:5678", "127.0.0.1:5702:5679"]
     assert out["volumes"][-1] == "/src:/opt/ml/model/code:ro"
@@ -167,22 +204,32 @@ def test_label_service_only_adds_labels(service):
 
 
 def test_connect_mode_publishes_nothing_and_maps_the_host_gateway():
-    service = {"image": "img", "environment": ["A=1"], "ports": ["8080:8080"],
-               "extra_hosts": ["db:10.0.0.2"]}
-    t = DebugTarget(role="serving", service="algo-1-abcde", host_ports=(),
-                    connect=("host.docker.internal", 5678),
-                    mappings=(("/home/me/$rc", "/opt/ml/model/code"), ("/home/me/$rc", "/opt/ml/code")))
+    service = {
+        "image": "img",
+        "environment": ["A=1"],
+        "ports": ["8080:8080"],
+        "extra_hosts": ["db:10.0.0.2"],
+    }
+    t = DebugTarget(
+        role="serving",
+        service="algo-1-abcde",
+        host_ports=(),
+        connect=("host.docker.internal", 5678),
+        mappings=(("/home/me/$rc", "/opt/ml/model/code"), ("/home/me/$rc", "/opt/ml/code")),
+    )
     out = transform_service(service, t, MOUNT)
     # The container maps paths itself: one IDE listener needs no pathMappings for all roles.
     assert env_to_dict(out["environment"])["PATHS_FROM_ECLIPSE_TO_PYTHON"] == (
-        '[["/home/me/$$rc", "/opt/ml/model/code"], ["/home/me/$$rc", "/opt/ml/code"]]')
+        '[["/home/me/$$rc", "/opt/ml/model/code"], ["/home/me/$$rc", "/opt/ml/code"]]'
+    )
     assert out["ports"] == ["8080:8080"]  # only the SDK's own
     assert out["extra_hosts"] == ["db:10.0.0.2", "host.docker.internal:host-gateway"]
     config = json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])
     assert config["connect"] == ["host.docker.internal", 5678] and config["ports"] == []
     # A user's own mapping of the name wins; the mapping form of extra_hosts is kept.
-    kept = transform_service({**service, "extra_hosts": ["host.docker.internal:10.9.9.9"]},
-                             t, MOUNT)
+    kept = transform_service(
+        {**service, "extra_hosts": ["host.docker.internal:10.9.9.9"]}, t, MOUNT
+    )
     assert kept["extra_hosts"] == ["host.docker.internal:10.9.9.9"]
     as_map = transform_service({**service, "extra_hosts": {"db": "10.0.0.2"}}, t, MOUNT)
     assert as_map["extra_hosts"] == {"host.docker.internal": "host-gateway", "db": "10.0.0.2"}

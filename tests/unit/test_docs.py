@@ -27,18 +27,24 @@ def test_the_readme_troubleshooting_table_is_the_message_catalogue():
 
 def test_every_user_error_comes_from_the_catalogue():
     """A raise site with its own text would skip the README and doctor's columns."""
-    offenders = [f"{p.relative_to(REPO)}:{n}" for p in (REPO / "smdebug_local").rglob("*.py")
-                 if p.name not in ("errors.py", "messages.py")
-                 for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if re.search(r"\bSmdebugError\(", line)]
+    offenders = [
+        f"{p.relative_to(REPO)}:{n}"
+        for p in (REPO / "smdebug_local").rglob("*.py")
+        if p.name not in ("errors.py", "messages.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"\bSmdebugError\(", line)
+    ]
     assert offenders == []
 
 
 def test_payload_messages_are_the_ones_the_payload_prints():
     """The payload runs in containers without this package, so it carries its own text."""
     tree = ast.parse((REPO / "smdebug_local" / "payload" / "_smdebug_local_boot.py").read_text())
-    said = "\n".join(node.value.replace("%s", "") for node in ast.walk(tree)
-                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+    said = "\n".join(
+        node.value.replace("%s", "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
     checked = 0
     for message in messages.catalogue().values():
         if message.payload:
@@ -51,10 +57,13 @@ def test_payload_messages_are_the_ones_the_payload_prints():
 
 def test_messages_render_as_one_line_with_problem_and_fix():
     err = messages.PORT_TAKEN.error(port=5678, bind="127.0.0.1")
-    assert str(err) == ("debug port 5678 on 127.0.0.1 is already in use; free it or choose "
-                        "another with --port")
-    assert (err.problem, err.fix) == ("debug port 5678 on 127.0.0.1 is already in use",
-                                      "free it or choose another with --port")
+    assert str(err) == (
+        "debug port 5678 on 127.0.0.1 is already in use; free it or choose another with --port"
+    )
+    assert (err.problem, err.fix) == (
+        "debug port 5678 on 127.0.0.1 is already in use",
+        "free it or choose another with --port",
+    )
     assert all("\n" not in m.problem + m.fix for m in messages.catalogue().values())
 
 
@@ -63,13 +72,19 @@ def test_every_doctor_check_is_documented():
     section = README.split("smdebug-local doctor", 1)[1][:600].lower()
     for name in set(names):
         assert name.split()[0] in section or name in section, f"doctor check {name!r} undocumented"
-    assert doctor.Check("x", "FAIL", "broken", "do this").line() == "FAIL  x                broken -- fix: do this"
+    assert (
+        doctor.Check("x", "FAIL", "broken", "do this").line()
+        == "FAIL  x                broken -- fix: do this"
+    )
 
 
 def test_readme_options_match_run_help():
     help_text = CliRunner().invoke(cli.main, ["run", "--help"]).output
     for option in re.findall(r"^\| `(--[a-z-]+)", README, re.M):
-        assert option in help_text or option.split()[0] in CliRunner().invoke(
-            cli.main, ["init", "vscode", "--help"]).output, f"README documents unknown {option}"
+        assert (
+            option in help_text
+            or option.split()[0]
+            in CliRunner().invoke(cli.main, ["init", "vscode", "--help"]).output
+        ), f"README documents unknown {option}"
     for option in ("--port", "--wait / --no-wait", "--bind", "--map"):
         assert f"`{option.split()[0]}" in README

@@ -102,10 +102,14 @@ def test_only_compose_on_the_sessions_own_files_is_ended(tmp_path):
 
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     # A process whose command line reads `docker-compose -c ... -f ROOT/docker-compose.yaml up`.
-    script = ('exec -a docker-compose "$0" -c "import time; time.sleep(30)" '
-              '-f "$1/docker-compose.yaml" up')
-    started = [subprocess.Popen(["bash", "-c", script, sys.executable, str(root)])
-               for root in (ours, theirs)]
+    script = (
+        'exec -a docker-compose "$0" -c "import time; time.sleep(30)" '
+        '-f "$1/docker-compose.yaml" up'
+    )
+    started = [
+        subprocess.Popen(["bash", "-c", script, sys.executable, str(root)])
+        for root in (ours, theirs)
+    ]
     try:
         time.sleep(0.3)
         await_compose_children(frozenset({str(ours)}), timeout=0.3)
@@ -115,3 +119,13 @@ def test_only_compose_on_the_sessions_own_files_is_ended(tmp_path):
         for p in started:
             p.kill()
             p.wait()
+
+
+def test_the_bridge_gateway_is_the_subnets_first_address_when_docker_lists_none():
+    """dockerd that adopted an existing docker0 lists only the subnet (seen on this machine)."""
+    from smdebug_local.engine import gateway_of
+
+    assert gateway_of([{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]) == "172.17.0.1"
+    assert gateway_of([{"Subnet": "172.17.0.0/16"}]) == "172.17.0.1"
+    assert gateway_of([{"Subnet": "10.9.8.0/24"}]) == "10.9.8.1"
+    assert gateway_of([]) is None

@@ -23,14 +23,18 @@ def test_temporary_folders_are_copied_or_replaced_and_user_folders_kept(tmp_path
     (work / "s3-channel").mkdir()
     (work / "s3-channel" / "part-0").write_text("x")
     export = tmp_path / "export"
-    plan = plan_volumes([
-        f"{work}/algo-1/input:/opt/ml/input",
-        f"{work}/algo-1/output:/opt/ml/output",
-        f"{work}/model:/opt/ml/model",
-        "/home/me/src:/opt/ml/code",
-        "/home/me/data:/opt/ml/input/data/training",
-        f"{work}/s3-channel:/opt/ml/input/data/test",
-    ], str(work), export)
+    plan = plan_volumes(
+        [
+            f"{work}/algo-1/input:/opt/ml/input",
+            f"{work}/algo-1/output:/opt/ml/output",
+            f"{work}/model:/opt/ml/model",
+            "/home/me/src:/opt/ml/code",
+            "/home/me/data:/opt/ml/input/data/training",
+            f"{work}/s3-channel:/opt/ml/input/data/test",
+        ],
+        str(work),
+        export,
+    )
     assert (export / "opt_ml_input").exists() is False  # planning touches nothing
     materialize(plan)
     assert plan.volumes == [
@@ -41,19 +45,30 @@ def test_temporary_folders_are_copied_or_replaced_and_user_folders_kept(tmp_path
         "/home/me/data:/opt/ml/input/data/training",
         f"{export}/opt_ml_input_data_test:/opt/ml/input/data/test",
     ]
-    assert (export / "opt_ml_input" / "config" / "hyperparameters.json").read_text() == \
-        '{"scale": "3"}'
+    assert (
+        export / "opt_ml_input" / "config" / "hyperparameters.json"
+    ).read_text() == '{"scale": "3"}'
     assert (export / "opt_ml_input_data_test" / "part-0").is_file()
 
 
 def test_the_service_runs_the_entry_point_as_the_toolkit_does():
-    captured = Captured(job="job-1", host="algo-1-abcde", image="img:1", service={
-        "environment": ["AWS_REGION=us-east-1", "TRAINING_JOB_NAME=job-1"],
-        "networks": {"sagemaker-local": {"aliases": ["algo-1-abcde"]}},
-        "deploy": {"resources": {}},
-    }, entry_point=None, volumes=["/src:/opt/ml/code"])
-    sm = {"SM_USER_ARGS": '["--scale","3"]', "SM_USER_ENTRY_POINT": "train.py",
-          "SM_TRAINING_ENV": '{"a": "$HOME"}'}
+    captured = Captured(
+        job="job-1",
+        host="algo-1-abcde",
+        image="img:1",
+        service={
+            "environment": ["AWS_REGION=us-east-1", "TRAINING_JOB_NAME=job-1"],
+            "networks": {"sagemaker-local": {"aliases": ["algo-1-abcde"]}},
+            "deploy": {"resources": {}},
+        },
+        entry_point=None,
+        volumes=["/src:/opt/ml/code"],
+    )
+    sm = {
+        "SM_USER_ARGS": '["--scale","3"]',
+        "SM_USER_ENTRY_POINT": "train.py",
+        "SM_TRAINING_ENV": '{"a": "$HOME"}',
+    }
     svc = service(captured, sm, "/opt/venv/bin/python3")
     assert svc["command"] == ["/opt/venv/bin/python3", "train.py", "--scale", "3"]
     assert svc["entrypoint"] == ["/usr/bin/env"] and svc["working_dir"] == "/opt/ml/code"

@@ -15,8 +15,10 @@ from smdebug_local.payload import _smdebug_local_boot as boot
 from smdebug_local.runner import EXIT_INTERRUPTED, _Interruption
 
 
-@pytest.mark.parametrize("signum, status", [
-    (signal.SIGHUP, 129), (signal.SIGTERM, 143), (signal.SIGINT, EXIT_INTERRUPTED)])
+@pytest.mark.parametrize(
+    "signum, status",
+    [(signal.SIGHUP, 129), (signal.SIGTERM, 143), (signal.SIGINT, EXIT_INTERRUPTED)],
+)
 def test_sighup_ends_the_run_as_sigterm_does(signum, status):
     interruption = _Interruption()
     expected = KeyboardInterrupt if signum == signal.SIGINT else SystemExit
@@ -46,8 +48,10 @@ def test_run_script_installs_the_handler_for_sighup(tmp_path, monkeypatch):
     monkeypatch.setattr(runner.api, "activate", lambda session: session)
     monkeypatch.setattr(runner.api, "disable", lambda: None)
     script = tmp_path / "driver.py"
-    script.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGHUP)\n"
-                      "import time\ntime.sleep(5)\nraise SystemExit(0)\n")
+    script.write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGHUP)\n"
+        "import time\ntime.sleep(5)\nraise SystemExit(0)\n"
+    )
     before = signal.getsignal(signal.SIGHUP)
     status = runner.run_script(str(script), [], runner.DebugOptions())
     assert status == 129  # the script did not carry on after the hang-up
@@ -68,6 +72,7 @@ def _listener(respond: bytes | None):
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     if respond is not None:
+
         def serve() -> None:
             while True:
                 try:
@@ -76,6 +81,7 @@ def _listener(respond: bytes | None):
                     return
                 conn.sendall(respond)
                 conn.close()
+
         threading.Thread(target=serve, daemon=True).start()
     return server
 
@@ -86,11 +92,15 @@ def test_connect_gives_up_at_once_on_a_listener_that_never_speaks():
     debugpy = _Debugpy()
     started = time.monotonic()
     try:
-        with pytest.raises(RuntimeError, match=(
+        with pytest.raises(
+            RuntimeError,
+            match=(
                 rf"^something on 127.0.0.1:{port} accepted the connection but sent nothing "
                 r"in 0.5s: not a debugger \(an IDE listener left behind, e.g. by a reloaded "
                 rf"VS Code window\?\); end the process holding port {port} on the host, then "
-                r"start your IDE's listen configuration again$")):
+                r"start your IDE's listen configuration again$"
+            ),
+        ):
             boot._connect(debugpy, ["127.0.0.1", port], 300, answer_within=0.5)
     finally:
         server.close()

@@ -41,8 +41,19 @@ def test_cli_pycharm_listen_is_refused_with_one_line(tmp_path):
 
     script = tmp_path / "driver.py"
     script.write_text("print('never runs')\n")
-    result = CliRunner().invoke(cli.main, ["run", "--ide", "pycharm", "--mode", "listen",
-                                           "--pycharm-build", "263.7307.50", str(script)])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "run",
+            "--ide",
+            "pycharm",
+            "--mode",
+            "listen",
+            "--pycharm-build",
+            "263.7307.50",
+            str(script),
+        ],
+    )
     assert result.exit_code == 2
     assert "error: --ide pycharm makes containers connect back" in result.output
     assert "never runs" not in result.output

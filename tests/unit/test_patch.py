@@ -11,8 +11,9 @@ from smdebug_local.sdk._patch import _after_import, after_import
 def _package(tmp_path, monkeypatch, name: str) -> None:
     (tmp_path / name).mkdir()
     (tmp_path / name / "__init__.py").write_text("")
-    (tmp_path / name / "image.py").write_text("class Container:\n    def run(self):\n"
-                                              "        return 'sdk'\n")
+    (tmp_path / name / "image.py").write_text(
+        "class Container:\n    def run(self):\n        return 'sdk'\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
 
 
@@ -39,8 +40,7 @@ def test_already_imported_runs_at_once_and_cancel_stops_a_pending_one(tmp_path, 
     assert _after_import.callbacks == {} and _after_import not in sys.meta_path
 
 
-def test_an_adapter_that_does_not_fit_the_sdk_never_breaks_the_users_import(
-        tmp_path, monkeypatch):
+def test_an_adapter_that_does_not_fit_the_sdk_never_breaks_the_users_import(tmp_path, monkeypatch):
     from smdebug_local.sdk import install_on_import
 
     _package(tmp_path, monkeypatch, "fakesdk_c")
@@ -60,7 +60,9 @@ def test_an_adapter_that_does_not_fit_the_sdk_never_breaks_the_users_import(
     undo = install_on_import(Misfit(), hooks)
     module = importlib.import_module("fakesdk_c.image")  # must not raise
     assert module.Container().run() == "sdk" and Misfit.uninstalled
-    assert said == ["cannot hook fakesdk_c.image of this SageMaker SDK (AttributeError: no "
-                    "_SageMakerContainer); its containers run without a debugger -- please "
-                    "report this with `pip show sagemaker`"]
+    assert said == [
+        "cannot hook fakesdk_c.image of this SageMaker SDK (AttributeError: no "
+        "_SageMakerContainer); its containers run without a debugger -- please "
+        "report this with `pip show sagemaker`"
+    ]
     undo()

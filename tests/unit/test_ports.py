@@ -25,7 +25,7 @@ def test_default_start_moves_past_a_taken_port():
 
 def test_explicit_port_must_be_free():
     ports = PortAllocator(5678, explicit=True, probe=probe_busy(5678))
-    with pytest.raises(SmdebugError, match="5678 on 127.0.0.1 is already in use.*--port"):
+    with pytest.raises(SmdebugError, match=r"5678 on 127\.0\.0\.1 is already in use.*--port"):
         ports.check()
     with pytest.raises(SmdebugError):
         ports.allocate()
@@ -36,10 +36,14 @@ def test_an_explicit_port_pins_every_port_of_the_run():
     ports = PortAllocator(6000, explicit=True, probe=probe_busy(6002))
     ports.check()
     assert [ports.allocate() for _ in range(2)] == [6000, 6001]
-    with pytest.raises(SmdebugError, match=r"^debug port 6002 on 127.0.0.1 is already in use "
-                       r"\(--port 6000 pins this run's ports to 6000, 6001, \.\.\. as the IDE's "
-                       r"attach configurations name them; none is moved\); free it or choose "
-                       r"another with --port$"):
+    with pytest.raises(
+        SmdebugError,
+        match=r"^debug port 6002 on 127\.0\.0\.1 is already in use \(--port 6000 pins this "
+        r"run's ports to 6000, 6000\+1, \.\.\. as the IDE's configurations name them\); "
+        r"free it, or choose another --port \(and `init vscode --port` with it\)$",
+    ):
+        ports.allocate()
+    with pytest.raises(SmdebugError, match="6002"):  # asked again: still 6002, never 6003
         ports.allocate()
 
 
@@ -75,10 +79,19 @@ def test_a_port_claimed_by_another_process_is_skipped(tmp_path):
     import subprocess
     import sys
 
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
-        "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)"),
-        str(tmp_path / "5678.lock")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)"
+            ),
+            str(tmp_path / "5678.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "held\n"
         mine = Reservations(tmp_path)

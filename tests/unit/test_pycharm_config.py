@@ -22,8 +22,11 @@ from smdebug_local.payload import _smdebug_local_boot as boot
 
 def test_each_role_gets_a_debug_server_with_its_port_and_mapping():
     files = ide.files("src", 6000)
-    assert set(files) == {"smdebug_local_training.xml", "smdebug_local_serving.xml",
-                          "smdebug_local_all.xml"}
+    assert set(files) == {
+        "smdebug_local_training.xml",
+        "smdebug_local_serving.xml",
+        "smdebug_local_all.xml",
+    }
     found = {}
     for name in ("smdebug_local_training.xml", "smdebug_local_serving.xml"):
         config = ET.fromstring(files[name]).find("configuration")
@@ -31,15 +34,20 @@ def test_each_role_gets_a_debug_server_with_its_port_and_mapping():
         assert config.get("factoryName") == "Python Remote Debug"
         options = {o.get("name"): o.get("value") for o in config.findall("option")}
         (mapping,) = config.iter("mapping")
-        found[config.get("name")] = (options["PORT"], mapping.get("local-root"),
-                                     mapping.get("remote-root"))
+        found[config.get("name")] = (
+            options["PORT"],
+            mapping.get("local-root"),
+            mapping.get("remote-root"),
+        )
     assert found == {
         "smdebug-local: training": ("6000", "$PROJECT_DIR$/src", "/opt/ml/code"),
         "smdebug-local: serving": ("6001", "$PROJECT_DIR$/src", "/opt/ml/model/code"),
     }
     compound = ET.fromstring(files["smdebug_local_all.xml"]).find("configuration")
     assert [t.get("name") for t in compound.iter("toRun")] == [
-        "smdebug-local: training", "smdebug-local: serving"]
+        "smdebug-local: training",
+        "smdebug-local: serving",
+    ]
 
 
 def test_values_are_escaped_for_xml():
@@ -63,11 +71,19 @@ def test_a_users_file_of_the_same_name_is_never_overwritten(tmp_path):
 
 
 def test_pycharm_containers_connect_to_their_roles_port_and_load_pydevd_pycharm():
-    target = DebugTarget(role="serving", service="algo-1-abcde", host_ports=(),
-                         connect=("host.docker.internal", 5679), debugger="pydevd-pycharm",
-                         mappings=(("/src", "/opt/ml/model/code"),))
-    out = transform_service({"image": "i", "volumes": []}, target,
-                            Mount("/boot", "/debugpy", "/cache/pydevd-pycharm/263.1"))
+    target = DebugTarget(
+        role="serving",
+        service="algo-1-abcde",
+        host_ports=(),
+        connect=("host.docker.internal", 5679),
+        debugger="pydevd-pycharm",
+        mappings=(("/src", "/opt/ml/model/code"),),
+    )
+    out = transform_service(
+        {"image": "i", "volumes": []},
+        target,
+        Mount("/boot", "/debugpy", "/cache/pydevd-pycharm/263.1"),
+    )
     assert f"/cache/pydevd-pycharm/263.1:{CONTAINER_PYCHARM_DIR}:ro" in out["volumes"]
     env = dict(e.split("=", 1) for e in out["environment"])
     config = json.loads(env["SMDEBUG_LOCAL"])
@@ -97,7 +113,9 @@ def test_the_newest_installed_pycharm_build_is_found(tmp_path, monkeypatch):
     for name, build in (("pycharm-2026.1", "261.1.2"), ("pycharm-2026.3", "263.7307.50")):
         (tmp_path / name).mkdir()
         (tmp_path / name / "product-info.json").write_text(json.dumps({"buildNumber": build}))
-    monkeypatch.setattr(pycharm, "_PRODUCT_INFO_GLOBS", (str(tmp_path / "*" / "product-info.json"),))
+    monkeypatch.setattr(
+        pycharm, "_PRODUCT_INFO_GLOBS", (str(tmp_path / "*" / "product-info.json"),)
+    )
     assert pycharm.detect_build() == "263.7307.50"
 
 
@@ -115,22 +133,35 @@ class FakePydevd:
 def test_pycharm_connect_retries_quietly_until_the_debug_server_listens(capsys, monkeypatch):
     monkeypatch.delenv(boot.ACTIVE_ENV, raising=False)
     fake = FakePydevd(refusals=3)
-    boot.start_pycharm({"connect": ["host.docker.internal", 5678], "role": "training",
-                        "host": "algo-1", "wait": True}, module=fake, sleep=lambda s: None)
+    boot.start_pycharm(
+        {
+            "connect": ["host.docker.internal", 5678],
+            "role": "training",
+            "host": "algo-1",
+            "wait": True,
+        },
+        module=fake,
+        sleep=lambda s: None,
+    )
     assert fake.calls == [("host.docker.internal", 5678)] * 4
     assert os.environ.pop(boot.ACTIVE_ENV) == str(os.getpid())
     err = capsys.readouterr().err
     assert err.splitlines() == [
         "smdebug-local: training algo-1 connecting to PyCharm debug server at "
-        "host.docker.internal:5678", "smdebug-local: training algo-1 debugger attached"]
+        "host.docker.internal:5678",
+        "smdebug-local: training algo-1 debugger attached",
+    ]
 
 
 def test_pycharm_connect_gives_up_with_the_fix():
     clock = iter(range(0, 1000, 5))
-    with pytest.raises(RuntimeError, match="start the \"smdebug-local: serving\" configuration"):
-        boot.start_pycharm({"connect": ["h", 5679], "role": "serving", "wait": False},
-                           module=FakePydevd(refusals=99), sleep=lambda s: None,
-                           clock=lambda: next(clock))
+    with pytest.raises(RuntimeError, match='start the "smdebug-local: serving" configuration'):
+        boot.start_pycharm(
+            {"connect": ["h", 5679], "role": "serving", "wait": False},
+            module=FakePydevd(refusals=99),
+            sleep=lambda s: None,
+            clock=lambda: next(clock),
+        )
 
 
 def test_paused_threads_reads_pydevds_thread_state(monkeypatch):
@@ -138,8 +169,9 @@ def test_paused_threads_reads_pydevds_thread_state(monkeypatch):
     monkeypatch.setitem(sys.modules, "_pydevd_bundle.pydevd_constants", constants)
     assert boot.paused_threads() == 0
     thread = threading.current_thread()
-    monkeypatch.setattr(thread, "additional_info", types.SimpleNamespace(pydev_state=2),
-                        raising=False)
+    monkeypatch.setattr(
+        thread, "additional_info", types.SimpleNamespace(pydev_state=2), raising=False
+    )
     assert boot.paused_threads() == 1
     thread.additional_info.pydev_state = 1  # running
     assert boot.paused_threads() == 0
@@ -158,18 +190,22 @@ def _sdist(path, members: dict[str, bytes]):
 
 
 def test_an_archive_member_never_lands_outside_the_tree(tmp_path):
-    archive = _sdist(tmp_path / "pydevd_pycharm-263.7307.50.tar.gz", {
-        "pydevd_pycharm-263.7307.50/pydevd_pycharm.py": b"x = 1\n",
-        "pydevd_pycharm-263.7307.50/../../escaped.py": b"evil\n",
-        "pydevd_pycharm-263.7307.50/pkg/../../escaped2.py": b"evil\n",
-        "/abs/escaped3.py": b"evil\n",
-        "pydevd_pycharm-263.7307.50/tests_python/t.py": b"skipped\n",
-    })
+    archive = _sdist(
+        tmp_path / "pydevd_pycharm-263.7307.50.tar.gz",
+        {
+            "pydevd_pycharm-263.7307.50/pydevd_pycharm.py": b"x = 1\n",
+            "pydevd_pycharm-263.7307.50/../../escaped.py": b"evil\n",
+            "pydevd_pycharm-263.7307.50/pkg/../../escaped2.py": b"evil\n",
+            "/abs/escaped3.py": b"evil\n",
+            "pydevd_pycharm-263.7307.50/tests_python/t.py": b"skipped\n",
+        },
+    )
     tree = tmp_path / "cache" / "tree"
     tree.mkdir(parents=True)
     pycharm.unpack(archive, tree)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.py")) == [
-        "cache/tree/pydevd_pycharm.py"]
+        "cache/tree/pydevd_pycharm.py"
+    ]
 
 
 def test_a_build_never_reuses_the_tree_of_a_longer_build_number(tmp_path, monkeypatch):

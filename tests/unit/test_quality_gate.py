@@ -12,8 +12,9 @@ BIN = Path(sys.executable).parent
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=REPO, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [str(BIN / argv[0]), *argv[1:]], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_ruff_lint_is_clean():

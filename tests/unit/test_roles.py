@@ -16,31 +16,42 @@ def test_training_defaults(sdk_training_compose):
 
 
 def test_training_user_mapping_makes_baked_in_programs_user_code():
-    p = plan(ROLES["training"], {"volumes": []}, wait=False,
-             user_mappings=(("/home/me/program", "/opt/program"),))
+    p = plan(
+        ROLES["training"],
+        {"volumes": []},
+        wait=False,
+        user_mappings=(("/home/me/program", "/opt/program"),),
+    )
     assert p.match == ("/opt/ml/code/*", "/opt/ml/input/data/code/*", "/opt/program/*")
     assert p.wait is False
     assert p.mappings == (("/home/me/program", "/opt/program"),)
 
 
 def test_serving_mounts_live_source_over_the_repacked_copy_and_maps_it():
-    p = plan(ROLES["serving"], serving_service(["SAGEMAKER_MODEL_SERVER_WORKERS=2"]),
-             wait=None, cpus=8)
+    p = plan(
+        ROLES["serving"], serving_service(["SAGEMAKER_MODEL_SERVER_WORKERS=2"]), wait=None, cpus=8
+    )
     assert p.wait is False and p.port_count == 2
     assert p.volumes == ("/home/me/src:/opt/ml/model/code",)
-    assert p.mappings == (("/home/me/src", "/opt/ml/model/code"),
-                          ("/home/me/src", "/opt/ml/code"))
+    assert p.mappings == (("/home/me/src", "/opt/ml/model/code"), ("/home/me/src", "/opt/ml/code"))
     assert p.env_defaults["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "3600"
     assert "*/ts/model_service_worker.py" in p.match
     # Workers start their debugger when they import the user's code, not before.
-    assert p.defer == {"match": ["*/ts/model_service_worker.py", "*/mms/model_service_worker.py"],
-                       "roots": ["/opt/ml/model/code", "/opt/ml/code"]}
+    assert p.defer == {
+        "match": ["*/ts/model_service_worker.py", "*/mms/model_service_worker.py"],
+        "roots": ["/opt/ml/model/code", "/opt/ml/code"],
+    }
     assert plan(ROLES["training"], serving_service([]), wait=None).defer is None
 
 
 def test_serving_wait_only_when_asked_and_map_roots_are_not_entry_points():
-    p = plan(ROLES["serving"], serving_service([]), wait=True, cpus=2,
-             user_mappings=(("/home/me/program", "/opt/program"),))
+    p = plan(
+        ROLES["serving"],
+        serving_service([]),
+        wait=True,
+        cpus=2,
+        user_mappings=(("/home/me/program", "/opt/program"),),
+    )
     assert p.wait is True and "/opt/program/*" not in p.match
     assert ("/home/me/program", "/opt/program") in p.mappings
 
@@ -53,16 +64,24 @@ def test_worker_count():
 
 
 def test_model_trainer_code_channel_is_user_code():
-    service = {"volumes": ["/home/me/src:/opt/ml/input/data/code",
-                           "/tmp/x/sm_drivers:/opt/ml/input/data/sm_drivers"]}
+    service = {
+        "volumes": [
+            "/home/me/src:/opt/ml/input/data/code",
+            "/tmp/x/sm_drivers:/opt/ml/input/data/sm_drivers",
+        ]
+    }
     p = plan(ROLES["training"], service, wait=None)
     assert p.mappings == (("/home/me/src", "/opt/ml/input/data/code"),)
     assert p.wait is True
 
 
 def test_processing_maps_the_users_folder_not_the_downloaded_copy():
-    service = {"volumes": ["/tmp/tmpab12/code:/opt/ml/processing/input/code",
-                           "/tmp/tmpab12/data:/opt/ml/processing/input/data"]}
+    service = {
+        "volumes": [
+            "/tmp/tmpab12/code:/opt/ml/processing/input/code",
+            "/tmp/tmpab12/data:/opt/ml/processing/input/data",
+        ]
+    }
     located = []
 
     def locate(copy_dir):

@@ -84,10 +84,11 @@ def targets(local: str) -> list[Target]:
         ),
         Target(
             "builder",
-            "serve/mode/local_container_mode.py:LocalContainerMode.__init__",
-            "serve",
+            "serve/mode/local_container_mode.py:LocalContainerMode._pull_image",
+            "serve/mode/local_container_mode.py",
+            "_pull_image",
+            "self",
             "LocalContainerMode",
-            "",
         ),
     ]
 
@@ -144,22 +145,8 @@ SDK3 = {
         [("train/local/local_container.py:_LocalContainer.train", 2, ())],
     ),
     "builder": (
-        "(self, model_server, inference_spec, schema_builder, session, model_path=None, "
-        "env_vars=None)",
-        [
-            (
-                "serve/model_builder.py:ModelBuilder._prepare_for_mode",
-                0,
-                (
-                    "inference_spec",
-                    "schema_builder",
-                    "session",
-                    "model_path",
-                    "env_vars",
-                    "model_server",
-                ),
-            )
-        ],
+        "(self, image)",
+        [("serve/mode/local_container_mode.py:LocalContainerMode.create_server", 0, ("image",))],
     ),
 }
 
@@ -390,13 +377,16 @@ def fake_sdk(monkeypatch):
                 )
             ),
             "fake_sdk_serve": types.SimpleNamespace(
-                LocalContainerMode=type("LocalContainerMode", (), {"__init__": fn.get("builder")})
+                LocalContainerMode=type(
+                    "LocalContainerMode", (), {"_pull_image": fn.get("builder")}
+                )
             ),
         }
         for name, module in modules.items():
             monkeypatch.setitem(sys.modules, name, module)
         trainer, builder = ModelTrainerAdapter(), ModelBuilderAdapter()
         trainer.module, builder.module = "fake_sdk_train", "fake_sdk_serve"
+        builder.resources = "fake_sdk_serve_resources"  # absent, as in SDK 2.x
         hooks = Hooks()
         for adapter in (ComposeFileAdapter("fake_sdk_local"), trainer, builder):
             if adapter is not trainer or "trainer" in fn:
@@ -434,7 +424,7 @@ def call_each_site(calls: dict, objects: dict, definitions: dict, tmp_path: Path
                 made.append(where)
                 continue
             if key == "builder":
-                objects["builder"](*args, **kwargs)
+                objects["builder"]()._pull_image(*args, **kwargs)
             else:
                 owner = objects["trainer" if key == "trainer" else "container"]
                 receiver = owner()

@@ -15,15 +15,23 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_finds_the_folder_with_identical_files(tmp_path):
-    work = _write(tmp_path / "work", {"proc/preprocess.py": "print(1)\n", "proc/notes.md": "x",
-                                      "other/preprocess.py": "print(2)\n"})
+    work = _write(
+        tmp_path / "work",
+        {
+            "proc/preprocess.py": "print(1)\n",
+            "proc/notes.md": "x",
+            "other/preprocess.py": "print(2)\n",
+        },
+    )
     copy = _write(tmp_path / "tmpcopy", {"preprocess.py": "print(1)\n"})
     assert find_original(str(copy), [str(work)]) == str(work / "proc")
 
 
 def test_nested_files_must_all_match(tmp_path):
-    work = _write(tmp_path / "work", {"a/main.py": "m", "a/lib/util.py": "u1",
-                                      "b/main.py": "m", "b/lib/util.py": "u2"})
+    work = _write(
+        tmp_path / "work",
+        {"a/main.py": "m", "a/lib/util.py": "u1", "b/main.py": "m", "b/lib/util.py": "u2"},
+    )
     copy = _write(tmp_path / "copy", {"main.py": "m", "lib/util.py": "u2"})
     assert find_original(str(copy), [str(work)]) == str(work / "b")
 

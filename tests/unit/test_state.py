@@ -12,8 +12,7 @@ from smdebug_local.errors import SmdebugError
 from smdebug_local.sdk import ComposeRequest
 
 
-def test_session_writes_every_target_and_removes_only_its_own_file(
-        sdk_training_compose, tmp_path):
+def test_session_writes_every_target_and_removes_only_its_own_file(sdk_training_compose, tmp_path):
     from test_sdk_compose_file import session
 
     s = session(workspace=tmp_path)
@@ -23,10 +22,13 @@ def test_session_writes_every_target_and_removes_only_its_own_file(
     assert doc["run"] == s.run_id and doc["version"] == 1
     assert [(t["role"], t["host"], t["endpoints"], t["job"]) for t in doc["targets"]] == [
         ("training", "algo-1", ["127.0.0.1:5678"], "job-1"),
-        ("training", "algo-2", ["127.0.0.1:5680"], "job-1")]
+        ("training", "algo-2", ["127.0.0.1:5680"], "job-1"),
+    ]
     assert doc["targets"][0]["pathMappings"][0]["remoteRoot"] == "/opt/ml/code"
-    assert doc["targets"][0]["container"] == sdk_training_compose["services"][
-        "algo-1-ab1cd"]["container_name"]
+    assert (
+        doc["targets"][0]["container"]
+        == sdk_training_compose["services"]["algo-1-ab1cd"]["container_name"]
+    )
     state.remove(tmp_path, "another-run")
     assert state.read(tmp_path) == doc
     state.remove(tmp_path, s.run_id)
@@ -34,12 +36,22 @@ def test_session_writes_every_target_and_removes_only_its_own_file(
 
 
 def test_rows_show_where_to_attach_and_live_status():
-    target = DebugTarget(role="serving", service="algo-1-abcde", host_ports=(5679, 5680),
-                         mappings=(("/src", "/opt/ml/model/code"),))
+    target = DebugTarget(
+        role="serving",
+        service="algo-1-abcde",
+        host_ports=(5679, 5680),
+        mappings=(("/src", "/opt/ml/model/code"),),
+    )
     doc = state.document("r1", 1, "deploy.py", [state.target_entry(target, {})])
     rows = state.rows(doc, {"algo-1-abcde": "running"})
-    assert rows[1] == ["serving", "algo-1", "algo-1-abcde", "127.0.0.1:5679, 127.0.0.1:5680",
-                       "/src -> /opt/ml/model/code", "running"]
+    assert rows[1] == [
+        "serving",
+        "algo-1",
+        "algo-1-abcde",
+        "127.0.0.1:5679, 127.0.0.1:5680",
+        "/src -> /opt/ml/model/code",
+        "running",
+    ]
     assert state.rows(doc, {})[1][-1] == "gone"
     text = state.table(rows)
     assert text.splitlines()[0].split() == ["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]

@@ -18,35 +18,98 @@ from smdebug_local.ide import jsonc, vscode
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "debugpy-attach-schema.json").read_text())
 # Keys every VS Code launch configuration may carry besides the debugger's own (see the
 # schema file's source): the attach schema lists only debugpy's properties.
-COMMON_KEYS = {"name", "type", "request", "preLaunchTask", "postDebugTask", "presentation",
-               "internalConsoleOptions", "debugServer", "suppressMultipleSessionWarning"}
+COMMON_KEYS = {
+    "name",
+    "type",
+    "request",
+    "preLaunchTask",
+    "postDebugTask",
+    "presentation",
+    "internalConsoleOptions",
+    "debugServer",
+    "suppressMultipleSessionWarning",
+}
 LAYOUT = vscode.Layout(script="train_local.py", source_dir="src", serving_workers=2)
 
 # What VS Code's tasks.json and launch.json schemas allow in what we write (the properties
 # of a task, its problem matcher and a compound, from VS Code's jsonSchema for tasks 2.0.0
 # and for launch.json compounds); anything else shows as "Property X is not allowed".
-_PATTERN = {"type": "object", "additionalProperties": False, "properties": {
-    k: {"type": "integer"} for k in ("file", "location", "line", "column", "endLine",
-                                     "endColumn", "severity", "code", "message", "kind")
-} | {"regexp": {"type": "string"}, "loop": {"type": "boolean"}}}
-_BACKGROUND = {"type": "object", "additionalProperties": False, "properties": {
-    "activeOnStart": {"type": "boolean"}, "beginsPattern": {"type": "string"},
-    "endsPattern": {"type": "string"}}, "required": ["beginsPattern", "endsPattern"]}
-_MATCHER = {"type": "object", "additionalProperties": False, "properties": {
-    "base": {"type": "string"}, "owner": {"type": "string"}, "source": {"type": "string"},
-    "severity": {"enum": ["error", "warning", "info"]}, "applyTo": {"type": "string"},
-    "fileLocation": {"type": ["string", "array"]}, "pattern": _PATTERN,
-    "background": _BACKGROUND, "watching": _BACKGROUND}}
-TASK_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
-    "label": {"type": "string"}, "type": {"enum": ["shell", "process"]},
-    "command": {"type": "string"}, "args": {"type": "array"}, "isBackground": {"type": "boolean"},
-    "problemMatcher": _MATCHER, "options": {"type": "object"}, "presentation": {"type": "object"},
-    "group": {}, "dependsOn": {}, "detail": {"type": "string"}, "runOptions": {"type": "object"},
-}, "required": ["label", "type", "command"]}
-COMPOUND_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
-    "name": {"type": "string"}, "configurations": {"type": "array"},
-    "preLaunchTask": {"type": "string"}, "stopAll": {"type": "boolean"},
-    "presentation": {"type": "object"}}, "required": ["name", "configurations"]}
+_PATTERN = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        k: {"type": "integer"}
+        for k in (
+            "file",
+            "location",
+            "line",
+            "column",
+            "endLine",
+            "endColumn",
+            "severity",
+            "code",
+            "message",
+            "kind",
+        )
+    }
+    | {"regexp": {"type": "string"}, "loop": {"type": "boolean"}},
+}
+_BACKGROUND = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "activeOnStart": {"type": "boolean"},
+        "beginsPattern": {"type": "string"},
+        "endsPattern": {"type": "string"},
+    },
+    "required": ["beginsPattern", "endsPattern"],
+}
+_MATCHER = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "base": {"type": "string"},
+        "owner": {"type": "string"},
+        "source": {"type": "string"},
+        "severity": {"enum": ["error", "warning", "info"]},
+        "applyTo": {"type": "string"},
+        "fileLocation": {"type": ["string", "array"]},
+        "pattern": _PATTERN,
+        "background": _BACKGROUND,
+        "watching": _BACKGROUND,
+    },
+}
+TASK_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "label": {"type": "string"},
+        "type": {"enum": ["shell", "process"]},
+        "command": {"type": "string"},
+        "args": {"type": "array"},
+        "isBackground": {"type": "boolean"},
+        "problemMatcher": _MATCHER,
+        "options": {"type": "object"},
+        "presentation": {"type": "object"},
+        "group": {},
+        "dependsOn": {},
+        "detail": {"type": "string"},
+        "runOptions": {"type": "object"},
+    },
+    "required": ["label", "type", "command"],
+}
+COMPOUND_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "configurations": {"type": "array"},
+        "preLaunchTask": {"type": "string"},
+        "stopAll": {"type": "boolean"},
+        "presentation": {"type": "object"},
+    },
+    "required": ["name", "configurations"],
+}
 
 USER_LAUNCH = """{
     // My own launch configurations -- keep this comment!
@@ -87,13 +150,18 @@ def test_schema_check_is_not_vacuous():
 def test_ports_and_mappings_follow_the_allocation_order():
     configs, (compound,) = vscode.launch_entries(LAYOUT)
     assert [(c["connect"]["port"], c["pathMappings"][0]["remoteRoot"]) for c in configs] == [
-        (5678, "/opt/ml/code"), (5679, "/opt/ml/model/code"), (5680, "/opt/ml/model/code")]
+        (5678, "/opt/ml/code"),
+        (5679, "/opt/ml/model/code"),
+        (5680, "/opt/ml/model/code"),
+    ]
     assert all(c["pathMappings"][0]["localRoot"] == "${workspaceFolder}/src" for c in configs)
     assert [c.get("preLaunchTask") for c in configs] == [vscode.TASK_LABEL, None, None]
     # Serving containers exist only once the driver deploys: never attached at F5.
-    assert compound == {"name": "smdebug-local: serving (all workers)",
-                        "configurations": [c["name"] for c in configs[1:]],
-                        "presentation": {"group": vscode.GROUP}}
+    assert compound == {
+        "name": "smdebug-local: serving (all workers)",
+        "configurations": [c["name"] for c in configs[1:]],
+        "presentation": {"group": vscode.GROUP},
+    }
 
 
 def test_no_compound_attaches_serving_at_f5():
@@ -106,16 +174,19 @@ def test_no_compound_attaches_serving_at_f5():
                 members = set(compound["configurations"])
                 # A compound with serving members runs no task and holds no training one.
                 assert not (members & serving) or (
-                    "preLaunchTask" not in compound and members <= serving), compound
+                    "preLaunchTask" not in compound and members <= serving
+                ), compound
 
 
 def test_a_runs_real_ports_are_used_when_given():
-    layout = vscode.Layout(script="d.py", source_dir="src", training_ports=(5690,),
-                           serving_ports=(5700, 5702))
-    configs, (compound,) = vscode.launch_entries(layout)
+    layout = vscode.Layout(
+        script="d.py", source_dir="src", training_ports=(5690,), serving_ports=(5700, 5702)
+    )
+    configs, (_serving,) = vscode.launch_entries(layout)
     assert [c["connect"]["port"] for c in configs] == [5690, 5700, 5702]
-    serving_only = vscode.Layout(script="d.py", source_dir="src", training_ports=(),
-                                 serving_ports=(5679,))
+    serving_only = vscode.Layout(
+        script="d.py", source_dir="src", training_ports=(), serving_ports=(5679,)
+    )
     configs, _ = vscode.launch_entries(serving_only)
     assert [c["name"] for c in configs] == ["smdebug-local: serving worker 1"]
 
@@ -125,51 +196,77 @@ def test_a_runs_layout_comes_from_its_targets(tmp_path):
 
     src = str(tmp_path / "src")
     targets = [
-        DebugTarget(role="training", service="algo-1-a", host_ports=(5679,),
-                    mappings=((src, "/opt/ml/code"),)),
-        DebugTarget(role="serving", service="algo-1-b", host_ports=(5680, 5681),
-                    mappings=((src, "/opt/ml/model/code"), (src, "/opt/ml/code"))),
+        DebugTarget(
+            role="training",
+            service="algo-1-a",
+            host_ports=(5679,),
+            mappings=((src, "/opt/ml/code"),),
+        ),
+        DebugTarget(
+            role="serving",
+            service="algo-1-b",
+            host_ports=(5680, 5681),
+            mappings=((src, "/opt/ml/model/code"), (src, "/opt/ml/code")),
+        ),
     ]
     assert vscode.run_layout([], tmp_path, "d.py", 5678, False, False) is None
     layout = vscode.run_layout(targets, tmp_path, str(tmp_path / "d.py"), 5678, False, False)
     # The task pins the ports this run really has (it moved on from 5678).
-    assert (layout.script, layout.source_dir, layout.training_ports, layout.serving_ports,
-            layout.run_args) == ("d.py", "src", (5679,), (5680, 5681),
-                                 ("--ide", "vscode", "--port", "5679"))
+    assert (
+        layout.script,
+        layout.source_dir,
+        layout.training_ports,
+        layout.serving_ports,
+        layout.run_args,
+    ) == ("d.py", "src", (5679,), (5680, 5681), ("--ide", "vscode", "--port", "5679"))
     with pytest.raises(SmdebugError, match="outside the workspace"):
         vscode.run_layout(targets, tmp_path / "elsewhere", "d.py", 5678, False, False)
 
 
 def test_one_config_and_port_per_training_host():
-    layout = vscode.Layout("d.py", "src", serving_workers=1, training_hosts=2,
-                           training_code_dir="/opt/ml/input/data/code")
+    layout = vscode.Layout(
+        "d.py",
+        "src",
+        serving_workers=1,
+        training_hosts=2,
+        training_code_dir="/opt/ml/input/data/code",
+    )
     configs, compounds = vscode.launch_entries(layout)
-    assert [(c["name"], c["connect"]["port"], c["pathMappings"][0]["remoteRoot"])
-            for c in configs] == [
+    assert [
+        (c["name"], c["connect"]["port"], c["pathMappings"][0]["remoteRoot"]) for c in configs
+    ] == [
         ("smdebug-local: training algo-1", 5678, "/opt/ml/input/data/code"),
         ("smdebug-local: training algo-2", 5679, "/opt/ml/input/data/code"),
-        ("smdebug-local: serving worker 1", 5680, "/opt/ml/model/code")]
+        ("smdebug-local: serving worker 1", 5680, "/opt/ml/model/code"),
+    ]
     assert [c.get("preLaunchTask") for c in configs] == [vscode.TASK_LABEL, None, None]
     # The compound runs the task before it starts any member: algo-2 is not attached
     # before its container exists (members alone would all start at F5).
     (compound,) = compounds
     assert (compound["name"], compound["configurations"], compound["preLaunchTask"]) == (
-        "smdebug-local: training (all hosts)", [c["name"] for c in configs[:2]],
-        vscode.TASK_LABEL)
+        "smdebug-local: training (all hosts)",
+        [c["name"] for c in configs[:2]],
+        vscode.TASK_LABEL,
+    )
     jsonschema.validate(compound, COMPOUND_SCHEMA)
     for config in configs:
-        jsonschema.validate({k: v for k, v in config.items() if k not in COMMON_KEYS},
-                            strict_schema())
+        jsonschema.validate(
+            {k: v for k, v in config.items() if k not in COMMON_KEYS}, strict_schema()
+        )
 
 
 def test_task_ends_on_the_ready_line_the_bootstrap_prints():
     (task,) = vscode.task_entries(vscode.Layout("d.py", "src", run_args=("--no-wait",)))
     assert task["isBackground"]
     ends = re.compile(task["problemMatcher"]["background"]["endsPattern"])
-    assert ends.search("algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
-                       "127.0.0.1:5678 (/src -> /opt/ml/code)")
-    assert ends.search("smdebug-local: serving algo-1 debugger listening on 127.0.0.1:5679 "
-                       "(/src -> /opt/ml/model/code) (not waiting)")
+    assert ends.search(
+        "algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
+        "127.0.0.1:5678 (/src -> /opt/ml/code)"
+    )
+    assert ends.search(
+        "smdebug-local: serving algo-1 debugger listening on 127.0.0.1:5679 "
+        "(/src -> /opt/ml/model/code) (not waiting)"
+    )
     assert not ends.search("smdebug-local: preparing debugpy 1.8.22")
     # VS Code looks for no problem in a line that ends background activity: the error line
     # must not end it (the run exits right after it, which ends the wait).
@@ -181,34 +278,48 @@ def test_task_is_valid_in_vscodes_eyes_active_from_the_start_and_records_errors(
     jsonschema.validate(task, TASK_SCHEMA)
     matcher = task["problemMatcher"]
     assert matcher["background"]["activeOnStart"] is True
-    old = {**task, "problemMatcher": {**matcher, "background": {
-        "activeBegin": True, "beginsPattern": "x", "endsPattern": "y"}}}
+    old = {
+        **task,
+        "problemMatcher": {
+            **matcher,
+            "background": {"activeBegin": True, "beginsPattern": "x", "endsPattern": "y"},
+        },
+    }
     with pytest.raises(jsonschema.ValidationError, match="'activeBegin' was unexpected"):
         jsonschema.validate(old, TASK_SCHEMA)  # what VS Code flagged in the old file
     pattern = re.compile(matcher["pattern"]["regexp"])
-    found = pattern.search("smdebug-local: error: debug port 5679 on 127.0.0.1 is already in "
-                           "use; free it or choose another with --port")
+    found = pattern.search(
+        "smdebug-local: error: debug port 5679 on 127.0.0.1 is already in "
+        "use; free it or choose another with --port"
+    )
     assert found[matcher["pattern"]["file"]] == "smdebug-local"
     assert found[matcher["pattern"]["message"]].startswith("debug port 5679")
     assert matcher["severity"] == "error"
-    for line in ("algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
-                 "127.0.0.1:5678 (/src -> /opt/ml/code)", "smdebug-local: interrupted; "
-                 "removing containers", "pytorch-training-x | error: something"):
+    for line in (
+        "algo-1-x | smdebug-local: training algo-1 waiting for debugger on "
+        "127.0.0.1:5678 (/src -> /opt/ml/code)",
+        "smdebug-local: interrupted; removing containers",
+        "pytorch-training-x | error: something",
+    ):
         assert not pattern.search(line)
     # Active again only for a watch-mode rerun, so a later attach waits for its container;
     # no other line of the run makes VS Code think the task is busy again.
     begins = re.compile(matcher["background"]["beginsPattern"])
-    assert begins.search("smdebug-local: train.py changed: rerunning training job "
-                         "pytorch-training-1 (rerun 1)")
+    assert begins.search(
+        "smdebug-local: train.py changed: rerunning training job pytorch-training-1 (rerun 1)"
+    )
     assert not begins.search("smdebug-local: training algo-1 debugger attached")
 
 
 def test_task_runs_this_interpreter_with_the_pinned_port(tmp_path):
-    layout = vscode.Layout("my driver.py", "src", run_args=("--port", "6000"),
-                           python="/opt/my venv/bin/python")
+    layout = vscode.Layout(
+        "my driver.py", "src", run_args=("--port", "6000"), python="/opt/my venv/bin/python"
+    )
     (task,) = vscode.task_entries(layout)
-    assert task["command"] == "'/opt/my venv/bin/python' -m smdebug_local run --port 6000 " \
+    assert (
+        task["command"] == "'/opt/my venv/bin/python' -m smdebug_local run --port 6000 "
         "'my driver.py'"
+    )
     assert vscode.Layout("d.py", "src").python == sys.executable
 
 
@@ -220,20 +331,32 @@ def test_init_vscode_writes_the_port_and_interpreter_into_the_task(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "driver.py").write_text("")
     for args, port in (([], "5678"), (["--port", "6100"], "6100")):
-        result = CliRunner().invoke(main, ["init", "vscode", "--script", "driver.py",
-                                           "--workspace", str(tmp_path), *args])
+        result = CliRunner().invoke(
+            main, ["init", "vscode", "--script", "driver.py", "--workspace", str(tmp_path), *args]
+        )
         assert result.exit_code == 0, result.output
         tasks = jsonc.parse((tmp_path / ".vscode" / "tasks.json").read_text()).to_python()
         (task,) = tasks["tasks"]
-        assert shlex.split(task["command"]) == [sys.executable, "-m", "smdebug_local", "run",
-                                                "--port", port, "driver.py"]
+        assert shlex.split(task["command"]) == [
+            sys.executable,
+            "-m",
+            "smdebug_local",
+            "run",
+            "--port",
+            port,
+            "driver.py",
+        ]
         launch = jsonc.parse((tmp_path / ".vscode" / "launch.json").read_text()).to_python()
         assert launch["configurations"][0]["connect"]["port"] == int(port)
 
 
 def test_python_dash_m_smdebug_local_is_the_cli():
-    result = subprocess.run([sys.executable, "-m", "smdebug_local", "run", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "smdebug_local", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Usage: smdebug-local run ")
 
@@ -245,7 +368,7 @@ def test_merge_keeps_comments_trailing_commas_and_user_entries(tmp_path):
     text = written[0].read_text()
     assert "// My own launch configurations -- keep this comment!" in text
     assert "/* inline comment */" in text
-    assert text.startswith(USER_LAUNCH[:USER_LAUNCH.index('"program"')])  # untouched prefix
+    assert text.startswith(USER_LAUNCH[: USER_LAUNCH.index('"program"')])  # untouched prefix
     data = jsonc.parse(text).to_python()
     names = [c["name"] for c in data["configurations"]]
     assert names[0] == "Python: current file" and len(names) == 4
@@ -270,17 +393,22 @@ def test_unparsable_file_is_left_untouched_with_one_clear_error(tmp_path):
     (tmp_path / ".vscode").mkdir()
     broken = '{ "configurations": [ { "name": "x" ]\n'
     (tmp_path / ".vscode" / "launch.json").write_text(broken)
-    with pytest.raises(SmdebugError, match=r"launch.json is not valid JSON with comments .*not changed"):
+    with pytest.raises(
+        SmdebugError,
+        match=r"launch.json is not valid JSON with comments .*"
+        r"init vscode changed nothing",
+    ):
         vscode.init(tmp_path, LAYOUT)
     assert (tmp_path / ".vscode" / "launch.json").read_text() == broken
     assert not (tmp_path / ".vscode" / "tasks.json").exists()  # nothing written at all
 
 
 def test_missing_keys_and_empty_arrays():
-    text = vscode.merge('{"version": "0.2.0"}', "configurations", [{"a": 1}],
-                        lambda e: False, Path("launch.json"))
+    text = vscode.merge(
+        '{"version": "0.2.0"}', "configurations", [{"a": 1}], lambda e: False, Path("launch.json")
+    )
     assert jsonc.parse(text).to_python() == {"version": "0.2.0", "configurations": [{"a": 1}]}
-    text = vscode.merge('{}', "tasks", [{"label": "x"}], lambda e: False, Path("t.json"))
+    text = vscode.merge("{}", "tasks", [{"label": "x"}], lambda e: False, Path("t.json"))
     assert jsonc.parse(text).to_python() == {"tasks": [{"label": "x"}]}
 
 
@@ -296,8 +424,14 @@ def test_jsonc_reads_what_vscode_accepts():
 
 
 def test_connect_mode_writes_one_listen_config_with_restart_and_says_why(tmp_path):
-    layout = vscode.Layout("d.py", "src", port=6000, mode="connect", listen_host="172.17.0.1",
-                           run_args=("--mode", "connect", "--port", "6000"))
+    layout = vscode.Layout(
+        "d.py",
+        "src",
+        port=6000,
+        mode="connect",
+        listen_host="172.17.0.1",
+        run_args=("--mode", "connect", "--port", "6000"),
+    )
     configs, compounds = vscode.launch_entries(layout)
     (config,) = configs
     assert compounds == [] and "pathMappings" not in config  # containers map paths
@@ -310,14 +444,28 @@ def test_connect_mode_writes_one_listen_config_with_restart_and_says_why(tmp_pat
     text = (tmp_path / ".vscode" / "launch.json").read_text()
     lines = text.splitlines()
     at = next(i for i, ln in enumerate(lines) if '"restart": true' in ln)
-    assert lines[at - 1].strip().startswith("// restart: listen again after each run. VS Code "
-                                            'says "Property restart is not allowed"')
+    assert (
+        lines[at - 1]
+        .strip()
+        .startswith(
+            "// restart: listen again after each run. VS Code "
+            'says "Property restart is not allowed"'
+        )
+    )
     assert jsonc.parse(text).to_python()["configurations"][0]["restart"] is True
     vscode.init(tmp_path, layout)  # rerun: same text, comment not duplicated
     assert (tmp_path / ".vscode" / "launch.json").read_text() == text
     (task,) = vscode.task_entries(layout)
-    assert shlex.split(task["command"])[3:] == ["run", "--mode", "connect", "--port", "6000",
-                                                "d.py"]
-    assert re.search(task["problemMatcher"]["background"]["endsPattern"],
-                     "smdebug-local: training algo-1 connecting to debugger at "
-                     "host.docker.internal:6000 (/src -> /opt/ml/code)")
+    assert shlex.split(task["command"])[3:] == [
+        "run",
+        "--mode",
+        "connect",
+        "--port",
+        "6000",
+        "d.py",
+    ]
+    assert re.search(
+        task["problemMatcher"]["background"]["endsPattern"],
+        "smdebug-local: training algo-1 connecting to debugger at "
+        "host.docker.internal:6000 (/src -> /opt/ml/code)",
+    )

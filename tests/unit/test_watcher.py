@@ -65,7 +65,9 @@ def test_a_paused_debugger_holds_the_change_and_says_so_once():
     f = follower(job, said)
     f.changed(["/src/train.py"])
     assert f.step() is False and f.step() is False
-    assert len(said) == 1 and "paused at a breakpoint" in said[0] and "--interrupt-paused" in said[0]
+    assert (
+        len(said) == 1 and "paused at a breakpoint" in said[0] and "--interrupt-paused" in said[0]
+    )
     job.is_paused = False  # the user continued
     assert f.step() is True
     job.release.set()
@@ -140,8 +142,9 @@ def test_queue_policy_lets_the_rerun_finish_first():
 
 def test_the_pause_reporter_keeps_a_fresh_file_exactly_while_paused(tmp_path):
     state = {"paused": 0, "now": 100.0}
-    reporter = PauseReporter(str(tmp_path), paused=lambda: state["paused"],
-                             clock=lambda: state["now"])
+    reporter = PauseReporter(
+        str(tmp_path), paused=lambda: state["paused"], clock=lambda: state["now"]
+    )
     reporter.step()
     assert not os.path.exists(reporter.path)
     state["paused"] = 1
@@ -158,8 +161,9 @@ def test_the_pause_reporter_keeps_a_fresh_file_exactly_while_paused(tmp_path):
 
 
 def test_the_host_reads_fresh_pause_reports_and_ignores_stale_ones(tmp_path):
-    target = DebugTarget(role="training", service="algo-1-abcde", host_ports=(5678,),
-                         status_dir=str(tmp_path))
+    target = DebugTarget(
+        role="training", service="algo-1-abcde", host_ports=(5678,), status_dir=str(tmp_path)
+    )
     assert not paused([target])
     report = tmp_path / "42"
     report.write_text("paused\n")
@@ -171,10 +175,15 @@ def test_the_host_reads_fresh_pause_reports_and_ignores_stale_ones(tmp_path):
 
 
 def test_the_status_folder_is_mounted_writable_and_named_in_the_config():
-    target = DebugTarget(role="training", service="algo-1-abcde", host_ports=(5678,),
-                         status_dir="/tmp/status/algo-1-abcde")
-    out = transform_service({"image": "i", "volumes": ["/a:/opt/ml/code"]}, target,
-                            Mount("/boot", "/debugpy"))
+    target = DebugTarget(
+        role="training",
+        service="algo-1-abcde",
+        host_ports=(5678,),
+        status_dir="/tmp/status/algo-1-abcde",
+    )
+    out = transform_service(
+        {"image": "i", "volumes": ["/a:/opt/ml/code"]}, target, Mount("/boot", "/debugpy")
+    )
     assert f"/tmp/status/algo-1-abcde:{CONTAINER_STATUS_DIR}" in out["volumes"]
     config = next(e for e in out["environment"] if e.startswith("SMDEBUG_LOCAL="))
     assert f'"status":"{CONTAINER_STATUS_DIR}"' in config
@@ -216,30 +225,47 @@ def test_a_training_request_describes_the_job_and_reruns_it_apart():
         return "artifacts"
 
     container = FakeContainer()
-    args = ({"training": {}}, {"S3OutputPath": "file:///out"},
-            {"sagemaker_submit_directory": '"file:///work/src"',
-             "sagemaker_program": '"train.py"'}, {}, "job-1")
+    args = (
+        {"training": {}},
+        {"S3OutputPath": "file:///out"},
+        {"sagemaker_submit_directory": '"file:///work/src"', "sagemaker_program": '"train.py"'},
+        {},
+        "job-1",
+    )
     request = training_request(train, container, args)
-    assert (request.name, request.source_dir, request.entry_point) == \
-        ("job-1", "/work/src", "train.py")
+    assert (request.name, request.source_dir, request.entry_point) == (
+        "job-1",
+        "/work/src",
+        "train.py",
+    )
     train(container, *args)
     assert request.rerun(1) == "artifacts"
-    assert calls[1] == (["docker-compose", "-f", "x", "up"],
-                        {"S3OutputPath": "file:///out/job-1-rerun-1"}, "job-1-rerun-1")
+    assert calls[1] == (
+        ["docker-compose", "-f", "x", "up"],
+        {"S3OutputPath": "file:///out/job-1-rerun-1"},
+        "job-1-rerun-1",
+    )
     assert args[1] == {"S3OutputPath": "file:///out"}, "the SDK's arguments are untouched"
 
 
 def test_code_from_s3_has_no_local_source_to_watch():
-    request = training_request(lambda *a: None, FakeContainer(), (
-        {}, {}, {"sagemaker_submit_directory": '"s3://b/src.tar.gz"'}, {}, "job"))
+    request = training_request(
+        lambda *a: None,
+        FakeContainer(),
+        ({}, {}, {"sagemaker_submit_directory": '"s3://b/src.tar.gz"'}, {}, "job"),
+    )
     assert request.source_dir is None
 
 
 def test_an_endpoint_without_management_api_is_restarted():
     said, restarted = [], []
-    endpoint = Endpoint(container="c-algo-1", source=Source("serving", "/src", "inference.py"),
-                        base_url="http://127.0.0.1:9", restart=restarted.append,
-                        say=said.append)
+    endpoint = Endpoint(
+        container="c-algo-1",
+        source=Source("serving", "/src", "inference.py"),
+        base_url="http://127.0.0.1:9",
+        restart=restarted.append,
+        say=said.append,
+    )
     endpoint.apply(["/src/inference.py"])
     assert restarted == ["c-algo-1"]
     assert "container restarted (the server has no worker-reload API)" in said[0]

@@ -39,8 +39,7 @@ def main() -> None:
     data_dir = os.environ.get("SM_CHANNEL_TRAINING", "data")
     x = torch.from_numpy(np.load(os.path.join(data_dir, "x.npy")))
     y = torch.from_numpy(np.load(os.path.join(data_dir, "y.npy")))
-    loader = DataLoader(ArrayDataset(x, y), batch_size=32, shuffle=True,
-                        num_workers=args.workers)
+    loader = DataLoader(ArrayDataset(x, y), batch_size=32, shuffle=True, num_workers=args.workers)
     model = build_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()

@@ -10,20 +10,27 @@ from pathlib import Path
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from sagemaker.estimator import Estimator  # noqa: E402
-from sagemaker.local import LocalSession  # noqa: E402
+from sagemaker.estimator import Estimator
+from sagemaker.local import LocalSession
 
 HERE = Path(__file__).resolve().parent
 (HERE / "data").mkdir(exist_ok=True)
 (HERE / "data" / "numbers.txt").write_text("\n".join(str(i) for i in range(10)) + "\n")
 (HERE / "output").mkdir(exist_ok=True)
 
-session = LocalSession(sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
-    "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
+session = LocalSession(
+    sagemaker_config={
+        "SchemaVersion": "1.0",
+        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+    }
+)
 session.config = {"local": {"local_code": True}}
 estimator = Estimator(
-    image_uri=os.environ["TEST_IMAGE"], role="arn:aws:iam::111111111111:role/local-mode-dummy",
-    instance_count=1, instance_type="local", sagemaker_session=session,
+    image_uri=os.environ["TEST_IMAGE"],
+    role="arn:aws:iam::111111111111:role/local-mode-dummy",
+    instance_count=1,
+    instance_type="local",
+    sagemaker_session=session,
     output_path=f"file://{HERE / 'output'}",
 )
 estimator.fit({"training": f"file://{HERE / 'data'}"})

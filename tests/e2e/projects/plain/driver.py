@@ -9,16 +9,20 @@ from pathlib import Path
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from sagemaker.local import LocalSession  # noqa: E402
-from sagemaker.pytorch import PyTorch  # noqa: E402
+from sagemaker.local import LocalSession
+from sagemaker.pytorch import PyTorch
 
 HERE = Path(__file__).resolve().parent
 (HERE / "data").mkdir(exist_ok=True)
 (HERE / "data" / "numbers.txt").write_text("\n".join(str(i) for i in range(10)) + "\n")
 (HERE / "output").mkdir(exist_ok=True)
 
-session = LocalSession(sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
-    "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
+session = LocalSession(
+    sagemaker_config={
+        "SchemaVersion": "1.0",
+        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+    }
+)
 session.config = {"local": {"local_code": True}}
 estimator = PyTorch(
     entry_point="train.py",

@@ -12,8 +12,8 @@ from pathlib import Path
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from sagemaker.local import LocalSession  # noqa: E402
-from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor  # noqa: E402
+from sagemaker.local import LocalSession
+from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 
 HERE = Path(__file__).resolve().parent
 (HERE / "data").mkdir(exist_ok=True)
@@ -21,19 +21,26 @@ HERE = Path(__file__).resolve().parent
 
 session = LocalSession(
     default_bucket="smdebug-local-test",
-    sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
-        "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
+    sagemaker_config={
+        "SchemaVersion": "1.0",
+        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+    },
+)
 processor = ScriptProcessor(
-    image_uri=os.environ["TEST_IMAGE"], command=["python3"],
+    image_uri=os.environ["TEST_IMAGE"],
+    command=["python3"],
     role="arn:aws:iam::111111111111:role/local-mode-dummy",
-    instance_count=1, instance_type="local", sagemaker_session=session,
+    instance_count=1,
+    instance_type="local",
+    sagemaker_session=session,
 )
 processor.run(
     code=str(HERE / "processing" / "preprocess.py"),
-    inputs=[ProcessingInput(source=str(HERE / "data"),
-                            destination="/opt/ml/processing/input/data")],
+    inputs=[
+        ProcessingInput(source=str(HERE / "data"), destination="/opt/ml/processing/input/data")
+    ],
     outputs=[ProcessingOutput(output_name="result", source="/opt/ml/processing/output")],
 )
 output = processor.latest_job.describe()["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
-bucket, _, prefix = output["S3Uri"][len("s3://"):].partition("/")
+bucket, _, prefix = output["S3Uri"][len("s3://") :].partition("/")
 print("result:", json.loads(session.read_s3_file(bucket, prefix + "/result.json")))

@@ -9,9 +9,9 @@ from pathlib import Path
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from sagemaker.train import ModelTrainer  # noqa: E402
-from sagemaker.train.configs import Compute, InputData, SourceCode  # noqa: E402
-from sagemaker.train.model_trainer import Mode  # noqa: E402
+from sagemaker.train import ModelTrainer
+from sagemaker.train.configs import Compute, InputData, SourceCode
+from sagemaker.train.model_trainer import Mode
 
 HERE = Path(__file__).resolve().parent
 (HERE / "data").mkdir(exist_ok=True)
@@ -21,12 +21,14 @@ HERE = Path(__file__).resolve().parent
 trainer = ModelTrainer(
     training_image=os.environ["TEST_IMAGE"],
     source_code=SourceCode(source_dir=str(HERE / "src"), entry_script="train.py"),
-    compute=Compute(instance_type="local_cpu",
-                    instance_count=int(os.environ.get("TEST_INSTANCE_COUNT", "1"))),
+    compute=Compute(
+        instance_type="local_cpu", instance_count=int(os.environ.get("TEST_INSTANCE_COUNT", "1"))
+    ),
     training_mode=Mode.LOCAL_CONTAINER,
     hyperparameters={"scale": 3},
     local_container_root=str(HERE / "work"),
 )
-trainer.train(input_data_config=[InputData(channel_name="training",
-                                           data_source=str(HERE / "data"))])
+trainer.train(
+    input_data_config=[InputData(channel_name="training", data_source=str(HERE / "data"))]
+)
 print("model files:", sorted(p.name for p in (HERE / "work" / "model").iterdir()))

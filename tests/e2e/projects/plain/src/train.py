@@ -15,10 +15,17 @@ def main():
     total = sum(numbers) * args.scale  # sum breakpoint
     version = "%d.%d" % sys.version_info[:2]
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "result.json"), "w") as f:
-        json.dump({"total": total, "python": version, "argv": sys.argv,
-                   "name": __name__, "channel_files": sorted(os.listdir(
-                       os.environ["SM_CHANNEL_TRAINING"])),
-                   "sm": {k: v for k, v in os.environ.items() if k.startswith("SM_")}}, f)
+        json.dump(
+            {
+                "total": total,
+                "python": version,
+                "argv": sys.argv,
+                "name": __name__,
+                "channel_files": sorted(os.listdir(os.environ["SM_CHANNEL_TRAINING"])),
+                "sm": {k: v for k, v in os.environ.items() if k.startswith("SM_")},
+            },
+            f,
+        )
 
 
 if __name__ == "__main__":

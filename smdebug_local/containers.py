@@ -1,0 +1,187 @@
+"""How a :class:`~smdebug_local.session.DebugSession` makes one container debuggable:
+compose services (local mode) and docker-py containers (ModelBuilder's) alike.
+
+Both end in :func:`debug_service`: the role's plan (:mod:`.roles`), host ports, the target
+(:mod:`.targets`), the service rewrite (:mod:`.compose`), and the target listed in the
+state file. A docker-py container is converted to a service and back
+(:mod:`.docker_run`), so it gets exactly what a compose service gets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import string
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from . import docker_run, messages
+from .compose import label_service, transform_service
+from .roles import ROLES, Plan, RoleSettings, plan
+from .sdk import ComposeRequest, ContainerRequest
+from .targets import debug_target
+
+if TYPE_CHECKING:
+    from .session import DebugSession
+
+# The role label of the compose copy SDK 3.x ModelBuilder starts next to its own container
+# (it fails on the port that container holds): labelled for clean-up, never debugged, and
+# no serving failure of this run.
+COPY_ROLE = "serving-copy"
+
+
+def debug_service(
+    session: DebugSession,
+    role: str,
+    settings: RoleSettings,
+    name: str,
+    service: Mapping,
+    image: str,
+    extra: Callable[[Plan], Plan] | None = None,
+) -> dict:
+    """``service`` made debuggable: planned, given ports, listed (call with the lock held).
+
+    ``extra`` adjusts the plan (ModelBuilder's source folders); such containers are not
+    followed by watch mode (it reloads compose endpoints only).
+    """
+    p = plan(
+        settings,
+        service,
+        wait=session.options.wait,
+        user_mappings=session.options.path_mappings,
+        locate=session.locate,
+    )
+    p = extra(p) if extra is not None else p
+    ports = (
+        ()
+        if session.ports is None
+        else tuple(session.ports.allocate() for _ in range(p.port_count))
+    )
+    watch = session.watch if extra is None else None
+    target = debug_target(
+        role,
+        name,
+        p,
+        session.options,
+        host_ports=ports,
+        labels=session.labels(),
+        status_dir=watch.status_dir(name) if watch is not None else None,
+    )
+    session.targets.append(target)
+    session.state.add(target, service)
+    if watch is not None:
+        watch.follow(role, target, dict(service))
+    return transform_service(
+        service, target, session.mount, session.diagnosis.image_env(image) or {}
+    )
+
+
+def compose(session: DebugSession, request: ComposeRequest) -> dict:
+    """The debuggable version of one compose configuration (with the session's lock)."""
+    settings = ROLES.get(request.role)
+    content = dict(request.content)
+    services = dict(content.get("services") or {})
+    copy = request.role == "serving" and session.builders.copying(services)
+    if settings is None:
+        session.unsupported(
+            f"{request.role} containers are not debugged by this version; they run unchanged"
+        )
+    for name, service in services.items():
+        if settings is None or copy:
+            services[name] = label_service(service, copy or request.role, session.labels())
+        else:
+            services[name] = debug_service(
+                session, request.role, settings, name, service, request.image
+            )
+    content["services"] = services
+    publish(session)
+    return content
+
+
+def publish(session: DebugSession) -> None:
+    """The state file and the IDE's configurations follow the targets (with the lock)."""
+    session.state.save(session.script)
+    if session.options.ide == "vscode":
+        from .ide.follow import sync_vscode
+
+        sync_vscode(
+            session.targets,
+            session.workspace,
+            session.script,
+            session.options,
+            session.engine.bridge_gateway,
+            session.notices.once,
+        )
+
+
+def with_sources(p: Plan, source_dirs: tuple[str, ...]) -> Plan:
+    """``p`` with each host folder mounted read-only at its own path, mapped to itself
+    (first: the waiting line shows the user's folder)."""
+    mine = tuple((d, d) for d in source_dirs)
+    return dataclasses.replace(
+        p,
+        mappings=mine + tuple(m for m in p.mappings if m not in mine),
+        volumes=p.volumes + tuple(f"{d}:{d}" for d in source_dirs),
+    )
+
+
+def container_name() -> str:
+    """A name for a container the SDK left unnamed (``status`` and clean-up find it)."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "modelbuilder-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+class Builders:
+    """The session's side of ModelBuilder's docker-py containers."""
+
+    def __init__(self, session: DebugSession) -> None:
+        self._session = session
+        self._inside = threading.local()
+
+    def debug(self, request: ContainerRequest) -> dict:
+        """``containers.run`` keyword arguments for ``request``: debuggable, or labelled
+        only when it cannot be (call with the session's lock held)."""
+        session = self._session
+        name = request.kwargs.get("name") or container_name()
+        service = docker_run.to_service(request.kwargs, name)
+        settings = ROLES.get(request.role)
+        if settings is None or not docker_run.debuggable(request.kwargs):
+            session.unsupported(messages.MODEL_BUILDER_HOST_NETWORK.text(image=request.image))
+            service = label_service(service, request.role, session.labels())
+        else:
+            if request.code_dirs:
+                settings = dataclasses.replace(settings, code_dirs=request.code_dirs, live_code=())
+            service = debug_service(
+                session,
+                request.role,
+                settings,
+                name,
+                service,
+                request.image,
+                extra=lambda p: with_sources(p, request.source_dirs),
+            )
+            publish(session)
+        return docker_run.to_run_kwargs(service, request.kwargs)
+
+    @contextmanager
+    def endpoint(self) -> Iterator[None]:
+        """ModelBuilder is registering its endpoint with local mode on this thread."""
+        self._inside.active = True
+        try:
+            yield
+        finally:
+            self._inside.active = False
+
+    def copying(self, services: Mapping) -> str | None:
+        """The role label for a serving compose configuration that is ModelBuilder's copy
+        (its containers' exit is expected), or None for a real endpoint."""
+        if not getattr(self._inside, "active", False):
+            return None
+        self._session.removed.update(
+            s["container_name"]
+            for s in services.values()
+            if isinstance(s, Mapping) and s.get("container_name")
+        )
+        return COPY_ROLE

@@ -1,0 +1,94 @@
+"""The driver process itself under the debugger (``run --debug-driver``,
+``enable(debug_driver=True)``).
+
+Code of the user's that local mode runs on this machine -- ModelBuilder's ``IN_PROCESS``
+mode serves the InferenceSpec from a FastAPI/uvicorn thread of the driver, and anything
+the script does around ``fit()``/``deploy()`` -- is debugged by starting debugpy in this
+process, listening on a loopback port of its own. Nothing runs in a container, so no path
+mapping is needed. debugpy is the host's (a dependency of smdebug-local); if this Python
+lacks it, the pure-Python build the containers mount is used.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from .notices import say
+from .state import driver_entry
+
+if TYPE_CHECKING:
+    from .session import DebugSession
+
+if TYPE_CHECKING:
+    pass
+
+ROLE = "driver"
+
+
+@dataclass(frozen=True)
+class DriverTarget:
+    """Where a debugger attaches to the driver process."""
+
+    bind: str
+    port: int
+    wait: bool
+    pid: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.bind}:{self.port}"
+
+    def line(self) -> str:
+        """The line saying where to attach, like the containers' waiting lines."""
+        state = "waiting for debugger" if self.wait else "debugger listening"
+        return (
+            f"{ROLE} pid {self.pid} {state} on {self.endpoint} (this process"
+            + ("" if self.wait else ", not waiting")
+            + ")"
+        )
+
+
+def load_debugpy(fallback_dir: str) -> ModuleType:
+    """This Python's debugpy, else the build under ``fallback_dir`` (the containers')."""
+    try:
+        import debugpy
+    except ImportError:
+        sys.path.insert(0, fallback_dir)
+        import debugpy
+    return debugpy
+
+
+def debug(session: DebugSession) -> DriverTarget:
+    """Debug the session's own process on its next free port, listed in the state file
+    before it waits (so ``status`` shows where to attach)."""
+    options = session.options
+    assert session.ports is not None  # listen mode only (DRIVER_CONNECT)
+    port = session.ports.allocate()
+    with session.lock:
+        entry = driver_entry(f"{options.bind}:{port}", options.wait is not False, os.getpid())
+        session.state.add_entry(entry)
+        session.state.save(session.script)
+    return start(options.bind, port, options.wait, session.mount.debugpy_dir, say)
+
+
+def start(
+    bind: str, port: int, wait: bool | None, debugpy_dir: str, say: Callable[[str], None]
+) -> DriverTarget:
+    """Listen for a debugger on ``bind:port``; with ``wait`` (None: the default) return
+    only once one has attached, so the script's first line is already debugged."""
+    # Frozen stdlib modules (3.11+) only make pydevd warn about lines of the stdlib.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    debugpy = load_debugpy(debugpy_dir)
+    # The driver's children (docker compose, pip, ...) are not the user's code.
+    debugpy.configure(subProcess=False)
+    debugpy.listen((bind, port))
+    target = DriverTarget(bind, port, wait is not False, os.getpid())
+    say(target.line())
+    if target.wait:
+        debugpy.wait_for_client()
+    return target
