@@ -1,6 +1,7 @@
 # Sourced by dev/test and dev/quickstart: makes a fresh machine ready, idempotently.
 #   - a Docker engine that answers (Debian's docker.io started in the background if none),
-#     docker-compose and debootstrap (to build the test images without Docker Hub);
+#     docker-compose, debootstrap (to build the test images without Docker Hub) and
+#     docker-registry (a registry on loopback that compose pulls from in a test);
 #   - .venv with smdebug-local installed in editable mode, SDK 2.x, and the test dependencies;
 #   - the debugpy builds containers load (smdebug-local prefetch);
 #   - one small virtualenv (pytest only) per host Python 3.8-3.13 the payload tests run on;
@@ -24,6 +25,7 @@ ensure_docker() {
   { docker compose version 2>/dev/null | grep -q v2; } || command -v docker-compose >/dev/null \
     || missing+=(docker-compose)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)  # tests/e2e/test_environment.py
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   if ! docker info >/dev/null 2>&1; then
     say "starting dockerd (log: /tmp/smdebug-local-dockerd.log)"

@@ -67,7 +67,10 @@ def enable(
             DebugOptions.parse_mapping(f"{k}={v}") for k, v in (path_mappings or {}).items()
         ),
     )
-    return activate(DebugSession.start(options))
+    session = activate(DebugSession.start(options))
+    if debug_driver:
+        session.debug_driver()
+    return session
 
 
 def disable() -> None:

@@ -96,6 +96,9 @@ SCRIPT_MISSING = Message(
 PORT_TAKEN = Message(
     "debug port {port} on {bind} is already in use", "free it or choose another with --port"
 )
+SCRIPT_FAILED = Message(
+    "{script} failed ({what})", "its output above says why; fix it and run again"
+)
 PORT_PINNED = Message(
     "debug port {port} on {bind} is already in use (--port {start} pins this run's ports to "
     "{start}, {start}+1, ... as the IDE's configurations name them)",
@@ -205,6 +208,12 @@ DRIVER_CONNECT = Message(
 )
 
 # -- notices: the run goes on ------------------------------------------------------------
+EXPOSED = Message(
+    "WARNING: debug ports are published on {bind}: anyone who can reach this address can run "
+    "code in the containers",
+    "keep the default --bind 127.0.0.1 unless this network is yours alone",
+    notice=True,
+)
 CODE_NOT_LOCATED = Message(
     "could not find the local folder of the code local mode copied to {copy_dir} (searched "
     "{roots})",

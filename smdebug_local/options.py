@@ -60,6 +60,8 @@ class DebugOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise messages.PORT_RANGE.error(port=self.port)
+        if self.debug_driver and self.mode != "listen":
+            raise messages.DRIVER_CONNECT.error()
         if self.mode not in MODES:
             raise messages.CHOICE.error(option="--mode", value=self.mode, choices=", ".join(MODES))
         if self.ide is not None and self.ide not in IDES:

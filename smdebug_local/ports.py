@@ -52,7 +52,9 @@ class PortAllocator:
         bind: str = "127.0.0.1",
         explicit: bool = False,
         probe: Callable[[int, str], bool] = is_free,
+        reservations: Reservations | None = None,
     ) -> None:
+        self.reservations = reservations  # released by close()
         self._start = start
         self._cursor = start
         self._bind = bind
@@ -88,6 +90,11 @@ class PortAllocator:
                 self._given.discard(port)
                 self._cursor = min(self._cursor, port)
 
+    def close(self) -> None:
+        """Let other runs have this run's ports (drop the reservations)."""
+        if self.reservations is not None:
+            self.reservations.release()
+
     def _pinned(self, port: int) -> int:
         """``port`` if it is free; else the error naming it and the fix (never a move)."""
         if port > MAX_PORT:
@@ -100,6 +107,21 @@ class PortAllocator:
         self._given.add(port)
         self._cursor = port + 1
         return port
+
+
+def reserve(start: int, *, bind: str, explicit: bool, directory: Path) -> PortAllocator:
+    """A run's host ports: free here, and not claimed by a run starting alongside (locks
+    under ``directory``, held until ``close()``); an explicit ``start`` taken fails now."""
+    reservations = Reservations(directory)
+    ports = PortAllocator(
+        start,
+        bind=bind,
+        explicit=explicit,
+        reservations=reservations,
+        probe=lambda port, bind: is_free(port, bind) and reservations.claim(port),
+    )
+    ports.check()
+    return ports
 
 
 class Reservations:

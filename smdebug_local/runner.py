@@ -93,20 +93,37 @@ def _execute(
         exec(code, main.__dict__)
         return 0
     except SystemExit as exc:
-        return _exit_code(exc.code)
+        status = _exit_code(exc.code)
+        if status and interruption.signum is None:
+            _error(messages.SCRIPT_FAILED.text(script=path.name, what=f"exit status {status}"))
+        return status
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except SmdebugError as exc:
         # A problem the user can fix met mid-run (e.g. a pinned port taken at deploy()):
         # the one-line form, which IDE task problem matchers read, not a traceback.
-        print(f"smdebug-local: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return exc.exit_code
     except BaseException as exc:
         if interruption.signum is None:
             _print_user_traceback(exc, path)
-            for line in debug.report_failures():
-                print(f"smdebug-local: {line}", file=sys.stderr)
+            # Error lines: an IDE task's problem matcher reads them (VS Code ignores a
+            # background task's exit status and would attach to nothing, or to another run).
+            reasons = debug.report_failures() or [
+                messages.SCRIPT_FAILED.text(script=path.name, what=_first_line(exc))
+            ]
+            for line in reasons:
+                _error(line)
         return 1
+
+
+def _error(text: str) -> None:
+    print(f"smdebug-local: error: {text}", file=sys.stderr, flush=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def run_script(
@@ -124,6 +141,9 @@ def run_script(
         code = compile(path.read_bytes(), str(path), "exec")
     except SyntaxError as exc:
         traceback.print_exception(type(exc), exc, None)  # as `python SCRIPT` reports it
+        _error(
+            messages.SCRIPT_FAILED.text(script=path.name, what=f"SyntaxError, line {exc.lineno}")
+        )
         return 1
 
     debug = api.activate(DebugSession.start(options, exporter=exporter))
@@ -140,6 +160,8 @@ def run_script(
     try:
         status = EXIT_INTERRUPTED
         try:
+            if options.debug_driver:  # now: the state file names the script (sys.argv)
+                debug.debug_driver()
             status = _execute(code, main, path, debug, interruption)
             if exporter is not None and interruption.signum is None:
                 written = exporter.write(debug.engine)

@@ -3,9 +3,9 @@
 :func:`smdebug_local.enable` and ``smdebug-local run`` both start exactly one
 :class:`DebugSession`. It receives every compose configuration local mode generates
 (and ModelBuilder's docker-py containers), turns the services it can debug into debuggable
-ones (:mod:`smdebug_local.containers`), labels every container it sees, and on :meth:`DebugSession.close` removes the containers it labelled --
-so a run leaves nothing behind, even when the driver script fails or never calls
-``delete_endpoint``.
+ones (:mod:`smdebug_local.containers`), labels every container it sees, and on
+:meth:`DebugSession.close` removes the containers it labelled -- so a run leaves nothing
+behind, even when the driver script fails or never calls ``delete_endpoint``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .diagnose import Diagnosis
 from .engine import Engine, await_compose_children, compose_command
 from .notices import Notices, say
 from .options import DebugOptions
-from .ports import PortAllocator, Reservations, is_free
+from .ports import PortAllocator, reserve
 from .sdk import (
     ComposeRequest,
     ContainerRequest,
@@ -41,19 +41,6 @@ if TYPE_CHECKING:  # export-compose loads its module only when used
     from .export import Exporter
 
 
-def _reserve_ports(options: DebugOptions) -> tuple[PortAllocator, Reservations]:
-    """Listen mode's host ports: free here, and not claimed by a run starting alongside."""
-    reservations = Reservations(debuggers.cache.cache_root() / "ports")
-    ports = PortAllocator(
-        options.port,
-        bind=options.bind,
-        explicit=options.port_explicit,
-        probe=lambda port, bind: is_free(port, bind) and reservations.claim(port),
-    )
-    ports.check()
-    return ports, reservations
-
-
 class DebugSession:
     """One debugging run; :meth:`start` checks the machine and hooks the SDK."""
 
@@ -63,7 +50,6 @@ class DebugSession:
         mount: Mount,
         *,
         ports: PortAllocator | None = None,
-        reservations: Reservations | None = None,
         engine: Engine | None = None,
         workspace: Path | None = None,
         exporter: Exporter | None = None,
@@ -76,7 +62,6 @@ class DebugSession:
         self.exporter = exporter  # export-compose: sees every configuration first
         self.mount = mount
         self.ports = ports  # None in connect mode: the port is the IDE's
-        self._reservations = reservations
         self.notices = Notices()
         self.diagnosis = Diagnosis(self.engine, self.run_id)
         self.state = RunState(self.workspace, self.run_id, self.notices.once)
@@ -109,29 +94,28 @@ class DebugSession:
         Cheapest and most common problems first (importing the SDK takes seconds), and all
         before the job's image is pulled or its data copied.
         """
-        if options.debug_driver and options.mode != "listen":
-            raise messages.DRIVER_CONNECT.error()
         engine = Engine()
         engine.ping()
         compose_command()
-        ports, reservations = _reserve_ports(options) if options.mode == "listen" else (None, None)
+        ports = None
+        if options.mode == "listen":  # connect mode publishes nothing: the port is the IDE's
+            ports = reserve(
+                options.port,
+                bind=options.bind,
+                explicit=options.port_explicit,
+                directory=debuggers.cache.cache_root() / "ports",
+            )
         mount = debuggers.prepare(options, say)
         adapters = available_adapters()
         if options.exposed:
-            say(
-                f"WARNING: debug ports are published on {options.bind}; anyone who can reach "
-                "this address can run code in the containers"
-            )
-        session = cls(
-            options, mount, ports=ports, reservations=reservations, engine=engine, exporter=exporter
-        )
+            say(messages.EXPOSED.text(bind=options.bind))
+        session = cls(options, mount, ports=ports, engine=engine, exporter=exporter)
         session._undo = [install_on_import(adapter, session) for adapter in adapters]
-        if options.debug_driver:
-            session.debug_driver()
         return session
 
     def debug_driver(self) -> None:
-        """Debug this process (the driver) on the next free port (see :mod:`.driver`)."""
+        """Debug this process (the driver) on the next free port (see :mod:`.driver`);
+        called once the driver's ``sys.argv`` is set, so the state file names the script."""
         driver.debug(self)
 
     @property
@@ -224,15 +208,10 @@ class DebugSession:
         self.engine.restart(container)
 
     def locate(self, copy_dir: str) -> str | None:
-        """The user's directory a downloaded copy of code came from; says how to map it
-        when not found."""
-        roots = sources.search_roots(self.script)
-        found = sources.find_original(copy_dir, roots)
-        if found is None and not self.options.path_mappings:
-            self.unsupported(
-                messages.CODE_NOT_LOCATED.text(copy_dir=copy_dir, roots=", ".join(roots))
-            )
-        return found
+        """The user's directory a downloaded copy of code came from (see :mod:`.sources`)."""
+        return sources.locate(
+            copy_dir, self.script, self.unsupported, mapped=bool(self.options.path_mappings)
+        )
 
     def close(self) -> None:
         """Unhook the SDK and remove this run's containers. Safe to call twice."""
@@ -250,8 +229,8 @@ class DebugSession:
             # is nothing it waits for (a compose still creating one is ended at once).
             await_compose_children(roots, timeout=10.0 if removed else 0.0)
             self._remove_labelled()  # created while compose was ending (never started)
-        if self._reservations is not None:
-            self._reservations.release()
+        if self.ports is not None:
+            self.ports.close()
 
     def _remove_labelled(self) -> int:
         containers = self.engine.containers(LABEL_RUN, self.run_id)

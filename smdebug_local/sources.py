@@ -10,8 +10,10 @@ cache directories), so a large workspace costs milliseconds, not seconds.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from . import messages
 
 SKIP_DIRS = frozenset(
     {
@@ -88,6 +90,16 @@ def find_original(copy_dir: str, roots: Iterable[str]) -> str | None:
             if all(_same(copy / rel, base / rel) for rel in files):
                 return str(base.resolve())
     return None
+
+
+def locate(copy_dir: str, script: str, note: Callable[[str], None], *, mapped: bool) -> str | None:
+    """The user's folder behind ``copy_dir``, searched from the working directory and the
+    driver ``script``'s; when not found and the user ``mapped`` nothing, ``note`` says how."""
+    roots = search_roots(script)
+    found = find_original(copy_dir, roots)
+    if found is None and not mapped:
+        note(messages.CODE_NOT_LOCATED.text(copy_dir=copy_dir, roots=", ".join(roots)))
+    return found
 
 
 def search_roots(script: str) -> list[str]:

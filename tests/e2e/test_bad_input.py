@@ -108,9 +108,9 @@ def test_image_without_python(tmp_path):
     source = snapshot(project / "src")
     run = Run(["driver.py"], cwd=project, env={"TEST_IMAGE": image})
     assert run.finish(timeout=120) == 1
-    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
+    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: error: image")]
     assert ours == [
-        f"smdebug-local: image {image} has no Python interpreter (python3/python "
+        f"smdebug-local: error: image {image} has no Python interpreter (python3/python "
         "not found); smdebug-local debugs Python entry points: use an image with "
         "Python 3.8 or newer"
     ], run.output
@@ -126,14 +126,22 @@ def test_script_exit_code_and_traceback_are_the_scripts_own(workspace, training_
         [sys.executable, "driver.py"], cwd=workspace, capture_output=True, text=True
     )
     assert result.returncode == plain.returncode == 1
-    assert result.stderr.endswith(plain.stderr), result.stderr
+    # The script's own traceback, then one error line an IDE's problem matcher reads.
+    traceback, last = result.stderr.rstrip("\n").rsplit("\n", 1)
+    assert (traceback + "\n").endswith(plain.stderr), result.stderr
+    assert last == (
+        "smdebug-local: error: driver.py failed (KeyError: 'k'); its output above says why; "
+        "fix it and run again"
+    )
     (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\nif True print(1)\n")
     result = smdebug("run", "driver.py", cwd=workspace)
     plain = subprocess.run(
         [sys.executable, "driver.py"], cwd=workspace, capture_output=True, text=True
     )
     assert result.returncode == plain.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == plain.stderr.strip().splitlines()[-1]
+    lines = result.stderr.strip().splitlines()
+    assert lines[-2] == plain.stderr.strip().splitlines()[-1]
+    assert lines[-1].startswith("smdebug-local: error: driver.py failed (SyntaxError, line 3)")
     (workspace / "driver.py").write_text("import sys\nprint(sys.argv)\n")
     result = smdebug("run", "driver.py", "--epochs", "1", cwd=workspace)
     assert result.stdout.strip().splitlines()[-1] == "['driver.py', '--epochs', '1']"
@@ -144,9 +152,9 @@ def test_image_not_on_this_machine(plain, start_run):
         ["driver.py"], cwd=plain, env={"TEST_IMAGE": "smdebug-local-test/does-not-exist:1"}
     )
     assert run.finish(timeout=180) == 1, run.output
-    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: image")]
+    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: error: image")]
     assert ours == [
-        "smdebug-local: image smdebug-local-test/does-not-exist:1 is not on this "
+        "smdebug-local: error: image smdebug-local-test/does-not-exist:1 is not on this "
         "machine and could not be pulled; build it or `docker pull "
         "smdebug-local-test/does-not-exist:1`, then run again"
     ], run.output

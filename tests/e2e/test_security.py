@@ -46,6 +46,7 @@ def test_binding_elsewhere_needs_the_option_and_warns(tmp_path, docker_engine):
     )
     assert result.returncode == 0 and "driver ran" in result.stdout
     assert (
-        "smdebug-local: WARNING: debug ports are published on 0.0.0.0; anyone who can "
-        "reach this address can run code in the containers"
+        "smdebug-local: WARNING: debug ports are published on 0.0.0.0: anyone who can "
+        "reach this address can run code in the containers; keep the default --bind "
+        "127.0.0.1 unless this network is yours alone"
     ) in result.stderr
