@@ -29,10 +29,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "images"), str(REPO / "tests" / "e2e")]
 
+import build  # noqa: E402
 from conftest import WAITING, Run, marker_line  # noqa: E402
 from dap import Debugger  # noqa: E402
-
-import build  # noqa: E402
 
 BENCH = re.compile(r"BENCH (\w+)=([\d.]+)(?: (\w+)=([\d.]+))?")
 

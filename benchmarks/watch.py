@@ -39,10 +39,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "images"), str(REPO / "tests" / "e2e")]
 
-from conftest import Run  # noqa: E402
+from smdebug_local.watch.filters import QUIET_SECONDS  # noqa: E402
 
 import build  # noqa: E402
-from smdebug_local.watch.filters import QUIET_SECONDS  # noqa: E402
+from conftest import Run  # noqa: E402
 
 SAMPLE = np.random.default_rng(1).random((2, 1, 8, 8), dtype=np.float32)
 ENV = {"SAGEMAKER_SUPPRESS_V2_WARNING": "1", "EXAMPLE_EPOCHS": "1", "EXAMPLE_WORKERS": "0"}

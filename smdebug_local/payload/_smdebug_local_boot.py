@@ -14,7 +14,9 @@ Hard rules, because this code runs in images we do not control:
 * leave ``__main__``, ``sys.argv`` and tracebacks untouched (we never wrap the script).
 
 Configuration arrives as one JSON environment variable (``SMDEBUG_LOCAL``) written by the
-host-side compose transform; see :func:`parse_config` for the keys.
+host-side compose transform; see :func:`parse_config` for the keys. Two modules beside it
+are loaded only when used: ``_smdebug_local_pause`` (pause reports for watch mode) and
+``_smdebug_local_pycharm`` (PyCharm's Debug Server).
 """
 
 import fnmatch
@@ -265,144 +267,21 @@ def _connect(
     debugpy.connect((host, port))
 
 
-# How often the pause reporter looks, and how often it re-writes a "paused" file: the host
-# treats a file not refreshed for a few seconds as stale (the process was killed paused).
-PAUSE_POLL = 0.25
-PAUSE_REFRESH = 1.0
+def _sibling(name):
+    """Another module of the payload: top-level in containers (the payload folder is on
+    sys.path), or ``smdebug_local.payload.NAME`` when the host package imports this one."""
+    import importlib
 
-
-def paused_threads():
-    """How many threads pydevd holds suspended at this moment (0 if it cannot tell).
-
-    pydevd (debugpy's and pydevd-pycharm alike) keeps each traced thread's state on the
-    thread object as ``additional_info.pydev_state``.
-    """
-    import threading
-
-    constants = sys.modules.get("_pydevd_bundle.pydevd_constants")
-    suspended = getattr(constants, "STATE_SUSPEND", None)
-    if suspended is None:
-        return 0
-    return sum(
-        1
-        for t in threading.enumerate()
-        if getattr(getattr(t, "additional_info", None), "pydev_state", None) == suspended
-    )
-
-
-class PauseReporter(object):
-    """Keeps ``<status>/<pid>`` present (and fresh) exactly while this process is paused.
-
-    The file is how the host learns that a user is inspecting this process, so that a
-    source change does not kill it under them. Runs on a thread pydevd neither traces nor
-    suspends: "suspend all threads" at a breakpoint would otherwise freeze it too.
-    """
-
-    def __init__(self, directory, paused=paused_threads, clock=time.time):
-        self.path = os.path.join(directory, str(os.getpid()))
-        self._paused = paused
-        self._clock = clock
-        self._written = None
-
-    def step(self):
-        """Look once; write, refresh or remove the file as the state says."""
-        if self._paused():
-            now = self._clock()
-            if self._written is None or now - self._written >= PAUSE_REFRESH:
-                with open(self.path, "w") as f:
-                    f.write("paused\n")
-                self._written = now
-        elif self._written is not None:
-            self._written = None
-            try:
-                os.remove(self.path)
-            except OSError:
-                pass
-
-    def run(self):
-        while True:
-            try:
-                self.step()
-            except Exception as exc:
-                _say("pause reports stopped (%s: %s)" % (type(exc).__name__, exc))
-                return
-            time.sleep(PAUSE_POLL)
-
-    def start(self):
-        import threading
-
-        thread = threading.Thread(target=self.run, name="smdebug-local-pause-reporter")
-        thread.daemon = True
-        # pydevd's marks for its own threads (Thread does not declare them)
-        thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
-        thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
-        thread.start()
-        return thread
-
-
-def _import_pydevd_pycharm(config):
-    path = config.get("pydevd_pycharm", "/opt/smdebug-local/pydevd-pycharm")
-    if not os.path.isfile(os.path.join(path, "pydevd_pycharm.py")):
-        raise RuntimeError("pydevd-pycharm is missing from %s" % path)
-    # Appended, and kept: pydevd imports its own modules lazily, and must not shadow the
-    # user's packages.
-    if path not in sys.path:
-        sys.path.append(path)
-    import pydevd_pycharm
-
-    return pydevd_pycharm
-
-
-class _Quiet(object):
-    """Hold back stderr: pydevd prints a traceback for every refused connection."""
-
-    def __enter__(self):
-        self._saved = sys.stderr
-        sys.stderr = open(os.devnull, "w")
-
-    def __exit__(self, *exc):
-        sys.stderr.close()
-        sys.stderr = self._saved
-
-
-def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
-    """Connect to PyCharm's Debug Server (pydevd protocol). ``settrace`` returns once the
-    IDE has sent its breakpoints and "run", so user code never outruns them; a refused
-    connection can be retried (unlike debugpy.connect), so no probe touches the IDE."""
-    pydevd_pycharm = module or _import_pydevd_pycharm(config)
-    host, port = config["connect"][0], int(config["connect"][1])
-    where = ("%s %s" % (config.get("role", "container"), config.get("host", ""))).strip()
-    _say("%s connecting to PyCharm debug server at %s:%s" % (where, host, port))
-    deadline = clock() + CONNECT_PATIENCE[bool(config.get("wait", True))]
-    while True:
-        try:
-            with _Quiet():
-                pydevd_pycharm.settrace(
-                    host,
-                    port=port,
-                    suspend=False,
-                    stdout_to_server=False,
-                    stderr_to_server=False,
-                    patch_multiprocessing=True,
-                )
-            break
-        except (OSError, ConnectionError):
-            if clock() >= deadline:
-                raise RuntimeError(
-                    'no PyCharm debug server listening on %s:%s; start the "smdebug-local: %s" '
-                    "configuration first" % (host, port, config.get("role", "training"))
-                )
-            sleep(0.5)
-    os.environ[ACTIVE_ENV] = str(os.getpid())
-    _say("%s debugger attached" % where)
+    package = __name__.rpartition(".")[0]
+    return importlib.import_module(package + "." + name if package else name)
 
 
 def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     if config.get("status") and os.path.isdir(config["status"]):
-        PauseReporter(config["status"]).start()
+        _sibling("_smdebug_local_pause").PauseReporter(config["status"]).start()
     if config.get("debugger") == "pydevd-pycharm":
-        start_pycharm(config)
+        _sibling("_smdebug_local_pycharm").start_pycharm(config)
         return
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.

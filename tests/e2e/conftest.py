@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "images"))
 
-import build  # noqa: E402  (tests/images/build.py)
 from smdebug_local.compose import LABEL_RUN  # noqa: E402
+
+import build  # noqa: E402  (tests/images/build.py)
 
 SMDEBUG = str(Path(sys.executable).with_name("smdebug-local"))
 

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from conftest import WAITING, our_containers
 
 pytestmark = pytest.mark.e2e

@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SMDEBUG, marker_line
-from dap import HostAdapter, listen
 
 from smdebug_local.compose import LABEL_RUN
 from smdebug_local.ide import jsonc
+
+from conftest import SMDEBUG, marker_line
+from dap import HostAdapter, listen
 
 pytestmark = pytest.mark.e2e
 

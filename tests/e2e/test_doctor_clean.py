@@ -8,9 +8,10 @@ import socket
 import subprocess
 
 import pytest
-from conftest import SMDEBUG
 
 from smdebug_local.compose import LABEL_HOST, LABEL_PID, LABEL_RUN
+
+from conftest import SMDEBUG
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,10 @@ import tarfile
 
 import pytest
 import yaml
-from conftest import SMDEBUG
 
 from smdebug_local.engine import compose_command
+
+from conftest import SMDEBUG
 
 pytestmark = pytest.mark.e2e
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import WAITING, marker_line, our_containers
 from dap import Debugger
 

@@ -14,10 +14,11 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from conftest import SMDEBUG, WAITING, marker_line, our_containers
-from dap import Debugger
 
 from smdebug_local.ide import jsonc
+
+from conftest import SMDEBUG, WAITING, marker_line, our_containers
+from dap import Debugger
 
 pytestmark = pytest.mark.e2e
 

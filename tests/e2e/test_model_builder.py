@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import WAITING, marker_line, our_containers
-from dap import Debugger
 
 import build
+from conftest import WAITING, marker_line, our_containers
+from dap import Debugger
 
 pytestmark = pytest.mark.e2e
 

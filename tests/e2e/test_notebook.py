@@ -11,9 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
+
 from conftest import marker_line
 from dap import Debugger
-from nbclient import NotebookClient
 
 pytestmark = pytest.mark.e2e
 

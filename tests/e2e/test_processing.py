@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import SMDEBUG, WAITING, marker_line
 from dap import Debugger
 

@@ -14,9 +14,10 @@ import tarfile
 import xml.etree.ElementTree as ET
 
 import pytest
+from test_connect_mode import _bridge_address
+
 from conftest import SMDEBUG, marker_line
 from pydevd_server import PydevdServer
-from test_connect_mode import _bridge_address
 
 pytestmark = pytest.mark.e2e
 

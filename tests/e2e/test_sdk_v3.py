@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import WAITING, marker_line
 from dap import Debugger
 

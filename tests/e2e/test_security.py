@@ -6,6 +6,7 @@ import socket
 import subprocess
 
 import pytest
+
 from conftest import SMDEBUG, WAITING
 
 pytestmark = pytest.mark.e2e

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from conftest import WAITING, Run, marker_line, our_containers
 from dap import Debugger
 

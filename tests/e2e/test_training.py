@@ -14,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
 from conftest import SMDEBUG, WAITING, marker_line
 from dap import Debugger
 

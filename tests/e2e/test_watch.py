@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WAITING, Run, marker_line
-from dap import HostAdapter
 from test_connect_mode import _bridge_address, _listen_in_background
 from test_serving import Post, attach, post_npy
+
+from conftest import WAITING, Run, marker_line
+from dap import HostAdapter
 
 pytestmark = pytest.mark.e2e
 

@@ -43,7 +43,13 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_pa
         cwd=tmp_path,
     )
     assert check.stdout.strip() == str(
-        ["__init__.py", "_smdebug_local_boot.py", "sitecustomize.py"]
+        [
+            "__init__.py",
+            "_smdebug_local_boot.py",
+            "_smdebug_local_pause.py",
+            "_smdebug_local_pycharm.py",
+            "sitecustomize.py",
+        ]
     )
     workspace = tmp_path / "ws"
     (workspace / "src").mkdir(parents=True)

@@ -18,6 +18,8 @@ from smdebug_local.ide import pycharm as ide
 from smdebug_local.options import DebugOptions
 from smdebug_local.payload import CONTAINER_PYCHARM_DIR
 from smdebug_local.payload import _smdebug_local_boot as boot
+from smdebug_local.payload import _smdebug_local_pause as pause
+from smdebug_local.payload import _smdebug_local_pycharm as pycharm_boot
 
 
 def test_each_role_gets_a_debug_server_with_its_port_and_mapping():
@@ -133,7 +135,7 @@ class FakePydevd:
 def test_pycharm_connect_retries_quietly_until_the_debug_server_listens(capsys, monkeypatch):
     monkeypatch.delenv(boot.ACTIVE_ENV, raising=False)
     fake = FakePydevd(refusals=3)
-    boot.start_pycharm(
+    pycharm_boot.start_pycharm(
         {
             "connect": ["host.docker.internal", 5678],
             "role": "training",
@@ -156,7 +158,7 @@ def test_pycharm_connect_retries_quietly_until_the_debug_server_listens(capsys, 
 def test_pycharm_connect_gives_up_with_the_fix():
     clock = iter(range(0, 1000, 5))
     with pytest.raises(RuntimeError, match='start the "smdebug-local: serving" configuration'):
-        boot.start_pycharm(
+        pycharm_boot.start_pycharm(
             {"connect": ["h", 5679], "role": "serving", "wait": False},
             module=FakePydevd(refusals=99),
             sleep=lambda s: None,
@@ -167,14 +169,14 @@ def test_pycharm_connect_gives_up_with_the_fix():
 def test_paused_threads_reads_pydevds_thread_state(monkeypatch):
     constants = types.SimpleNamespace(STATE_SUSPEND=2)
     monkeypatch.setitem(sys.modules, "_pydevd_bundle.pydevd_constants", constants)
-    assert boot.paused_threads() == 0
+    assert pause.paused_threads() == 0
     thread = threading.current_thread()
     monkeypatch.setattr(
         thread, "additional_info", types.SimpleNamespace(pydev_state=2), raising=False
     )
-    assert boot.paused_threads() == 1
+    assert pause.paused_threads() == 1
     thread.additional_info.pydev_state = 1  # running
-    assert boot.paused_threads() == 0
+    assert pause.paused_threads() == 0
 
 
 def _sdist(path, members: dict[str, bytes]):

@@ -8,7 +8,7 @@ import time
 
 from smdebug_local.compose import DebugTarget, Mount, transform_service
 from smdebug_local.payload import CONTAINER_STATUS_DIR
-from smdebug_local.payload._smdebug_local_boot import PauseReporter
+from smdebug_local.payload._smdebug_local_pause import PauseReporter
 from smdebug_local.ports import PortAllocator
 from smdebug_local.sdk.compose_file import rerun_output, training_request
 from smdebug_local.watch.filters import Source

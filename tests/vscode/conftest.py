@@ -32,10 +32,9 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests" / "images"))
 
+import build  # noqa: E402  (tests/images/build.py)
 import vscode_workbench as vw  # noqa: E402
 from vscode_workbench import labelled_containers  # noqa: E402
-
-import build  # noqa: E402  (tests/images/build.py)
 
 RETAGGED = "vsctest/pytorch-training:local"
 

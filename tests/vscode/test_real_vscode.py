@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from vscode_workbench import init_vscode, labelled_containers
 
 pytestmark = pytest.mark.e2e
