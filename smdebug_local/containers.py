@@ -66,7 +66,7 @@ def debug_service(
         p,
         session.options,
         host_ports=ports,
-        labels=session.labels(),
+        labels=session.labels,
         status_dir=watch.status_dir(name) if watch is not None else None,
     )
     session.targets.append(target)
@@ -90,7 +90,7 @@ def compose(session: DebugSession, request: ComposeRequest) -> dict:
         )
     for name, service in services.items():
         if settings is None or copy:
-            services[name] = label_service(service, copy or request.role, session.labels())
+            services[name] = label_service(service, copy or request.role, session.labels)
         else:
             services[name] = debug_service(
                 session, request.role, settings, name, service, request.image
@@ -149,7 +149,7 @@ class Builders:
         settings = ROLES.get(request.role)
         if settings is None or not docker_run.debuggable(request.kwargs):
             session.unsupported(messages.MODEL_BUILDER_HOST_NETWORK.text(image=request.image))
-            service = label_service(service, request.role, session.labels())
+            service = label_service(service, request.role, session.labels)
         else:
             if request.code_dirs:
                 settings = dataclasses.replace(settings, code_dirs=request.code_dirs, live_code=())

@@ -109,7 +109,7 @@ def _execute(
             _print_user_traceback(exc, path)
             # Error lines: an IDE task's problem matcher reads them (VS Code ignores a
             # background task's exit status and would attach to nothing, or to another run).
-            reasons = debug.report_failures() or [
+            reasons = debug.diagnosis.failures() or [
                 messages.SCRIPT_FAILED.text(script=path.name, what=_first_line(exc))
             ]
             for line in reasons:

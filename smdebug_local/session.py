@@ -57,6 +57,12 @@ class DebugSession:
         self.options = options
         self.engine = engine or Engine()
         self.run_id = uuid.uuid4().hex[:12]
+        # On every container of the run: `clean` and `status` find them by these.
+        self.labels = {
+            LABEL_RUN: self.run_id,
+            LABEL_PID: str(os.getpid()),
+            LABEL_HOST: socket.gethostname(),
+        }
         self.workspace = workspace or Path.cwd()
         self.targets: list[DebugTarget] = []
         self.exporter = exporter  # export-compose: sees every configuration first
@@ -149,13 +155,6 @@ class DebugSession:
         """ModelBuilder registers its endpoint: the serving compose is its copy."""
         return self.builders.endpoint()
 
-    def labels(self) -> dict[str, str]:
-        return {
-            LABEL_RUN: self.run_id,
-            LABEL_PID: str(os.getpid()),
-            LABEL_HOST: socket.gethostname(),
-        }
-
     def before_stop(self, container_names: list[str]) -> None:
         """Remove containers the SDK is about to stop: instant instead of a 10 s grace."""
         self.removed.update(container_names)
@@ -180,15 +179,11 @@ class DebugSession:
         ping.wait_until_serving(
             endpoint,
             exited=lambda: self.diagnosis.exited(role="serving"),
-            explain=lambda: self.report_failures(role="serving"),
+            explain=lambda: self.diagnosis.failures(role="serving"),
             say=say,
         )
 
     # -- the rest of the run -----------------------------------------------------------
-
-    def report_failures(self, role: str | None = None) -> list[str]:
-        """One line per failed container of this run (see :mod:`smdebug_local.diagnose`)."""
-        return self.diagnosis.failures(role)
 
     def _retire(self, targets: list[DebugTarget], containers: list[str]) -> None:
         """A finished run's containers go, its ports become free for the next run (so the

@@ -34,11 +34,13 @@ def test_run_script_installs_the_handler_for_sighup(tmp_path, monkeypatch):
 
     seen = {}
 
+    class Diagnosis:
+        def failures(self):
+            return []
+
     class Session:  # what run_script needs of a started session
         watch = None
-
-        def report_failures(self):
-            return []
+        diagnosis = Diagnosis()
 
     def start(options, exporter=None):
         seen["handler"] = signal.getsignal(signal.SIGHUP)
