@@ -138,7 +138,7 @@ FILE_NOT_OURS = Message(
 FILE_UNREADABLE = Message("cannot read {path} ({reason})", "choose another -o")
 JSONC_INVALID = Message(
     "{path} is not valid JSON with comments ({reason})",
-    "fix or move that file (.vscode/launch.json or tasks.json); init vscode changed nothing",
+    "fix or move that file (.vscode/launch.json or tasks.json); it was not changed",
 )
 SOURCE_OUTSIDE_WORKSPACE = Message(
     "the source folder {local} is outside the workspace {workspace}",

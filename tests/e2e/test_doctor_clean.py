@@ -53,7 +53,10 @@ def test_doctor_names_an_image_without_python(docker_engine):
     result = cli("doctor", "--image", image)
     assert result.returncode == 1
     (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("FAIL")]
-    assert "has no python3/python -- fix: use an image with Python 3.8" in line
+    assert (
+        "has no Python interpreter (python3/python not found) -- fix: smdebug-local debugs "
+        "Python entry points: use an image with Python 3.8 or newer"
+    ) in line
     # The probe's throw-away containers are gone even though they could not start.
     left = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"ancestor={image}"],
