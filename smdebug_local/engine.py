@@ -44,12 +44,15 @@ def compose_command() -> list[str]:
 _seen_compose: set[int] = set()
 
 
-def _is_compose(argv: list[str], roots: frozenset[str] | None) -> bool:
-    """``docker-compose ...`` or ``docker compose ...`` (the plugin runs as ``docker``) on a
-    compose file under one of ``roots`` (any file if None)."""
-    if not argv or not (
-        os.path.basename(argv[0]) == "docker-compose"
-        or (os.path.basename(argv[0]) == "docker" and "compose" in argv[1:3])
+def _is_compose(name: str, argv: list[str], roots: frozenset[str] | None) -> bool:
+    """Compose -- ``docker-compose ...`` (v1 runs as ``python3 /usr/bin/docker-compose``;
+    its process name stays ``docker-compose``) or ``docker compose ...`` (the plugin runs as
+    ``docker``) -- on a compose file under one of ``roots`` (any file if None)."""
+    programs = [os.path.basename(arg) for arg in argv[:2]]
+    if not (
+        name == "docker-compose"
+        or "docker-compose" in programs
+        or (programs[:1] == ["docker"] and "compose" in argv[1:3])
     ):
         return False
     return roots is None or any(
@@ -80,7 +83,7 @@ def _compose_children(roots: frozenset[str] | None = None) -> dict[int, str]:
         except (OSError, IndexError):
             continue
         pid = int(stat.parent.name)
-        if _is_compose(argv, roots):
+        if _is_compose(name, argv, roots):
             _seen_compose.add(pid)
         # A zombie's command line is gone: one named docker-compose (its name stays in
         # /proc/PID/stat) is compose's all the same; a `docker` one only if seen as compose.

@@ -75,6 +75,7 @@ def test_a_file_not_written_by_smdebug_local_is_never_overwritten(plain):
     assert out.returncode == 2  # SmdebugError: bad input
     assert out.stderr.strip().splitlines() == [
         f"smdebug-local: error: {plain / 'docker-compose.smdebug-local.yaml'} exists and was not "
-        "written by smdebug-local; choose another file with -o or move it away"
+        "written by smdebug-local; choose another file (export-compose -o), or rename or move "
+        "yours"
     ]
     assert (plain / "docker-compose.smdebug-local.yaml").read_text() == "services: {}\n"

@@ -160,7 +160,8 @@ model.deploy(initial_instance_count=1, instance_type="local")
     assert run.finish(timeout=120) == 1, run.output
     elapsed = time.monotonic() - started
     assert elapsed < 60, f"took {elapsed:.0f}s (the SDK alone gives up after 120s)"
-    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: error: image")]
-    assert ours and "has no Python interpreter" in ours[0], run.output
+    # One error line names the cause (the wait quotes the dead container's diagnosis).
+    ours = [ln for ln in run.lines if ln.startswith("smdebug-local: error:")]
+    assert ours and "has no Python interpreter" in ours[-1], run.output
     assert run.saw("the serving container stopped"), run.output
     assert not our_containers()

@@ -129,3 +129,25 @@ def test_the_bridge_gateway_is_the_subnets_first_address_when_docker_lists_none(
     assert gateway_of([{"Subnet": "172.17.0.0/16"}]) == "172.17.0.1"
     assert gateway_of([{"Subnet": "10.9.8.0/24"}]) == "10.9.8.1"
     assert gateway_of([]) is None
+
+
+def test_compose_v1_is_recognised_behind_its_python_interpreter():
+    """Debian's docker-compose 1.29 is a Python script: /proc shows `python3
+    /usr/bin/docker-compose -f ...` (seen on this machine); a still-running one was missed
+    and left a zombie after the run."""
+    from smdebug_local.engine import _is_compose
+
+    roots = frozenset({"/tmp/tmpab"})
+    argv = [
+        "/usr/bin/python3",
+        "/usr/bin/docker-compose",
+        "-f",
+        "/tmp/tmpab/docker-compose.yaml",
+        "up",
+    ]
+    assert _is_compose("docker-compose", argv, roots)
+    assert _is_compose("python3", argv, roots)
+    assert _is_compose("docker", ["docker", "compose", "-f", "/tmp/tmpab/x.yaml", "up"], roots)
+    assert not _is_compose("docker-compose", argv, frozenset({"/tmp/other"}))
+    assert not _is_compose("docker", ["docker", "build", "/tmp/tmpab"], roots)
+    assert not _is_compose("python3", ["/usr/bin/python3", "train.py"], None)

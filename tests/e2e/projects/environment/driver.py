@@ -57,6 +57,8 @@ else:
     transformer = model.transformer(
         instance_count=1, instance_type="local", output_path=f"file://{work / 'output'}"
     )
-    transformer.transform(f"file://{work / 'input'}", content_type="text/csv")
-    transformer.wait()
+    # Local mode has no CloudWatch logs to follow: wait without them.
+    transformer.transform(
+        f"file://{work / 'input'}", content_type="text/csv", wait=True, logs=False
+    )
     print("transform output:", (work / "output" / "numbers.csv.out").read_text(), flush=True)
