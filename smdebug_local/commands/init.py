@@ -11,6 +11,22 @@ from ..errors import SmdebugError
 from ..options import DEFAULT_PORT, LOOPBACK, DebugOptions
 from . import fail as _fail
 
+# Options both IDEs' init commands take, worded once.
+SOURCE_DIR = click.option(
+    "--source-dir",
+    default="src",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The source_dir your estimator/model uses (mapped to the containers' code).",
+)
+TRAINING_CODE_DIR = click.option(
+    "--training-code-dir",
+    default="/opt/ml/code",
+    show_default=True,
+    help="Container folder of the training code (/opt/ml/input/data/code for SDK "
+    "3.x ModelTrainer).",
+)
+
 
 @click.group()
 def init() -> None:
@@ -45,13 +61,7 @@ def _write_ide_files(folder: Path, write) -> None:
     type=click.Path(dir_okay=False),
     help="Your local-mode driver script (F5 runs `python -m smdebug_local run --port N SCRIPT`).",
 )
-@click.option(
-    "--source-dir",
-    default="src",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The source_dir your estimator/model uses (mapped to the containers' code).",
-)
+@SOURCE_DIR
 @click.option(
     "--port",
     type=int,
@@ -76,13 +86,7 @@ def _write_ide_files(folder: Path, write) -> None:
     show_default=True,
     help="Training hosts (instance_count): one attach configuration each.",
 )
-@click.option(
-    "--training-code-dir",
-    default="/opt/ml/code",
-    show_default=True,
-    help="Container folder of the training code (/opt/ml/input/data/code for SDK "
-    "3.x ModelTrainer).",
-)
+@TRAINING_CODE_DIR
 @click.option(
     "--mode",
     type=click.Choice(["listen", "connect"]),
@@ -159,13 +163,7 @@ def init_vscode(
 
 
 @init.command("pycharm")
-@click.option(
-    "--source-dir",
-    default="src",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The source_dir your estimator/model uses (mapped to the containers' code).",
-)
+@SOURCE_DIR
 @click.option(
     "--port",
     type=int,
@@ -174,13 +172,7 @@ def init_vscode(
     metavar="N",
     help="Training's Debug Server port; serving's is N+1 (as `run --ide pycharm`).",
 )
-@click.option(
-    "--training-code-dir",
-    default="/opt/ml/code",
-    show_default=True,
-    help="Container folder of the training code (/opt/ml/input/data/code for SDK "
-    "3.x ModelTrainer).",
-)
+@TRAINING_CODE_DIR
 @click.option(
     "--workspace",
     type=click.Path(file_okay=False),
