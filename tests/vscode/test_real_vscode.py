@@ -184,6 +184,9 @@ def test_port_taken_never_attaches_elsewhere(quickstart, open_vscode):
     the foreign listener."""
     init_vscode(quickstart)
     holder = socket.socket()
+    # As any server (and Docker's port proxy) does: the previous test's connections to this
+    # port may linger in TIME_WAIT, which blocks a bind without SO_REUSEADDR for a minute.
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         holder.bind(("127.0.0.1", PORT))
     except OSError as err:
