@@ -85,6 +85,8 @@ class DebugTarget:
     # Start only when the user's code is imported, in processes that match (model-server
     # workers): {"match": [...], "roots": [...]}; see the bootstrap's StartOnImport.
     defer: Mapping | None = None
+    # The user's folder of a bring-your-own program was found, not given (see .programs).
+    auto_mapped: bool = False
 
     @property
     def host(self) -> str:
@@ -197,6 +199,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"connect": list(target.connect)} if target.connect else {}),
         **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
         **({"defer": dict(target.defer)} if target.defer else {}),
+        **({"auto_mapped": True} if target.auto_mapped else {}),
         **(
             {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
             if target.debugger == "pydevd-pycharm"

@@ -46,11 +46,18 @@ def debug_service(
     ``extra`` adjusts the plan (ModelBuilder's source folders); such containers are not
     followed by watch mode (it reloads compose endpoints only).
     """
+    user_mappings = session.options.path_mappings
+    program = None
+    if not user_mappings and extra is None:  # a --map is the user's choice
+        program = session.programs.find(image, command(service), role)
+    auto_mapped = program is not None and program.local is not None
+    if program is not None and program.local is not None:
+        user_mappings = ((program.local, program.remote),)
     p = plan(
         settings,
         service,
         wait=session.options.wait,
-        user_mappings=session.options.path_mappings,
+        user_mappings=user_mappings,
         locate=session.locate,
     )
     p = extra(p) if extra is not None else p
@@ -69,6 +76,8 @@ def debug_service(
         labels=session.labels,
         status_dir=watch.status_dir(name) if watch is not None else None,
     )
+    if auto_mapped:
+        target = dataclasses.replace(target, auto_mapped=True)
     session.targets.append(target)
     session.state.add(target, service)
     if watch is not None:
@@ -76,6 +85,14 @@ def debug_service(
     return transform_service(
         service, target, session.mount, session.diagnosis.image_env(image) or {}
     )
+
+
+def command(service: Mapping) -> str:
+    """The program a service runs: local mode's ``train`` or ``serve`` (a string, or a
+    list in other writers' files)."""
+    value = service.get("command") or ""
+    words = value.split() if isinstance(value, str) else [str(w) for w in value]
+    return words[0] if words else ""
 
 
 def compose(session: DebugSession, request: ComposeRequest) -> dict:

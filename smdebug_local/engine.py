@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -132,6 +133,35 @@ def gateway_of(ipam_config: list[dict]) -> str | None:
     return None
 
 
+# More than a program folder of a bring-your-own image ever holds (code, not models).
+MAX_PROGRAM_BYTES = 16 * 1024 * 1024
+
+
+def _unpack_files(archive: bytes, dest: Path) -> bool:
+    """The regular files of a ``docker cp``-style archive (one top folder) written under
+    ``dest`` without it; links, devices and paths leaving ``dest`` are skipped."""
+    import io
+    import tarfile
+
+    from .sources import MAX_COPY_FILES
+
+    count = 0
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar:
+            parts = Path(member.name).parts[1:]
+            if not member.isreg() or not parts or ".." in parts or "__pycache__" in parts:
+                continue
+            count += 1
+            if count > MAX_COPY_FILES:
+                return False
+            target = dest.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            if source is not None:
+                target.write_bytes(source.read())
+    return True
+
+
 @dataclass(frozen=True)
 class ContainerExit:
     """A container of ours that stopped with an error, and its last words."""
@@ -171,6 +201,41 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
         return dict(item.partition("=")[::2] for item in env)
+
+    def image_config(self, image: str) -> dict | None:
+        """The image's ``Config`` (``Env``, ``WorkingDir``, ...), or None if it is not local."""
+        import docker.errors
+
+        try:
+            return self.client.images.get(image).attrs.get("Config") or {}
+        except docker.errors.ImageNotFound:
+            return None
+
+    def copy_folder(self, image: str, folder: str, dest: Path, labels: Mapping[str, str]) -> bool:
+        """Copy the regular files of ``folder`` in ``image`` into ``dest`` (a container is
+        created to read them, never started); False if there is no such folder or it holds
+        more than a program folder does (MAX_PROGRAM_BYTES, sources.MAX_COPY_FILES)."""
+        import docker.errors
+
+        try:
+            container = self.client.containers.create(image, labels=dict(labels))
+        except docker.errors.DockerException:
+            return False
+        try:
+            stream, _ = container.get_archive(folder)
+            data = bytearray()
+            for chunk in stream:
+                data += chunk
+                if len(data) > MAX_PROGRAM_BYTES:
+                    return False
+        except docker.errors.DockerException:
+            return False
+        finally:
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass
+        return _unpack_files(bytes(data), dest)
 
     def bridge_gateway(self) -> str | None:
         """The default bridge network's gateway: what ``host-gateway`` resolves to."""

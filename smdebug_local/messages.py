@@ -221,12 +221,26 @@ CODE_NOT_LOCATED = Message(
     "through S3: run from the folder that holds the script)",
     notice=True,
 )
+PROGRAM_NOT_LOCATED = Message(
+    "{role} runs {program} from its image, and no folder under {roots} has the same files "
+    "as the image's {folder}",
+    "breakpoints in it need `--map LOCAL_DIR={folder}` (LOCAL_DIR: your copy of that folder; "
+    "rebuild the image if your copy changed since)",
+    notice=True,
+)
 MODEL_BUILDER_HOST_NETWORK = Message(
     "ModelBuilder's container of {image} runs on the host's network, where a debug port "
     "would be open to other machines",
     "it runs without a debugger; model servers on Docker's bridge network (TorchServe, MMS: "
     "ModelBuilder(model_server=ModelServer.TORCHSERVE)) are debugged",
     notice=True,
+)
+NGINX_TIMEOUT = Message(
+    "{where} paused for {seconds}s, longer than nginx's proxy_read_timeout ({timeout}s in "
+    "{path}): the client of this request got 504 Gateway Time-out from nginx",
+    "raise proxy_read_timeout in that file (and rebuild the image) to pause longer",
+    notice=True,
+    payload=True,
 )
 CONNECT_NO_LISTENER = Message(
     "no debugger listening on {host}:{port}",

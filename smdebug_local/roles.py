@@ -49,6 +49,11 @@ class RoleSettings:
     defer_match: tuple[str, ...] = ()
 
 
+# The Python servers of bring-your-own serving images (gunicorn with any worker class --
+# sync, gthread, gevent, uvicorn's -- uvicorn, waitress, Flask's own): each runs the
+# user's app in its own process or in processes it forks or spawns.
+BYOC_SERVERS = ("gunicorn", "uvicorn", "waitress-serve", "flask")
+
 ROLES: dict[str, RoleSettings] = {
     # The training toolkit runs `python -- <entry>.py` with cwd /opt/ml/code. SDK 3.x
     # ModelTrainer mounts the code as the input channel `code` and its driver runs
@@ -69,11 +74,17 @@ ROLES: dict[str, RoleSettings] = {
     ),
     # TorchServe/MMS: the Java frontend spawns one Python model_service_worker per worker,
     # each importing the user module from /opt/ml/model/code (a copy repacked into
-    # model.tar.gz). Classic bring-your-own containers run gunicorn; its forked workers
-    # join the master's debug session.
+    # model.tar.gz). Bring-your-own containers run a Python server (BYOC_SERVERS), as a
+    # command or with `python -m`; its workers (forked by gunicorn, spawned by uvicorn)
+    # join the server's debug session.
     "serving": RoleSettings(
         code_dirs=("/opt/ml/code",),
-        match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py", "*/bin/gunicorn"),
+        match=(
+            "*/ts/model_service_worker.py",
+            "*/mms/model_service_worker.py",
+            *(f"*/bin/{server}" for server in BYOC_SERVERS),
+            *(f"*/{server.split('-')[0]}/__main__.py" for server in BYOC_SERVERS),
+        ),
         wait=False,
         live_code=("/opt/ml/model/code",),
         env_defaults={

@@ -27,6 +27,7 @@ from .engine import Engine, await_compose_children, compose_command
 from .notices import Notices, say
 from .options import DebugOptions
 from .ports import PortAllocator, reserve
+from .programs import Programs
 from .sdk import (
     ComposeRequest,
     ContainerRequest,
@@ -71,6 +72,7 @@ class DebugSession:
         self.notices = Notices()
         self.diagnosis = Diagnosis(self.engine, self.run_id)
         self.state = RunState(self.workspace, self.run_id, self.notices.once)
+        self.programs = Programs(self.engine, self.labels, lambda: self.script, self.notices.once)
         # Re-entrant: on_compose (holding it) may say something once via unsupported().
         self.lock = threading.RLock()
         self._labelled = False

@@ -85,11 +85,24 @@ def parse_config(raw):
 
 
 def _module_path(module, cwd):
-    """Best guess of the file ``python -m module`` will run, before it is imported."""
-    base = os.path.join(cwd, *module.split("."))
-    for candidate in (base + ".py", os.path.join(base, "__main__.py")):
-        if os.path.isfile(candidate):
-            return candidate
+    """Best guess of the file ``python -m module`` will run, before it is imported: in
+    ``cwd`` first (``python -m train``), then on sys.path (``python -m uvicorn``)."""
+    parts = module.split(".")
+    bases = [os.path.join(cwd, *parts)]
+    try:
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+        for location in getattr(spec, "submodule_search_locations", None) or ():
+            bases.append(os.path.join(location, *parts[1:]))
+        if spec is not None and len(parts) == 1 and spec.origin:
+            bases.append(os.path.splitext(spec.origin)[0])
+    except (ImportError, ValueError):
+        pass
+    for base in bases:
+        for candidate in (base + ".py", os.path.join(base, "__main__.py")):
+            if os.path.isfile(candidate):
+                return candidate
     return None
 
 
@@ -135,9 +148,37 @@ def matches(path, patterns):
 
 
 def _mapping_text(config):
-    """The primary path mapping (the one the process's own code runs from)."""
+    """The primary path mapping (the one the process's own code runs from), in brackets."""
     pairs = config.get("mappings") or []
-    return "%s -> %s" % tuple(pairs[0]) if pairs else ""
+    if not pairs:
+        return ""
+    text = " (%s -> %s)" % tuple(pairs[0])
+    if config.get("auto_mapped"):
+        text += ", mapped automatically (the same files as the image's)"
+    return text
+
+
+def _installed(module):
+    """True if ``module`` can be imported here (looked up, not imported)."""
+    import importlib.machinery
+
+    try:
+        return importlib.machinery.PathFinder.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def debugger_environment(environ, installed=_installed):
+    """Set what pydevd reads from the environment at import, unless the job sets it."""
+    # Python 3.11+ warns about frozen modules at every start under a debugger; the warning
+    # is about breakpoints in the stdlib's frozen modules, which users do not set here.
+    environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # gevent's monkey-patching (gunicorn's gevent workers) needs pydevd's gevent mode: without
+    # it a paused request's variables never arrive and the paused worker's other greenlets
+    # go on answering requests. Only where gevent is installed: with the variable set and no
+    # gevent, pydevd prints a traceback.
+    if "GEVENT_SUPPORT" not in environ and installed("gevent"):
+        environ["GEVENT_SUPPORT"] = "True"
 
 
 def _import_debugpy(config):
@@ -149,9 +190,7 @@ def _import_debugpy(config):
     path = os.path.join(config.get("debugpy", "/opt/smdebug-local/debugpy"), version)
     if not os.path.isdir(os.path.join(path, "debugpy")):
         raise RuntimeError("debugpy %s is missing from %s" % (version, path))
-    # Python 3.11+ warns about frozen modules at every start under a debugger; the warning
-    # is about breakpoints in the stdlib's frozen modules, which users do not set here.
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    debugger_environment(os.environ)
     sys.path.insert(0, path)
     try:
         import debugpy
@@ -278,8 +317,7 @@ def _sibling(name):
 
 def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
-    if config.get("status") and os.path.isdir(config["status"]):
-        _sibling("_smdebug_local_pause").PauseReporter(config["status"]).start()
+    _sibling("_smdebug_local_pause").watch(config)
     if config.get("debugger") == "pydevd-pycharm":
         _sibling("_smdebug_local_pycharm").start_pycharm(config)
         return
@@ -287,8 +325,7 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
     where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
-    mapping = _mapping_text(config)
-    suffix = " (%s)" % mapping if mapping else ""
+    suffix = _mapping_text(config)
     wait = config.get("wait", True)
     if config.get("connect"):
         address = config["connect"]

@@ -1,9 +1,12 @@
-"""smdebug-local's in-container bootstrap, part 2 of 3: tell the host while this process is paused at a breakpoint.
+"""smdebug-local's in-container bootstrap, part 2 of 3: what happens while this process is
+paused at a breakpoint -- the host is told (watch mode), and a proxy in front of a paused
+request (nginx in bring-your-own serving images) is explained when it gives up on it.
 
 Loaded by :mod:`_smdebug_local_boot` only when needed; stdlib only, Python 3.8 syntax.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -16,6 +19,9 @@ except ImportError:  # in containers: the payload folder is on sys.path
 # treats a file not refreshed for a few seconds as stale (the process was killed paused).
 PAUSE_POLL = 0.25
 PAUSE_REFRESH = 1.0
+# Taken before gevent's monkey-patching (in a forked gunicorn worker) can replace it: the
+# watch thread is a real thread and must sleep as one.
+_sleep = time.sleep
 
 
 def paused_threads():
@@ -37,24 +43,116 @@ def paused_threads():
     )
 
 
+# nginx's proxy_read_timeout when its configuration does not set one.
+NGINX_DEFAULT_TIMEOUT = 60.0
+_UNITS = {"ms": 0.001, "": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+_MASTER = "nginx: master process "
+
+
+def nginx_config(cmdlines):
+    """The configuration file of the nginx running here, from the processes' command lines
+    (``/proc/*/cmdline`` as strings), or None when no nginx runs. nginx renames its master
+    process to ``nginx: master process <its command line>``."""
+    for line in cmdlines:
+        if line.startswith(_MASTER):
+            args = line[len(_MASTER) :].split()
+            for i, arg in enumerate(args[:-1]):
+                if arg == "-c":
+                    return args[i + 1]
+            return "/etc/nginx/nginx.conf"
+    return None
+
+
+def read_timeout(text):
+    """The shortest ``proxy_read_timeout`` an nginx configuration sets, in seconds (nginx's
+    default when it sets none): the first a paused request can run into."""
+    found = [
+        float(number) * _UNITS[unit]
+        for number, unit in re.findall(
+            r"^[^#\n]*\bproxy_read_timeout\s+(\d+)(ms|s|m|h|)\s*;", text, re.MULTILINE
+        )
+    ]
+    return min(found) if found else NGINX_DEFAULT_TIMEOUT
+
+
+def _cmdlines():
+    lines = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    lines.append(f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip())
+            except OSError:
+                pass
+    return lines
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def find_proxy(cmdlines=_cmdlines, read=_read):
+    """``(timeout seconds, config file)`` of an nginx in this container, or None."""
+    path = nginx_config(cmdlines())
+    if path is None:
+        return None
+    try:
+        return read_timeout(read(path)), path
+    except OSError:
+        return NGINX_DEFAULT_TIMEOUT, path
+
+
+class ProxyTimeout(object):
+    """Says once per pause, when a pause outlasts the read timeout of the nginx in front of
+    this server, that its client got 504 from nginx and how to allow longer pauses: nginx's
+    configuration is the image's, smdebug-local cannot change it."""
+
+    def __init__(self, where, find=find_proxy, say=boot._say):
+        self.where = where
+        self._find = find
+        self._say = say
+        self._looked = False
+        self._proxy = None
+        self._since = None
+        self._said = False
+
+    def step(self, paused, now):
+        if not paused:
+            self._since, self._said = None, False
+            return
+        if self._since is None:
+            self._since = now
+            if not self._looked:  # once, at the first pause (nginx runs by then)
+                self._looked = True
+                self._proxy = self._find()
+        if self._said or self._proxy is None:
+            return
+        timeout, path = self._proxy
+        if now - self._since >= timeout:
+            self._said = True
+            self._say(
+                "%s paused for %ds, longer than nginx's proxy_read_timeout (%gs in %s): the "
+                "client of this request got 504 Gateway Time-out from nginx; raise "
+                "proxy_read_timeout in that file (and rebuild the image) to pause longer"
+                % (self.where, now - self._since, timeout, path)
+            )
+
+
 class PauseReporter(object):
     """Keeps ``<status>/<pid>`` present (and fresh) exactly while this process is paused.
 
     The file is how the host learns that a user is inspecting this process, so that a
-    source change does not kill it under them. Runs on a thread pydevd neither traces nor
-    suspends: "suspend all threads" at a breakpoint would otherwise freeze it too.
+    source change does not kill it under them.
     """
 
-    def __init__(self, directory, paused=paused_threads, clock=time.time):
+    def __init__(self, directory):
         self.path = os.path.join(directory, str(os.getpid()))
-        self._paused = paused
-        self._clock = clock
         self._written = None
 
-    def step(self):
-        """Look once; write, refresh or remove the file as the state says."""
-        if self._paused():
-            now = self._clock()
+    def step(self, paused, now):
+        """Write, refresh or remove the file as the state says."""
+        if paused:
             if self._written is None or now - self._written >= PAUSE_REFRESH:
                 with open(self.path, "w") as f:
                     f.write("paused\n")
@@ -66,22 +164,71 @@ class PauseReporter(object):
             except OSError:
                 pass
 
+
+class PauseWatch(object):
+    """One thread that looks at this process's pause state and hands it to each ``step``.
+
+    Runs on a thread pydevd neither traces nor suspends ("suspend all threads" at a
+    breakpoint would otherwise freeze it too), and again in each forked child (gunicorn's
+    workers are forked from the debugged master; threads do not survive a fork).
+    """
+
+    def __init__(self, make_steps, paused=paused_threads, clock=time.time):
+        self._make_steps = make_steps
+        self._paused = paused
+        self._clock = clock
+
     def run(self):
+        steps = self._make_steps()
         while True:
             try:
-                self.step()
+                paused = self._paused()
+                now = self._clock()
+                for step in steps:
+                    step(paused, now)
             except Exception as exc:
-                boot._say("pause reports stopped (%s: %s)" % (type(exc).__name__, exc))
+                boot._say("pause watch stopped (%s: %s)" % (type(exc).__name__, exc))
                 return
-            time.sleep(PAUSE_POLL)
+            _sleep(PAUSE_POLL)
 
     def start(self):
         import threading
 
-        thread = threading.Thread(target=self.run, name="smdebug-local-pause-reporter")
+        thread = threading.Thread(target=self.run, name="smdebug-local-pause-watch")
         thread.daemon = True
         # pydevd's marks for its own threads (Thread does not declare them)
         thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
         thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
         thread.start()
         return thread
+
+
+# This process's pause watch (at most one: the debugger starts once per process).
+_running: list = []
+
+
+def watch(config):
+    """Start what the configuration asks for while paused; return its PauseWatch, or None
+    when nothing applies."""
+    status = config.get("status")
+    serving = config.get("role") == "serving"
+    where = ("%s %s" % (config.get("role", "container"), config.get("host", ""))).strip()
+
+    def make_steps():
+        steps = []
+        if status and os.path.isdir(status):
+            steps.append(PauseReporter(status).step)
+        if serving:
+            steps.append(ProxyTimeout(where).step)
+        return steps
+
+    if not (status or serving):
+        return None
+    if _running:
+        return _running[0]
+    pause_watch = PauseWatch(make_steps)
+    _running.append(pause_watch)
+    pause_watch.start()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=pause_watch.start)
+    return pause_watch

@@ -54,9 +54,38 @@ def test_module_entry_point_resolves_in_cwd(tmp_path):
         tmp_path / "pkg" / "__main__.py"
     )
     # `python -m pip install -r requirements.txt`, run by the toolkit, is not user code.
-    assert (
-        boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-m", "pip", "install"]) is None
+    pip = boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-m", "pip", "install"])
+    assert not boot.matches(pip, [str(tmp_path) + "/*", "/opt/ml/code/*"])
+
+
+def test_module_entry_point_resolves_on_sys_path(tmp_path, monkeypatch):
+    """`python -m uvicorn app:app` runs uvicorn/__main__.py from site-packages."""
+    site = tmp_path / "site-packages"
+    (site / "fakeserver").mkdir(parents=True)
+    (site / "fakeserver" / "__init__.py").write_text("")
+    (site / "fakeserver" / "__main__.py").write_text("")
+    (site / "single.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    cwd = str(tmp_path / "elsewhere")
+    assert boot.entry_point(["-m"], cwd, lambda: ["python", "-m", "fakeserver", "x"]) == str(
+        site / "fakeserver" / "__main__.py"
     )
+    assert boot.entry_point(["-m"], cwd, lambda: ["python", "-m", "single"]) == str(
+        site / "single.py"
+    )
+    assert boot.entry_point(["-m"], cwd, lambda: ["python", "-m", "no_such_module_x"]) is None
+
+
+def test_gevent_mode_only_where_gevent_is_installed():
+    environ = {}
+    boot.debugger_environment(environ, installed=lambda name: False)
+    assert "GEVENT_SUPPORT" not in environ
+    boot.debugger_environment(environ, installed=lambda name: name == "gevent")
+    assert environ["GEVENT_SUPPORT"] == "True"
+    environ = {"GEVENT_SUPPORT": "False"}  # the job's own choice stands
+    boot.debugger_environment(environ, installed=lambda name: True)
+    assert environ["GEVENT_SUPPORT"] == "False"
+    assert boot._installed("json") and not boot._installed("no_such_module_x")
 
 
 def test_matches():

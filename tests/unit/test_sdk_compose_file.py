@@ -72,8 +72,13 @@ def test_file_gets_the_debug_config_while_the_sdk_keeps_its_own(
 
 
 class NoEngine:
+    """A toolkit image (its `train` is a console script: no program folder to look at)."""
+
     def image_env(self, image):
         return {"PYTHONPATH": "/img"}
+
+    def image_config(self, image):
+        return {"Env": ["PATH=/opt/venv/bin:/usr/bin", "PYTHONPATH=/img"], "WorkingDir": ""}
 
 
 def session(workspace=None, **options) -> DebugSession:

@@ -141,22 +141,16 @@ def test_queue_policy_lets_the_rerun_finish_first():
 
 
 def test_the_pause_reporter_keeps_a_fresh_file_exactly_while_paused(tmp_path):
-    state = {"paused": 0, "now": 100.0}
-    reporter = PauseReporter(
-        str(tmp_path), paused=lambda: state["paused"], clock=lambda: state["now"]
-    )
-    reporter.step()
+    reporter = PauseReporter(str(tmp_path))
+    reporter.step(0, 100.0)
     assert not os.path.exists(reporter.path)
-    state["paused"] = 1
-    reporter.step()
+    reporter.step(1, 100.0)
     assert os.path.exists(reporter.path)
     first = os.stat(reporter.path).st_mtime_ns
     time.sleep(0.01)
-    state["now"] += 1.5  # refreshed, so the host does not think it stale
-    reporter.step()
+    reporter.step(1, 101.5)  # refreshed, so the host does not think it stale
     assert os.stat(reporter.path).st_mtime_ns > first
-    state["paused"] = 0
-    reporter.step()
+    reporter.step(0, 102.0)
     assert not os.path.exists(reporter.path)
 
 
