@@ -43,6 +43,7 @@ def enable(
     path_mappings: dict[str, str] | None = None,
     mode: str = "listen",
     debug_driver: bool = False,
+    ranks: str | list[int] | None = None,
 ) -> DebugSession:
     """Debug every training and serving container SageMaker local mode starts from now on.
 
@@ -56,6 +57,8 @@ def enable(
     container connect back to an IDE listening on ``port`` instead (see the README).
     ``debug_driver=True`` also debugs this process (e.g. ModelBuilder's ``Mode.IN_PROCESS``
     server) on the next free port, waiting for a debugger unless ``wait=False``.
+    ``ranks`` (e.g. ``[0]`` or ``"0,2"``; default all) limits a distributed training job's
+    debugged ranks; the others run without a debugger.
     """
     options = DebugOptions.from_user(
         port,
@@ -63,6 +66,9 @@ def enable(
         bind=bind,
         mode=mode,
         debug_driver=debug_driver,
+        ranks=DebugOptions.parse_ranks(
+            ranks if ranks is None or isinstance(ranks, str) else ",".join(map(str, ranks))
+        ),
         path_mappings=tuple(
             DebugOptions.parse_mapping(f"{k}={v}") for k, v in (path_mappings or {}).items()
         ),

@@ -87,6 +87,8 @@ class DebugTarget:
     defer: Mapping | None = None
     # The user's folder of a bring-your-own program was found, not given (see .programs).
     auto_mapped: bool = False
+    # Of a distributed job's ranks, only these are debugged (None: all).
+    ranks: tuple[int, ...] | None = None
 
     @property
     def host(self) -> str:
@@ -200,6 +202,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"status": CONTAINER_STATUS_DIR} if target.status_dir else {}),
         **({"defer": dict(target.defer)} if target.defer else {}),
         **({"auto_mapped": True} if target.auto_mapped else {}),
+        **({"ranks": list(target.ranks)} if target.ranks is not None else {}),
         **(
             {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
             if target.debugger == "pydevd-pycharm"

@@ -10,15 +10,18 @@ state file. A docker-py container is converted to a service and back
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import secrets
 import string
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import docker_run, messages
-from .compose import label_service, transform_service
+from .compose import code_mappings, label_service, transform_service
 from .roles import ROLES, Plan, RoleSettings, plan
 from .sdk import ComposeRequest, ContainerRequest
 from .targets import debug_target
@@ -59,6 +62,7 @@ def debug_service(
         wait=session.options.wait,
         user_mappings=user_mappings,
         locate=session.locate,
+        **(job_resources(service) if settings.per_rank else {}),
     )
     p = extra(p) if extra is not None else p
     ports = (
@@ -85,6 +89,29 @@ def debug_service(
     return transform_service(
         service, target, session.mount, session.diagnosis.image_env(image) or {}
     )
+
+
+def job_resources(service: Mapping) -> dict:
+    """A training service's hyperparameters (the hyperparameters.json local mode wrote
+    before the compose file) and the GPUs it reserves: how many ranks a host runs."""
+    hyperparameters = {}
+    for local, _ in code_mappings(service, "/opt/ml/input"):
+        try:
+            loaded = json.loads(Path(local, "config", "hyperparameters.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(loaded, dict):
+            hyperparameters = loaded
+    devices = (
+        ((service.get("deploy") or {}).get("resources") or {}).get("reservations") or {}
+    ).get("devices") or []
+    gpus = 0
+    if any("gpu" in (d.get("capabilities") or []) for d in devices if isinstance(d, Mapping)):
+        try:
+            gpus = len(os.listdir("/proc/driver/nvidia/gpus"))
+        except OSError:
+            gpus = 0
+    return {"hyperparameters": hyperparameters, "gpus": gpus}
 
 
 def command(service: Mapping) -> str:

@@ -114,6 +114,9 @@ PYCHARM_LISTEN = Message(
     "--ide pycharm makes containers connect back to PyCharm", "drop --mode listen"
 )
 MAP_SYNTAX = Message("--map {text!r} is not LOCAL=REMOTE", "e.g. --map ./program=/opt/program")
+RANKS_SYNTAX = Message(
+    "--ranks {text!r} is neither `all` nor a list of ranks", "e.g. --ranks 0 or --ranks 0,2"
+)
 MAP_NOT_DIR = Message(
     "--map: {local!r} is not a directory", "give the local folder that holds the container's code"
 )

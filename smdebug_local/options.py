@@ -42,6 +42,8 @@ class DebugOptions:
                      pydevd-pycharm of ``pycharm_build`` (implies connect mode);
                      "vscode": .vscode/launch.json follows the run's real ports
     debug_driver  -- also debug the driver process itself (listen mode, next free port)
+    ranks         -- of a distributed training job's ranks (torchrun, MPI), debug only these;
+                     None: all
     """
 
     port: int = DEFAULT_PORT
@@ -56,6 +58,7 @@ class DebugOptions:
     ide: str | None = None
     pycharm_build: str | None = None
     debug_driver: bool = False
+    ranks: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
@@ -99,6 +102,16 @@ class DebugOptions:
         if not path.is_dir():
             raise messages.MAP_NOT_DIR.error(local=local)
         return str(path), remote.rstrip("/") or "/"
+
+    @staticmethod
+    def parse_ranks(text: str | None) -> tuple[int, ...] | None:
+        """``all`` (or nothing) -> None; ``0`` or ``0,2`` -> the ranks to debug."""
+        if text is None or text.strip() == "all":
+            return None
+        parts = [p.strip() for p in text.split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise messages.RANKS_SYNTAX.error(text=text)
+        return tuple(sorted({int(p) for p in parts}))
 
     @property
     def exposed(self) -> bool:

@@ -9,6 +9,7 @@ pieces of a :class:`~smdebug_local.compose.DebugTarget`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class RoleSettings:
                      mounted over them (read-only) so breakpoints and edits line up
     env_defaults  -- environment set unless the job already sets it
     per_worker    -- one debug port per model-server worker (each is its own process tree)
+    per_rank      -- one debug port per process of a distributed job on one host (torchrun
+                     and mpirun start ranks that are no debugged process's children)
     map_matches   -- also treat programs under the user's ``--map`` roots as user code
     defer_match   -- processes (fnmatch) whose debugger starts only when they import the
                      user's code, so the server's own imports run untraced (faster starts)
@@ -45,6 +48,7 @@ class RoleSettings:
     live_code: tuple[str, ...] = ()
     env_defaults: Mapping[str, str] = field(default_factory=dict)
     per_worker: bool = False
+    per_rank: bool = False
     map_matches: bool = True
     defer_match: tuple[str, ...] = ()
 
@@ -62,6 +66,7 @@ ROLES: dict[str, RoleSettings] = {
         code_dirs=("/opt/ml/code", "/opt/ml/input/data/code"),
         match=("/opt/ml/code/*", "/opt/ml/input/data/code/*"),
         wait=True,
+        per_rank=True,
     ),
     # ScriptProcessor & co. upload the code to S3 as the input `code`; local mode downloads
     # it to a temporary directory mounted at /opt/ml/processing/input/code and runs
@@ -130,6 +135,41 @@ def worker_count(service_env: Mapping[str, str], cpus: int) -> int:
     return max(1, cpus)
 
 
+# Hyperparameters that make the training toolkit launch the entry point once per process
+# of a host (torchrun for torch_distributed; mpirun for mpi, smdistributed data parallel).
+DISTRIBUTED_SWITCHES = (
+    "sagemaker_torch_distributed_enabled",
+    "sagemaker_mpi_enabled",
+    "sagemaker_distributed_dataparallel_enabled",
+)
+
+
+def _hyperparameter(hyperparameters: Mapping[str, object], key: str) -> object:
+    """A hyperparameter as the toolkit reads it (local mode writes most JSON-encoded)."""
+    value = hyperparameters.get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def processes_per_host(hyperparameters: Mapping[str, object], gpus: int) -> int:
+    """How many processes of the entry point a distributed training job runs per host, by
+    the toolkit's own rule (sagemaker-training's ``runner._get_by_runner_type``):
+    ``sagemaker_mpi_num_of_processes_per_host``, else one per GPU, else one."""
+    switches = (_hyperparameter(hyperparameters, key) for key in DISTRIBUTED_SWITCHES)
+    if not any(v is True or str(v).lower() == "true" for v in switches):
+        return 1
+    value = _hyperparameter(hyperparameters, "sagemaker_mpi_num_of_processes_per_host")
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, gpus)
+
+
 def plan(
     settings: RoleSettings,
     service: Mapping,
@@ -138,11 +178,15 @@ def plan(
     user_mappings: tuple[tuple[str, str], ...] = (),
     cpus: int | None = None,
     locate: Callable[[str], str | None] = lambda copy_dir: None,
+    hyperparameters: Mapping[str, object] | None = None,
+    gpus: int = 0,
 ) -> Plan:
     """Derive match patterns, path mappings, mounts, environment and port count.
 
     ``locate(copy_dir)`` finds the user's directory a downloaded copy of code came from
     (roles with ``copied_code``); a copy it cannot place stays mapped as it is.
+    ``hyperparameters`` (the job's hyperparameters.json) and ``gpus`` (the GPUs the
+    container gets) say how many ranks a distributed job starts per host.
     """
     mounted = [m for code_dir in settings.code_dirs for m in code_mappings(service, code_dir)]
     if settings.copied_code:
@@ -158,7 +202,11 @@ def plan(
     if settings.map_matches:
         match += tuple(f"{remote.rstrip('/')}/*" for _, remote in user_mappings)
     env = env_to_dict(service.get("environment"))
-    ports = worker_count(env, cpus or os.cpu_count() or 1) if settings.per_worker else 1
+    ports = 1
+    if settings.per_worker:
+        ports = worker_count(env, cpus or os.cpu_count() or 1)
+    elif settings.per_rank:
+        ports = processes_per_host(hyperparameters or {}, gpus)
     return Plan(
         match=tuple(dict.fromkeys(match)),
         mappings=tuple(mappings),

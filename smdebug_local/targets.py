@@ -49,4 +49,5 @@ def debug_target(
         status_dir=status_dir,
         debugger="pydevd-pycharm" if options.ide == "pycharm" else "debugpy",
         defer=plan.defer,
+        ranks=options.ranks,
     )

@@ -44,7 +44,9 @@ from . import fail as _fail
     multiple=True,
     metavar="LOCAL=REMOTE",
     help="Map a local folder to the container folder its code runs from, for code "
-    "baked into an image (e.g. --map ./program=/opt/program). Repeatable.",
+    "baked into an image (e.g. --map ./program=/opt/program). Repeatable. Not needed "
+    "when a folder here has the same files as the image's program folder: it is mapped "
+    "automatically.",
 )
 @click.option(
     "--mode",
@@ -98,6 +100,14 @@ from . import fail as _fail
     "Mode.IN_PROCESS server): it listens on the next free port from --port "
     "and, unless --no-wait, waits for a debugger before SCRIPT's first line.",
 )
+@click.option(
+    "--ranks",
+    metavar="all|N[,N...]",
+    default="all",
+    show_default=True,
+    help="Distributed training (torchrun, MPI): the ranks to debug, e.g. 0 or 0,2; the "
+    "other ranks run without a debugger and do not wait.",
+)
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(
@@ -112,6 +122,7 @@ def run(
     ide: str | None,
     pycharm_build: str | None,
     debug_driver: bool,
+    ranks: str,
     script: str,
     args: tuple[str, ...],
 ) -> None:
@@ -138,6 +149,7 @@ def run(
             pycharm_build=pycharm_build,
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
             debug_driver=debug_driver,
+            ranks=DebugOptions.parse_ranks(ranks),
         )
         sys.exit(run_script(script, list(args), options))
     except SmdebugError as err:

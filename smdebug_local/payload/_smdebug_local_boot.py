@@ -77,6 +77,8 @@ def parse_config(raw):
                  point matches, start the debugger only right before the first module
                  under one of the roots is imported (see StartOnImport)
     pydevd_pycharm -- directory holding the pydevd-pycharm tree (for "pydevd-pycharm")
+    ranks     -- [0, 2]: of a distributed job's ranks only these are debugged (all if absent)
+    auto_mapped -- the first mapping was found, not given (said in the waiting line)
     """
     config = json.loads(raw)
     if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
@@ -145,6 +147,32 @@ def matches(path, patterns):
         return False
     candidates = {path, os.path.realpath(path)}
     return any(fnmatch.fnmatchcase(c, p) for c in candidates for p in patterns)
+
+
+# Where launchers say which rank a process is: torchrun (and torch.distributed.launch),
+# Open MPI, MPICH/Intel MPI.
+RANK_VARIABLES = (
+    ("RANK", "WORLD_SIZE"),
+    ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+    ("PMI_RANK", "PMI_SIZE"),
+)
+
+
+def rank_of(environ):
+    """``(rank, world size)`` of this process in a distributed job, or None."""
+    for rank, size in RANK_VARIABLES:
+        if environ.get(rank, "").isdigit() and environ.get(size, "").isdigit():
+            return int(environ[rank]), int(environ[size])
+    return None
+
+
+def where(config, environ):
+    """``training algo-1`` or ``training algo-1 rank 1/4``: who says a line."""
+    text = "%s %s" % (config.get("role", "container"), config.get("host", ""))
+    rank = rank_of(environ)
+    if rank is not None and rank[1] > 1:
+        text = "%s rank %d/%d" % (text.strip(), rank[0], rank[1])
+    return text.strip()
 
 
 def _mapping_text(config):
@@ -324,28 +352,26 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
-    where = "%s %s" % (config.get("role", "container"), config.get("host", ""))
+    who = where(config, os.environ)
     suffix = _mapping_text(config)
     wait = config.get("wait", True)
     if config.get("connect"):
         address = config["connect"]
-        _say(
-            "%s connecting to debugger at %s:%s%s" % (where.strip(), address[0], address[1], suffix)
-        )
+        _say("%s connecting to debugger at %s:%s%s" % (who, address[0], address[1], suffix))
         connect(debugpy, address, CONNECT_PATIENCE[bool(wait)])
         os.environ[ACTIVE_ENV] = str(os.getpid())
         if wait:
             debugpy.wait_for_client()  # until the IDE has set its breakpoints
-        _say("%s debugger attached" % where.strip())
+        _say("%s debugger attached" % who)
         return
     endpoint = _listen(debugpy, config["ports"], probe)
     os.environ[ACTIVE_ENV] = str(os.getpid())
     if wait:
-        _say("%s waiting for debugger on %s%s" % (where.strip(), endpoint, suffix))
+        _say("%s waiting for debugger on %s%s" % (who, endpoint, suffix))
         debugpy.wait_for_client()
-        _say("%s debugger attached" % where.strip())
+        _say("%s debugger attached" % who)
     else:
-        _say("%s debugger listening on %s%s (not waiting)" % (where.strip(), endpoint, suffix))
+        _say("%s debugger listening on %s%s (not waiting)" % (who, endpoint, suffix))
 
 
 class StartOnImport(object):
@@ -409,6 +435,13 @@ def main():
         config = parse_config(raw)
         path = entry_point(sys.argv, os.getcwd())
         if not matches(path, config.get("match") or []):
+            return
+        ranks, rank = config.get("ranks"), rank_of(os.environ)
+        if ranks is not None and rank is not None and rank[0] not in ranks:
+            _say(
+                "%s runs without a debugger (--ranks %s)"
+                % (where(config, os.environ), ",".join(str(r) for r in ranks))
+            )
             return
         defer = config.get("defer") or {}
         if defer.get("roots") and matches(path, defer.get("match") or []):

@@ -212,7 +212,7 @@ def watch(config):
     when nothing applies."""
     status = config.get("status")
     serving = config.get("role") == "serving"
-    where = ("%s %s" % (config.get("role", "container"), config.get("host", ""))).strip()
+    where = boot.where(config, os.environ)
 
     def make_steps():
         steps = []

@@ -9,6 +9,7 @@ Environment overrides, to run the suite against real images (e.g. an AWS PyTorch
   SMDEBUG_LOCAL_TEST_PY39_IMAGE       instead of the locally built py39-training image
   SMDEBUG_LOCAL_TEST_SERVING_IMAGE    instead of the locally built pytorch-inference image
   SMDEBUG_LOCAL_TEST_BYOC_IMAGE       instead of the locally built byoc-flask image
+  SMDEBUG_LOCAL_TEST_BYOC_SAMPLE_IMAGE  instead of the locally built byoc-sample image
   SMDEBUG_LOCAL_TEST_COMPOSE          the Docker Compose local mode runs with: unset = the
                                       machine's own; v1 = the machine's docker-compose 1.x;
                                       v2 = Compose v2 as the standalone docker-compose;
@@ -145,6 +146,11 @@ def byoc_image(docker_engine) -> str:
     return _image("SMDEBUG_LOCAL_TEST_BYOC_IMAGE", "byoc-flask")
 
 
+@pytest.fixture(scope="session")
+def byoc_sample_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_BYOC_SAMPLE_IMAGE", "byoc-sample")
+
+
 def our_containers() -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-a", "--filter", f"label={LABEL_RUN}", "--format", "{{.Names}}"],
@@ -263,7 +269,8 @@ def marker_line(path: Path, marker: str) -> int:
 
 
 WAITING = re.compile(
-    r"smdebug-local: (?P<role>\w+) (?P<host>\S+) (?:waiting for debugger|debugger listening) "
+    r"smdebug-local: (?P<role>\w+) (?P<host>\S+)(?: rank (?P<rank>\d+)/(?P<world>\d+))? "
+    r"(?:waiting for debugger|debugger listening) "
     r"on (?P<bind>[\d.]+):(?P<port>\d+) \((?P<local>.+) -> (?P<remote>\S+)\)"
 )
 

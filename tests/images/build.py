@@ -51,6 +51,9 @@ RECIPES = {
         Recipe("no-python", "bookworm"),
         Recipe("pytorch-inference", "bookworm", wheels=("torch==2.13.0",)),
         Recipe("byoc-flask", "bookworm"),
+        # AWS's bring-your-own sample layout: nginx + gunicorn (gevent), and the other
+        # Python serving models (uvicorn, Flask's server, waitress) over the same program.
+        Recipe("byoc-sample", "bookworm"),
         # Python 3.13 (Debian trixie), where debugpy traces through sys.monitoring (PEP 669).
         # PyPI has no CPU-only torch for Linux x86-64: the cp313 wheel needs its CUDA
         # libraries just to import, so they are installed once, in the shared parent image.

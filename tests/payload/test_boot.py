@@ -320,3 +320,42 @@ def test_a_port_someone_listens_on_is_not_free():
         listener.bind(("0.0.0.0", 0))
         listener.listen(1)
         assert not boot._port_is_free(listener.getsockname()[1])
+
+
+def test_ranks_are_named_from_the_launchers_variables():
+    config = {"role": "training", "host": "algo-1"}
+    assert boot.where(config, {}) == "training algo-1"
+    assert boot.where(config, {"RANK": "1", "WORLD_SIZE": "4"}) == "training algo-1 rank 1/4"
+    mpi = {"OMPI_COMM_WORLD_RANK": "3", "OMPI_COMM_WORLD_SIZE": "4"}
+    assert boot.where(config, mpi) == "training algo-1 rank 3/4"
+    assert boot.where(config, {"RANK": "0", "WORLD_SIZE": "1"}) == "training algo-1"
+    assert boot.rank_of({"RANK": "x", "WORLD_SIZE": "2"}) is None
+
+
+def test_ranks_left_out_run_without_a_debugger(monkeypatch, capsys):
+    started = []
+    monkeypatch.setattr(boot, "start", lambda config: started.append(config))
+    monkeypatch.setattr(boot.sys, "argv", ["/opt/ml/code/train.py"])
+    monkeypatch.delenv(boot.ACTIVE_ENV, raising=False)
+    monkeypatch.setenv(
+        boot.CONFIG_ENV,
+        json.dumps(
+            {
+                "role": "training",
+                "host": "algo-1",
+                "ports": [[5678, "127.0.0.1:5678"]],
+                "match": ["/opt/ml/code/*"],
+                "ranks": [0],
+            }
+        ),
+    )
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    boot.main()
+    assert started == []
+    assert "smdebug-local: training algo-1 rank 1/2 runs without a debugger (--ranks 0)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("RANK", "0")
+    boot.main()
+    assert len(started) == 1

@@ -57,3 +57,11 @@ def test_cli_pycharm_listen_is_refused_with_one_line(tmp_path):
     assert result.exit_code == 2
     assert "error: --ide pycharm makes containers connect back" in result.output
     assert "never runs" not in result.output
+
+
+def test_ranks_are_all_or_a_list():
+    assert DebugOptions.parse_ranks(None) is None
+    assert DebugOptions.parse_ranks("all") is None
+    assert DebugOptions.parse_ranks("2, 0,2") == (0, 2)
+    with pytest.raises(SmdebugError, match="--ranks 'first' is neither"):
+        DebugOptions.parse_ranks("first")

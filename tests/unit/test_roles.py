@@ -101,3 +101,30 @@ def test_training_code_is_never_relocated():
     service = {"volumes": ["/home/me/src:/opt/ml/code"]}
     p = plan(ROLES["training"], service, wait=None, locate=lambda copy_dir: "/elsewhere")
     assert p.mappings == (("/home/me/src", "/opt/ml/code"),)
+
+
+def test_a_distributed_job_gets_a_port_per_rank_of_a_host():
+    from smdebug_local.roles import processes_per_host
+
+    torchrun = {
+        "sagemaker_torch_distributed_enabled": "true",
+        "sagemaker_mpi_num_of_processes_per_host": "2",
+    }
+    assert processes_per_host(torchrun, gpus=0) == 2
+    # As local mode writes them: JSON-encoded strings.
+    assert processes_per_host({"sagemaker_mpi_enabled": "true"}, gpus=4) == 4  # one per GPU
+    assert processes_per_host({"sagemaker_mpi_enabled": True}, gpus=0) == 1
+    # Not distributed: one entry point process, whatever else is set.
+    assert processes_per_host({"sagemaker_mpi_num_of_processes_per_host": "8"}, gpus=2) == 1
+    assert processes_per_host({}, gpus=8) == 1
+
+
+def test_the_training_plan_reads_the_ranks_per_host(sdk_training_compose):
+    service = sdk_training_compose["services"]["algo-1-ab1cd"]
+    hyperparameters = {
+        "sagemaker_torch_distributed_enabled": "true",
+        "sagemaker_mpi_num_of_processes_per_host": "3",
+    }
+    p = plan(ROLES["training"], service, wait=None, hyperparameters=hyperparameters)
+    assert p.port_count == 3
+    assert plan(ROLES["training"], service, wait=None).port_count == 1

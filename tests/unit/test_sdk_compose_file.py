@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import yaml
 
 from smdebug_local.compose import Mount, env_to_dict
@@ -227,3 +230,28 @@ def test_a_failed_wait_stops_the_compose_that_serve_started(sdk_container, monke
     assert not sdk_container.container.is_alive()
     assert sdk_container.container.process.returncode == -15  # compose stopped, not waited for
     assert hooks.stopped_calls == [["abc-algo-1-ab1cd"], ["abc-algo-1-ab1cd"]]
+
+
+def test_each_rank_of_a_torchrun_host_gets_a_port(sdk_training_compose, tmp_path):
+    """Local mode writes hyperparameters.json before the compose file: a torch_distributed
+    job with 2 processes per host gets 2 ports per host container."""
+    for service in sdk_training_compose["services"].values():
+        (input_dir,) = [v.split(":")[0] for v in service["volumes"] if v.endswith(":/opt/ml/input")]
+        config = Path(input_dir, "config")
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "hyperparameters.json").write_text(
+            json.dumps(
+                {
+                    "sagemaker_torch_distributed_enabled": "true",
+                    "sagemaker_mpi_num_of_processes_per_host": "2",
+                }
+            )
+        )
+    s = session(wait=False, ranks=(0,))
+    out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
+    ports = {name: svc["ports"] for name, svc in out["services"].items()}
+    assert ports == {
+        "algo-1-ab1cd": ["127.0.0.1:5678:5678", "127.0.0.1:5680:5679"],
+        "algo-2-ab1cd": ["127.0.0.1:5681:5678", "127.0.0.1:5682:5679"],
+    }
+    assert all(t.ranks == (0,) for t in s.targets)

@@ -267,6 +267,10 @@ def test_task_ends_on_the_ready_line_the_bootstrap_prints():
         "smdebug-local: serving algo-1 debugger listening on 127.0.0.1:5679 "
         "(/src -> /opt/ml/model/code) (not waiting)"
     )
+    assert ends.search(
+        "smdebug-local: training algo-1 rank 1/2 waiting for debugger on 127.0.0.1:5679 "
+        "(/src -> /opt/ml/code)"
+    )
     assert not ends.search("smdebug-local: preparing debugpy 1.8.22")
     # VS Code looks for no problem in a line that ends background activity: the error line
     # must not end it (the run exits right after it, which ends the wait).
