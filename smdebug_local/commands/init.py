@@ -86,6 +86,14 @@ def _write_ide_files(folder: Path, write) -> None:
     show_default=True,
     help="Training hosts (instance_count): one attach configuration each.",
 )
+@click.option(
+    "--ranks-per-host",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Distributed training (torchrun, MPI): processes per host, each with its own "
+    'attach configuration, and a compound "training (all ranks)".',
+)
 @TRAINING_CODE_DIR
 @click.option(
     "--mode",
@@ -114,6 +122,7 @@ def init_vscode(
     port: int,
     serving_workers: int,
     hosts: int,
+    ranks_per_host: int,
     training_code_dir: str,
     mode: str,
     listen_host: str | None,
@@ -151,6 +160,7 @@ def init_vscode(
             port=port,
             serving_workers=serving_workers,
             training_hosts=hosts,
+            ranks_per_host=ranks_per_host,
             training_code_dir=training_code_dir,
             mode=mode,
             listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,

@@ -74,6 +74,7 @@ class Layout:
     serving_workers: int = 1
     run_args: tuple[str, ...] = ()
     training_hosts: int = 1  # instance_count of the training job
+    ranks_per_host: int = 1  # processes per host of a distributed job (torchrun, MPI)
     training_code_dir: str = "/opt/ml/code"  # /opt/ml/input/data/code for ModelTrainer
     mode: str = "listen"  # "connect": one listen configuration the containers connect to
     listen_host: str = "172.17.0.1"  # connect mode: the Docker bridge address
@@ -114,9 +115,8 @@ def run_layout(
     rel = os.path.relpath(local, workspace)
     if rel.startswith(".."):
         raise SOURCE_OUTSIDE_WORKSPACE.error(local=local, workspace=workspace)
-    training_ports = tuple(
-        t.host_ports[0] for t in targets if t.role == "training" and t.host_ports
-    )
+    training = [t for t in targets if t.role == "training" and t.host_ports]
+    training_ports = tuple(p for t in training for p in t.host_ports)
     serving_ports = tuple(p for t in targets if t.role == "serving" for p in t.host_ports)
     # The task pins the run's ports (--port never moves one), from the first port this run
     # really has: the one the first configuration names, even if this run, started without
@@ -127,6 +127,7 @@ def run_layout(
         source_dir=Path(rel).as_posix(),
         port=pinned,
         training_ports=training_ports,
+        ranks_per_host=len(training[0].host_ports) if training else 1,
         serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
         mode="connect" if connect else "listen",
@@ -159,7 +160,9 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     """The configurations and compounds for ``layout``.
 
     Ports follow smdebug-local's allocation, which the task's ``--port`` pins: each training
-    host (container) takes the next port, then each serving worker the next one. The first
+    host (container) takes the next port (the next ``ranks_per_host`` ports in a distributed
+    job: its ranks take them in the order they start, so a configuration names a process
+    slot, not a rank), then each serving worker the next one. The first
     training configuration starts the run (``preLaunchTask``). The all-hosts compound runs
     the task itself before it attaches any host (members started at once would attach to
     hosts 2.. before their containers exist); F5 on it attaches when the first host is
@@ -180,21 +183,24 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
                 "presentation": {"group": GROUP},
             }
         ], []
-    hosts = layout.training_hosts
+    ranks = layout.ranks_per_host
+    per_host = layout.training_hosts * ranks
     training_ports = (
         layout.training_ports
         if layout.training_ports is not None
-        else tuple(layout.port + i for i in range(hosts))
+        else tuple(layout.port + i for i in range(per_host))
     )
     serving_ports = (
         layout.serving_ports
         if layout.serving_ports is not None
-        else tuple(layout.port + hosts + i for i in range(layout.serving_workers))
+        else tuple(layout.port + per_host + i for i in range(layout.serving_workers))
     )
-    hosts = len(training_ports)
+    hosts = max(1, len(training_ports) // ranks)
     training = [
         _attach(
-            "smdebug-local: training" + (f" algo-{i + 1}" if hosts > 1 else ""),
+            "smdebug-local: training"
+            + (f" algo-{i // ranks + 1}" if hosts > 1 else "")
+            + (f" process {i % ranks + 1}" if ranks > 1 else ""),
             port,
             layout.training_code_dir,
             layout,
@@ -208,10 +214,12 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
         for i, port in enumerate(serving_ports)
     ]
     compounds = []
-    if hosts > 1:
+    if len(training) > 1:
         compounds.append(
             {
-                "name": "smdebug-local: training (all hosts)",
+                "name": "smdebug-local: training (all ranks)"
+                if ranks > 1
+                else "smdebug-local: training (all hosts)",
                 "configurations": [c["name"] for c in training],
                 "preLaunchTask": TASK_LABEL,
                 "presentation": {"group": GROUP},

@@ -473,3 +473,44 @@ def test_connect_mode_writes_one_listen_config_with_restart_and_says_why(tmp_pat
         "smdebug-local: training algo-1 connecting to debugger at "
         "host.docker.internal:6000 (/src -> /opt/ml/code)",
     )
+
+
+def test_a_distributed_job_gets_a_configuration_per_rank_and_an_all_ranks_compound():
+    layout = vscode.Layout("d.py", "src", port=6000, training_hosts=2, ranks_per_host=2)
+    configs, compounds = vscode.launch_entries(layout)
+    training = [c for c in configs if "training" in c["name"]]
+    assert [(c["name"], c["connect"]["port"]) for c in training] == [
+        ("smdebug-local: training algo-1 process 1", 6000),
+        ("smdebug-local: training algo-1 process 2", 6001),
+        ("smdebug-local: training algo-2 process 1", 6002),
+        ("smdebug-local: training algo-2 process 2", 6003),
+    ]
+    assert training[0]["preLaunchTask"] == vscode.TASK_LABEL
+    serving = [c for c in configs if "serving" in c["name"]]
+    assert serving[0]["connect"]["port"] == 6004
+    (compound,) = [c for c in compounds if "training" in c["name"]]
+    assert compound["name"] == "smdebug-local: training (all ranks)"
+    assert compound["configurations"] == [c["name"] for c in training]
+
+
+def test_a_run_with_ranks_names_every_port_it_got():
+    from smdebug_local.compose import DebugTarget
+
+    targets = [
+        DebugTarget(
+            role="training",
+            service=f"algo-{h}-x",
+            host_ports=ports,
+            mappings=(("/w/src", "/opt/ml/code"),),
+        )
+        for h, ports in ((1, (5678, 5679)), (2, (5681, 5682)))
+    ]
+    layout = vscode.run_layout(targets, Path("/w"), "/w/d.py", 5678, False, False)
+    configs, _ = vscode.launch_entries(layout)
+    assert [c["connect"]["port"] for c in configs if "training" in c["name"]] == [
+        5678,
+        5679,
+        5681,
+        5682,
+    ]
+    assert layout.ranks_per_host == 2

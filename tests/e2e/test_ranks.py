@@ -1,0 +1,109 @@
+"""Distributed training: every rank of a torchrun job (torch_distributed, CPU, gloo) is a
+debug target of its own, named by its rank; --ranks limits which.
+
+The job (projects/ranks) all-reduces each rank's number and stops at a line where the sum
+is known: every rank must stop there, report its own rank and the same sum, and the job
+must end with its model artifact, also after one rank was held paused for a while.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from test_serving import attach
+
+from conftest import WAITING, marker_line
+
+pytestmark = pytest.mark.e2e
+
+# How long one rank is held at the breakpoint while the others wait in a collective.
+RANK_PAUSE = float(os.environ.get("SMDEBUG_LOCAL_TEST_RANK_PAUSE", "150"))
+ARTIFACT = re.compile(r"model artifact: file://\S+model\.tar\.gz")
+
+
+@pytest.fixture
+def ranks_project(tmp_path: Path) -> Path:
+    project = tmp_path / "ranks"
+    shutil.copytree(Path(__file__).parent / "projects" / "ranks", project)
+    return project
+
+
+def run_job(start_run, project: Path, image: str, *flags: str, hosts: int = 1):
+    return start_run(
+        [*flags, "driver.py"],
+        cwd=project,
+        env={"TEST_IMAGE": image, "TEST_HOSTS": str(hosts), "TEST_RANKS_PER_HOST": "2"},
+    )
+
+
+def stop_every_rank(run, project: Path, count: int):
+    """Attach to ``count`` ranks; each stops at the breakpoint: ``{rank: (stop, debugger)}``."""
+    source = project / "src" / "train.py"
+    line = marker_line(source, "# ranks breakpoint")
+    waiting = run.wait_for(WAITING, count=count, timeout=300)
+    assert all(m["rank"] is not None for m in waiting), [m.group(0) for m in waiting]
+    assert sorted(int(m["rank"]) for m in waiting) == list(range(count))
+    assert {m["world"] for m in waiting} == {str(count)}
+    assert len({m["port"] for m in waiting}) == count, "two ranks on one port"
+    stopped = {}
+    for match in waiting:
+        debugger = attach(match, {source: [line]})
+        stop = debugger.next_stop(timeout=180)
+        frame = stop.frames()[0]
+        assert (Path(frame["source"]["path"]), frame["line"]) == (source, line), frame
+        rank = int(stop.evaluate("rank"))
+        assert rank == int(match["rank"]), f"{match.group(0)} is rank {rank}"
+        # A rank reaches the line only once every rank joined the all-reduce.
+        assert stop.evaluate("total") == str(float(sum(range(count))))
+        stopped[rank] = (stop, debugger)
+    return stopped
+
+
+def test_torchrun_every_rank_stops_and_a_long_pause_does_not_fail_the_job(
+    ranks_project, training_image, start_run
+):
+    run = run_job(start_run, ranks_project, training_image)
+    stopped = stop_every_rank(run, ranks_project, 2)
+    stopped[0][0].resume()  # rank 0 goes on to the barrier and waits there for rank 1
+    time.sleep(RANK_PAUSE)
+    assert run.proc.poll() is None, run.output
+    stopped[1][0].resume()
+    for _, debugger in stopped.values():
+        debugger.close()
+    assert run.finish(timeout=180) == 0, run.output
+    run.wait_for(ARTIFACT)
+    assert run.saw("rank 0/2: sum of ranks 1.0") and run.saw("rank 1/2: sum of ranks 1.0")
+
+
+def test_torchrun_two_hosts_two_ranks_each(ranks_project, training_image, start_run):
+    run = run_job(start_run, ranks_project, training_image, hosts=2)
+    stopped = stop_every_rank(run, ranks_project, 4)
+    hosts = {m["host"] for m in run.wait_for(WAITING, count=4)}
+    assert hosts == {"algo-1", "algo-2"}
+    for stop, debugger in stopped.values():
+        stop.resume()
+        debugger.close()
+    assert run.finish(timeout=180) == 0, run.output
+    run.wait_for(ARTIFACT)
+
+
+def test_only_the_ranks_asked_for_are_debugged(ranks_project, training_image, start_run):
+    run = run_job(start_run, ranks_project, training_image, "--ranks", "0")
+    (waiting,) = run.wait_for(WAITING, timeout=300)
+    assert waiting["rank"] == "0", waiting.group(0)
+    run.wait_for(
+        re.compile(r"smdebug-local: training algo-1 rank 1/2 runs without a debugger \(--ranks 0\)")
+    )
+    source = ranks_project / "src" / "train.py"
+    debugger = attach(waiting, {source: [marker_line(source, "# ranks breakpoint")]})
+    stop = debugger.next_stop(timeout=180)
+    assert stop.evaluate("rank") == "0"
+    stop.resume()
+    debugger.close()
+    assert run.finish(timeout=180) == 0, run.output
+    assert not [m for m in map(WAITING.search, run.lines) if m and m["rank"] == "1"]
