@@ -245,6 +245,14 @@ NGINX_TIMEOUT = Message(
     notice=True,
     payload=True,
 )
+COLLECTIVE_TIMEOUT = Message(
+    "{where} paused for {seconds}s, longer than the default timeout of its {backend} process "
+    "group ({timeout}s): the other ranks' collectives give up and the job fails unless your "
+    "code passed a longer init_process_group(timeout=...)",
+    "pass one while debugging",
+    notice=True,
+    payload=True,
+)
 CONNECT_NO_LISTENER = Message(
     "no debugger listening on {host}:{port}",
     "start your IDE's listen configuration first",

@@ -103,17 +103,57 @@ def find_proxy(cmdlines=_cmdlines, read=_read):
         return NGINX_DEFAULT_TIMEOUT, path
 
 
-class ProxyTimeout(object):
-    """Says once per pause, when a pause outlasts the read timeout of the nginx in front of
-    this server, that its client got 504 from nginx and how to allow longer pauses: nginx's
-    configuration is the image's, smdebug-local cannot change it."""
+def proxy_line(where, seconds, limit):
+    timeout, path = limit
+    return (
+        "%s paused for %ds, longer than nginx's proxy_read_timeout (%gs in %s): the "
+        "client of this request got 504 Gateway Time-out from nginx; raise "
+        "proxy_read_timeout in that file (and rebuild the image) to pause longer"
+        % (where, seconds, timeout, path)
+    )
 
-    def __init__(self, where, find=find_proxy, say=boot._say):
+
+def find_collective_timeout(modules=sys.modules):
+    """``(seconds, backend)``: the default timeout of this process's torch.distributed
+    process group (read when a rank pauses; None when it has none)."""
+    dist = modules.get("torch.distributed")
+    try:
+        if dist is None or not dist.is_initialized():
+            return None
+        backend = str(dist.get_backend())
+        c10d = modules.get("torch.distributed.distributed_c10d")
+        timeout = c10d._get_default_timeout(backend)  # private; guarded
+        return timeout.total_seconds(), backend
+    except Exception:
+        return None
+
+
+def collective_line(where, seconds, limit):
+    timeout, backend = limit
+    return (
+        "%s paused for %ds, longer than the default timeout of its %s process group (%ds): "
+        "the other ranks' collectives give up and the job fails unless your code passed a "
+        "longer init_process_group(timeout=...); pass one while debugging"
+        % (where, seconds, backend, timeout)
+    )
+
+
+class PauseLimit(object):
+    """Says once per pause, when a pause outlasts a limit someone else enforces (the
+    timeout of an nginx in front of this server, of a distributed job's collectives), what
+    its consequence is and where to raise it: smdebug-local cannot raise it itself.
+
+    ``find()`` -> ``(seconds, detail)`` or None, looked up once, at the first pause;
+    ``line(where, paused seconds, (seconds, detail))`` -> the line.
+    """
+
+    def __init__(self, where, find, line, say=boot._say):
         self.where = where
         self._find = find
+        self._line = line
         self._say = say
         self._looked = False
-        self._proxy = None
+        self._limit = None
         self._since = None
         self._said = False
 
@@ -125,18 +165,12 @@ class ProxyTimeout(object):
             self._since = now
             if not self._looked:  # once, at the first pause (nginx runs by then)
                 self._looked = True
-                self._proxy = self._find()
-        if self._said or self._proxy is None:
+                self._limit = self._find()
+        if self._said or self._limit is None:
             return
-        timeout, path = self._proxy
-        if now - self._since >= timeout:
+        if now - self._since >= self._limit[0]:
             self._said = True
-            self._say(
-                "%s paused for %ds, longer than nginx's proxy_read_timeout (%gs in %s): the "
-                "client of this request got 504 Gateway Time-out from nginx; raise "
-                "proxy_read_timeout in that file (and rebuild the image) to pause longer"
-                % (self.where, now - self._since, timeout, path)
-            )
+            self._say(self._line(self.where, now - self._since, self._limit))
 
 
 class PauseReporter(object):
@@ -212,6 +246,8 @@ def watch(config):
     when nothing applies."""
     status = config.get("status")
     serving = config.get("role") == "serving"
+    rank = boot.rank_of(os.environ)
+    ranked = rank is not None and rank[1] > 1
     where = boot.where(config, os.environ)
 
     def make_steps():
@@ -219,10 +255,12 @@ def watch(config):
         if status and os.path.isdir(status):
             steps.append(PauseReporter(status).step)
         if serving:
-            steps.append(ProxyTimeout(where).step)
+            steps.append(PauseLimit(where, find_proxy, proxy_line).step)
+        if ranked:
+            steps.append(PauseLimit(where, find_collective_timeout, collective_line).step)
         return steps
 
-    if not (status or serving):
+    if not (status or serving or ranked):
         return None
     if _running:
         return _running[0]

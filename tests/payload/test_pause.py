@@ -57,7 +57,7 @@ def test_one_line_per_pause_that_outlasts_the_proxy():
         looked.append(1)
         return (300.0, "/opt/program/nginx.conf")
 
-    watch = pause.ProxyTimeout("serving algo-1", find=find, say=said.append)
+    watch = pause.PauseLimit("serving algo-1", find, pause.proxy_line, say=said.append)
     watch.step(0, 0.0)
     assert looked == []  # nothing looked for before the first pause
     watch.step(1, 10.0)
@@ -76,7 +76,7 @@ def test_one_line_per_pause_that_outlasts_the_proxy():
 
 def test_no_line_without_a_proxy():
     said = []
-    watch = pause.ProxyTimeout("serving algo-1", find=lambda: None, say=said.append)
+    watch = pause.PauseLimit("serving algo-1", lambda: None, pause.proxy_line, say=said.append)
     for now in (0.0, 5000.0):
         watch.step(1, now)
     assert said == []
@@ -104,3 +104,45 @@ def test_the_watch_runs_again_in_a_forked_child(tmp_path):
 
 def test_nothing_starts_when_nothing_applies():
     assert pause.watch({"role": "training", "host": "algo-1"}) is None
+
+
+class _Dist:
+    """torch.distributed as the pause watch sees it (stand-in: no torch on the host)."""
+
+    def __init__(self, initialized):
+        self.initialized = initialized
+
+    def is_initialized(self):
+        return self.initialized
+
+    def get_backend(self):
+        return "gloo"
+
+
+class _C10d:
+    @staticmethod
+    def _get_default_timeout(backend):
+        import datetime
+
+        return datetime.timedelta(minutes=30 if backend == "gloo" else 10)
+
+
+def test_a_rank_paused_longer_than_its_collectives_wait_is_told_why_the_job_fails():
+    modules = {"torch.distributed": _Dist(True), "torch.distributed.distributed_c10d": _C10d}
+    limit = pause.find_collective_timeout(modules)
+    assert limit == (1800.0, "gloo")
+    assert pause.find_collective_timeout({"torch.distributed": _Dist(False)}) is None
+    assert pause.find_collective_timeout({}) is None
+    said = []
+    watch = pause.PauseLimit(
+        "training algo-1 rank 1/2", lambda: limit, pause.collective_line, say=said.append
+    )
+    watch.step(1, 0.0)
+    watch.step(1, 1799.0)
+    watch.step(1, 1801.0)
+    (line,) = said
+    assert line.startswith(
+        "training algo-1 rank 1/2 paused for 1801s, longer than the default timeout of its "
+        "gloo process group (1800s)"
+    )
+    assert "init_process_group(timeout=...)" in line
