@@ -227,8 +227,8 @@ CODE_NOT_LOCATED = Message(
 PROGRAM_NOT_LOCATED = Message(
     "{role} runs {program} from its image, and no folder under {roots} has the same files "
     "as the image's {folder}",
-    "breakpoints in it need `--map LOCAL_DIR={folder}` (LOCAL_DIR: your copy of that folder; "
-    "rebuild the image if your copy changed since)",
+    "its code is debugged only with `--map LOCAL_DIR={folder}` (LOCAL_DIR: your copy of that "
+    "folder; rebuild the image if your copy changed since)",
     notice=True,
 )
 MODEL_BUILDER_HOST_NETWORK = Message(

@@ -131,7 +131,7 @@ def test_a_changed_copy_is_not_mapped_and_the_map_to_pass_is_said(tmp_path, monk
     assert note == messages.PROGRAM_NOT_LOCATED.text(
         role="serving", program="/opt/program/serve", folder="/opt/program", roots=str(project)
     )
-    assert "--map LOCAL_DIR=/opt/program" in note
+    assert "--map LOCAL_DIR=/opt/program" in note and "debugged only with" in note
 
 
 def test_toolkit_images_and_missing_images_are_not_looked_into(tmp_path):
