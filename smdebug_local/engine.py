@@ -218,7 +218,10 @@ class Engine:
         import docker.errors
 
         try:
-            container = self.client.containers.create(image, labels=dict(labels))
+            # A command, or images without CMD (most bring-your-own ones) cannot be created.
+            container = self.client.containers.create(
+                image, command=["true"], labels=dict(labels), network_disabled=True
+            )
         except docker.errors.DockerException:
             return False
         try:

@@ -101,6 +101,9 @@ ROLES: dict[str, RoleSettings] = {
             "TS_DEFAULT_RESPONSE_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
             # gunicorn worker timeout in the classic bring-your-own-container `serve`.
             "MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
+            # uvicorn --workers N kills a worker that does not answer its supervisor's
+            # health check within 5 s; a paused worker's answering thread is paused too.
+            "UVICORN_TIMEOUT_WORKER_HEALTHCHECK": PAUSE_TOLERANT_TIMEOUT,
         },
         per_worker=True,
         # A BYOC `serve` program under the mapped root only starts the server: debugging

@@ -186,26 +186,42 @@ def _mapping_text(config):
     return text
 
 
-def _installed(module):
-    """True if ``module`` can be imported here (looked up, not imported)."""
-    import importlib.machinery
-
-    try:
-        return importlib.machinery.PathFinder.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+def _read_text(path):
+    with open(path) as f:
+        return f.read()
 
 
-def debugger_environment(environ, installed=_installed):
+def uses_gevent(argv, environ, cwd, read=_read_text):
+    """True if this process is a gunicorn that will run gevent workers: ``-k gevent`` (any
+    spelling) on its command line, in GUNICORN_CMD_ARGS, or in its configuration file."""
+    if any("gevent" in arg for arg in argv) or "gevent" in environ.get("GUNICORN_CMD_ARGS", ""):
+        return True
+    configs = [os.path.join(cwd, "gunicorn.conf.py")]
+    for i, arg in enumerate(argv):
+        if arg in ("-c", "--config") and i + 1 < len(argv):
+            configs.append(argv[i + 1])
+        elif arg.startswith("--config="):
+            configs.append(arg.split("=", 1)[1])
+    for path in configs:
+        path = path[len("python:") :] if path.startswith("python:") else path
+        try:
+            if "gevent" in read(os.path.join(cwd, path)):
+                return True
+        except (OSError, UnicodeDecodeError):
+            pass
+    return False
+
+
+def debugger_environment(environ, argv, cwd, gevent=uses_gevent):
     """Set what pydevd reads from the environment at import, unless the job sets it."""
     # Python 3.11+ warns about frozen modules at every start under a debugger; the warning
     # is about breakpoints in the stdlib's frozen modules, which users do not set here.
     environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # gevent's monkey-patching (gunicorn's gevent workers) needs pydevd's gevent mode: without
     # it a paused request's variables never arrive and the paused worker's other greenlets
-    # go on answering requests. Only where gevent is installed: with the variable set and no
-    # gevent, pydevd prints a traceback.
-    if "GEVENT_SUPPORT" not in environ and installed("gevent"):
+    # go on answering requests. Only for gevent servers: in gevent mode pydevd does not
+    # trace threads (gthread workers, Flask's server, waitress, uvicorn never stop).
+    if "GEVENT_SUPPORT" not in environ and gevent(argv, environ, cwd):
         environ["GEVENT_SUPPORT"] = "True"
 
 
@@ -218,7 +234,7 @@ def _import_debugpy(config):
     path = os.path.join(config.get("debugpy", "/opt/smdebug-local/debugpy"), version)
     if not os.path.isdir(os.path.join(path, "debugpy")):
         raise RuntimeError("debugpy %s is missing from %s" % (version, path))
-    debugger_environment(os.environ)
+    debugger_environment(os.environ, _command_line()[1:], os.getcwd())
     sys.path.insert(0, path)
     try:
         import debugpy

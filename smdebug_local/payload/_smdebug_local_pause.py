@@ -24,21 +24,27 @@ PAUSE_REFRESH = 1.0
 _sleep = time.sleep
 
 
-def paused_threads():
+def paused_threads(modules=sys.modules):
     """How many threads pydevd holds suspended at this moment (0 if it cannot tell).
 
     pydevd (debugpy's and pydevd-pycharm alike) keeps each traced thread's state on the
-    thread object as ``additional_info.pydev_state``.
+    thread object as ``additional_info.pydev_state``. In gevent mode pydevd keeps its own
+    copy of ``threading`` (gevent patches the real one), whose thread objects carry it.
     """
     import threading
 
-    constants = sys.modules.get("_pydevd_bundle.pydevd_constants")
+    constants = modules.get("_pydevd_bundle.pydevd_constants")
     suspended = getattr(constants, "STATE_SUSPEND", None)
     if suspended is None:
         return 0
+    saved = getattr(modules.get("_pydev_bundle._pydev_saved_modules"), "threading", None)
+    threads = {}
+    for module in (threading, saved):
+        if module is not None:
+            threads.update((id(t), t) for t in module.enumerate())
     return sum(
         1
-        for t in threading.enumerate()
+        for t in threads.values()
         if getattr(getattr(t, "additional_info", None), "pydev_state", None) == suspended
     )
 

@@ -10,6 +10,7 @@ requests at once each stop (none answered while the breakpoint holds it), both a
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -143,6 +144,7 @@ def test_the_sample_as_is_train_and_serve(sample, byoc_sample_image, tmp_path, s
     serving = next(m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving")
     run.wait_for(READY)
     debugger = attach(serving, {program / "predictor.py": [serve_line]})
+    debugger.wait_for_children(os.cpu_count() or 1)  # the sample's default: a worker per CPU
     post = Post(b"1,2", send=post_csv)
     stop = debugger.next_stop()
     assert_at(stop, program / "predictor.py", serve_line)

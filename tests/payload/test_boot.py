@@ -76,16 +76,27 @@ def test_module_entry_point_resolves_on_sys_path(tmp_path, monkeypatch):
     assert boot.entry_point(["-m"], cwd, lambda: ["python", "-m", "no_such_module_x"]) is None
 
 
-def test_gevent_mode_only_where_gevent_is_installed():
-    environ = {}
-    boot.debugger_environment(environ, installed=lambda name: False)
-    assert "GEVENT_SUPPORT" not in environ
-    boot.debugger_environment(environ, installed=lambda name: name == "gevent")
-    assert environ["GEVENT_SUPPORT"] == "True"
-    environ = {"GEVENT_SUPPORT": "False"}  # the job's own choice stands
-    boot.debugger_environment(environ, installed=lambda name: True)
-    assert environ["GEVENT_SUPPORT"] == "False"
-    assert boot._installed("json") and not boot._installed("no_such_module_x")
+def test_gevent_mode_only_for_gevent_servers(tmp_path):
+    def mode(argv, environ=None, cwd=str(tmp_path)):
+        environ = dict(environ or {})
+        boot.debugger_environment(environ, argv, cwd)
+        return environ.get("GEVENT_SUPPORT")
+
+    gunicorn = ["/usr/local/bin/gunicorn", "-b", "unix:/tmp/g.sock"]
+    assert mode([*gunicorn, "-k", "gevent", "wsgi:app"]) == "True"
+    assert mode([*gunicorn, "--worker-class=gevent", "wsgi:app"]) == "True"
+    assert mode([*gunicorn, "-k", "gthread", "wsgi:app"]) is None  # threads: never
+    assert mode(["/usr/local/bin/uvicorn", "asgi:app"]) is None
+    assert mode([*gunicorn, "wsgi:app"], {"GUNICORN_CMD_ARGS": "-k gevent"}) == "True"
+    (tmp_path / "gunicorn.conf.py").write_text('worker_class = "gevent"\n')
+    assert mode([*gunicorn, "wsgi:app"]) == "True"
+    (tmp_path / "gunicorn.conf.py").unlink()
+    (tmp_path / "other.py").write_text('worker_class = "sync"\n')
+    assert mode([*gunicorn, "-c", "other.py", "wsgi:app"]) is None
+    (tmp_path / "other.py").write_text('worker_class = "gevent"\n')
+    assert mode([*gunicorn, "-c", "python:other.py", "wsgi:app"]) == "True"
+    # The job's own choice stands.
+    assert mode([*gunicorn, "-k", "gevent"], {"GEVENT_SUPPORT": "False"}) == "False"
 
 
 def test_matches():

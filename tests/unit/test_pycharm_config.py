@@ -179,6 +179,19 @@ def test_paused_threads_reads_pydevds_thread_state(monkeypatch):
     assert pause.paused_threads() == 0
 
 
+def test_paused_threads_also_reads_pydevds_own_threading_in_gevent_mode(monkeypatch):
+    """Under gevent, pydevd's thread objects live in its saved copy of `threading`."""
+    paused = types.SimpleNamespace(additional_info=types.SimpleNamespace(pydev_state=2))
+    copy = types.SimpleNamespace(enumerate=lambda: [paused])
+    modules = {
+        "_pydevd_bundle.pydevd_constants": types.SimpleNamespace(STATE_SUSPEND=2),
+        "_pydev_bundle._pydev_saved_modules": types.SimpleNamespace(threading=copy),
+    }
+    assert pause.paused_threads(modules) == 1
+    modules.pop("_pydev_bundle._pydev_saved_modules")
+    assert pause.paused_threads(modules) == 0
+
+
 def _sdist(path, members: dict[str, bytes]):
     import io
     import tarfile

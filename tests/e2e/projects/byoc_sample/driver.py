@@ -63,7 +63,9 @@ else:
     estimator.fit({"training": f"file://{HERE / 'data'}"})
     model = estimator.create_model(env=ENDPOINT_ENV)
 started = time.monotonic()
-model.deploy(initial_instance_count=1, instance_type="local")
+# Local mode's create_endpoint returns once /ping answers; wait=True would add the SDK's
+# describe_endpoint poll (30 s here, for a Model without a predictor class).
+model.deploy(initial_instance_count=1, instance_type="local", wait=False)
 print(f"endpoint ready after {time.monotonic() - started:.2f}s", flush=True)
 try:
     hold = os.environ.get("TEST_HOLD_FILE")
