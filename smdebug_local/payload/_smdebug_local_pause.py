@@ -38,7 +38,7 @@ def paused_threads(modules=sys.modules):
     if suspended is None:
         return 0
     saved = getattr(modules.get("_pydev_bundle._pydev_saved_modules"), "threading", None)
-    threads = {}
+    threads: dict = {}
     for module in (threading, saved):
         if module is not None:
             threads.update((id(t), t) for t in module.enumerate())
