@@ -50,16 +50,16 @@ def stop_every_rank(run, project: Path, count: int):
     assert sorted(int(m["rank"]) for m in waiting) == list(range(count))
     assert {m["world"] for m in waiting} == {str(count)}
     assert len({m["port"] for m in waiting}) == count, "two ranks on one port"
+    # Attach to every rank first: a rank reaches the line only once all joined the all-reduce.
+    debuggers = [(match, attach(match, {source: [line]})) for match in waiting]
     stopped = {}
-    for match in waiting:
-        debugger = attach(match, {source: [line]})
+    for match, debugger in debuggers:
         stop = debugger.next_stop(timeout=180)
         frame = stop.frames()[0]
         assert (Path(frame["source"]["path"]), frame["line"]) == (source, line), frame
         rank = int(stop.evaluate("rank"))
         assert rank == int(match["rank"]), f"{match.group(0)} is rank {rank}"
-        # A rank reaches the line only once every rank joined the all-reduce.
-        assert stop.evaluate("total") == str(float(sum(range(count))))
+        assert stop.evaluate("value.item()") == str(float(sum(range(count))))
         stopped[rank] = (stop, debugger)
     return stopped
 
