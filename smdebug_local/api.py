@@ -43,7 +43,7 @@ def enable(
     path_mappings: dict[str, str] | None = None,
     mode: str = "listen",
     debug_driver: bool = False,
-    ranks: str | list[int] | None = None,
+    ranks: str | int | list[int] | None = None,
 ) -> DebugSession:
     """Debug every training and serving container SageMaker local mode starts from now on.
 
@@ -67,7 +67,11 @@ def enable(
         mode=mode,
         debug_driver=debug_driver,
         ranks=DebugOptions.parse_ranks(
-            ranks if ranks is None or isinstance(ranks, str) else ",".join(map(str, ranks))
+            ranks
+            if ranks is None or isinstance(ranks, str)
+            else str(ranks)
+            if isinstance(ranks, int)
+            else ",".join(map(str, ranks))
         ),
         path_mappings=tuple(
             DebugOptions.parse_mapping(f"{k}={v}") for k, v in (path_mappings or {}).items()

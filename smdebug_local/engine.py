@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tarfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -141,7 +142,6 @@ def _unpack_files(archive: bytes, dest: Path) -> bool:
     """The regular files of a ``docker cp``-style archive (one top folder) written under
     ``dest`` without it; links, devices and paths leaving ``dest`` are skipped."""
     import io
-    import tarfile
 
     from .sources import MAX_COPY_FILES
 
@@ -211,34 +211,45 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
 
-    def copy_folder(self, image: str, folder: str, dest: Path, labels: Mapping[str, str]) -> bool:
-        """Copy the regular files of ``folder`` in ``image`` into ``dest`` (a container is
-        created to read them, never started); False if there is no such folder or it holds
-        more than a program folder does (MAX_PROGRAM_BYTES, sources.MAX_COPY_FILES)."""
+    def copy_program(
+        self, image: str, folders: tuple[str, ...], command: str, dest: Path, labels: Mapping
+    ) -> str | None:
+        """The first of ``folders`` in ``image`` that holds ``command``, its regular files
+        copied into ``dest``; None if none does, or it holds more than a program folder does
+        (MAX_PROGRAM_BYTES, sources.MAX_COPY_FILES). One container is created to read them,
+        never started, and always removed; any engine or transport error is a None."""
         import docker.errors
+        import requests.exceptions
 
+        errors = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
         try:
             # A command, or images without CMD (most bring-your-own ones) cannot be created.
             container = self.client.containers.create(
                 image, command=["true"], labels=dict(labels), network_disabled=True
             )
-        except docker.errors.DockerException:
-            return False
+        except errors:
+            return None
         try:
-            stream, _ = container.get_archive(folder)
-            data = bytearray()
-            for chunk in stream:
-                data += chunk
-                if len(data) > MAX_PROGRAM_BYTES:
-                    return False
-        except docker.errors.DockerException:
-            return False
+            for folder in folders:
+                try:
+                    container.get_archive(f"{folder}/{command}")  # a stat: is it here?
+                except docker.errors.NotFound:
+                    continue
+                stream, _ = container.get_archive(folder)
+                data = bytearray()
+                for chunk in stream:
+                    data += chunk
+                    if len(data) > MAX_PROGRAM_BYTES:
+                        return None
+                return folder if _unpack_files(bytes(data), dest) else None
+            return None
+        except (*errors, tarfile.TarError):
+            return None
         finally:
             try:
                 container.remove(force=True)
-            except docker.errors.APIError:
+            except errors:
                 pass
-        return _unpack_files(bytes(data), dest)
 
     def bridge_gateway(self) -> str | None:
         """The default bridge network's gateway: what ``host-gateway`` resolves to."""

@@ -231,6 +231,11 @@ PROGRAM_NOT_LOCATED = Message(
     "folder; rebuild the image if your copy changed since)",
     notice=True,
 )
+PROGRAM_UNREADABLE = Message(
+    "could not read the program folder of {image} ({reason})",
+    "breakpoints in a program baked into the image need `--map LOCAL_DIR=<its folder>`",
+    notice=True,
+)
 MODEL_BUILDER_HOST_NETWORK = Message(
     "ModelBuilder's container of {image} runs on the host's network, where a debug port "
     "would be open to other machines",

@@ -109,7 +109,7 @@ class DebugOptions:
         if text is None or text.strip() == "all":
             return None
         parts = [p.strip() for p in text.split(",")]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdecimal() for p in parts):
             raise messages.RANKS_SYNTAX.error(text=text)
         return tuple(sorted({int(p) for p in parts}))
 

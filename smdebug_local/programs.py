@@ -82,32 +82,37 @@ class Programs:
     def find(self, image: str, command: str, role: str) -> Program | None:
         """The program ``command`` runs from in ``image``, with the user's folder of the
         same files if there is one (else a notice says which ``--map`` is needed); None
-        when the command is the image's toolkit (or the image is not here yet)."""
+        when the command is the image's toolkit, the image is not here yet, or it cannot be
+        read (never an error: the run goes on as without this)."""
+        if command not in COMMANDS:
+            return None
         key = (image, command)
         if key not in self._found:
-            self._found[key] = self._look(image, command, role)
+            try:
+                self._found[key] = self._look(image, command, role)
+            except Exception as exc:  # a convenience must not fail the user's fit()
+                self._note(messages.PROGRAM_UNREADABLE.text(image=image, reason=exc))
+                self._found[key] = None
         return self._found[key]
 
     def _look(self, image: str, command: str, role: str) -> Program | None:
         config = self._engine.image_config(image)
-        if config is None:
+        folders = program_dirs(config, command) if config is not None else ()
+        if not folders:
             return None
-        roots = sources.search_roots(self._script())
-        for remote in program_dirs(config, command):
-            with tempfile.TemporaryDirectory(prefix="smdebug-local-program-") as copy:
-                if not self._engine.copy_folder(image, remote, Path(copy), self._labels):
-                    continue
-                if not (Path(copy) / command).is_file():
-                    continue
-                local = sources.find_original(copy, roots)
-            if local is None:
-                self._note(
-                    messages.PROGRAM_NOT_LOCATED.text(
-                        role=role,
-                        program=f"{remote}/{command}",
-                        folder=remote,
-                        roots=", ".join(roots),
-                    )
+        with tempfile.TemporaryDirectory(prefix="smdebug-local-program-") as copy:
+            remote = self._engine.copy_program(image, folders, command, Path(copy), self._labels)
+            if remote is None:
+                return None
+            roots = sources.search_roots(self._script())
+            local = sources.find_original(copy, roots)
+        if local is None:
+            self._note(
+                messages.PROGRAM_NOT_LOCATED.text(
+                    role=role,
+                    program=f"{remote}/{command}",
+                    folder=remote,
+                    roots=", ".join(roots),
                 )
-            return Program(remote, local)
-        return None
+            )
+        return Program(remote, local)

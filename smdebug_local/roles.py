@@ -144,6 +144,7 @@ DISTRIBUTED_SWITCHES = (
     "sagemaker_torch_distributed_enabled",
     "sagemaker_mpi_enabled",
     "sagemaker_distributed_dataparallel_enabled",
+    "sagemaker_pytorch_ddp_enabled",
 )
 
 

@@ -86,6 +86,11 @@ def parse_config(raw):
     return config
 
 
+# Modules that run a script given after them: the training toolkit starts MPI and
+# smdistributed ranks as `python -m mpi4py <entry point>`.
+RUNNERS = ("mpi4py",)
+
+
 def _module_path(module, cwd):
     """Best guess of the file ``python -m module`` will run, before it is imported: in
     ``cwd`` first (``python -m train``), then on sys.path (``python -m uvicorn``)."""
@@ -95,9 +100,10 @@ def _module_path(module, cwd):
         import importlib.machinery
 
         spec = importlib.machinery.PathFinder.find_spec(parts[0])
-        for location in getattr(spec, "submodule_search_locations", None) or ():
+        locations = getattr(spec, "submodule_search_locations", None)
+        for location in locations or ():
             bases.append(os.path.join(location, *parts[1:]))
-        if spec is not None and len(parts) == 1 and spec.origin:
+        if spec is not None and locations is None and len(parts) == 1 and spec.origin:
             bases.append(os.path.splitext(spec.origin)[0])
     except (ImportError, ValueError):
         pass
@@ -133,10 +139,14 @@ def entry_point(argv, cwd, command_line=_command_line):
     if argv[0] == "-m":
         args = command_line()[1:]
         for i, arg in enumerate(args):
-            if arg == "-m" and i + 1 < len(args):
-                return _module_path(args[i + 1], cwd)
+            module = args[i + 1] if arg == "-m" and i + 1 < len(args) else None
             if arg.startswith("-m") and len(arg) > 2:
-                return _module_path(arg[2:], cwd)
+                module = arg[2:]
+            if module in RUNNERS:  # `python -m mpi4py train.py`: the script is the program
+                rest = [a for a in args[i + (1 if arg != "-m" else 2) :] if not a.startswith("-")]
+                return os.path.abspath(os.path.join(cwd, rest[0])) if rest else None
+            if module is not None:
+                return _module_path(module, cwd)
         return None
     return os.path.abspath(os.path.join(cwd, argv[0]))
 
@@ -161,7 +171,7 @@ RANK_VARIABLES = (
 def rank_of(environ):
     """``(rank, world size)`` of this process in a distributed job, or None."""
     for rank, size in RANK_VARIABLES:
-        if environ.get(rank, "").isdigit() and environ.get(size, "").isdigit():
+        if environ.get(rank, "").isdecimal() and environ.get(size, "").isdecimal():
             return int(environ[rank]), int(environ[size])
     return None
 
@@ -194,6 +204,8 @@ def _read_text(path):
 def uses_gevent(argv, environ, cwd, read=_read_text):
     """True if this process is a gunicorn that will run gevent workers: ``-k gevent`` (any
     spelling) on its command line, in GUNICORN_CMD_ARGS, or in its configuration file."""
+    if not any("gunicorn" in arg for arg in argv[:2]):  # the program, or `-m gunicorn`
+        return False
     if any("gevent" in arg for arg in argv) or "gevent" in environ.get("GUNICORN_CMD_ARGS", ""):
         return True
     configs = [os.path.join(cwd, "gunicorn.conf.py")]
@@ -234,7 +246,6 @@ def _import_debugpy(config):
     path = os.path.join(config.get("debugpy", "/opt/smdebug-local/debugpy"), version)
     if not os.path.isdir(os.path.join(path, "debugpy")):
         raise RuntimeError("debugpy %s is missing from %s" % (version, path))
-    debugger_environment(os.environ, _command_line()[1:], os.getcwd())
     sys.path.insert(0, path)
     try:
         import debugpy
@@ -362,6 +373,7 @@ def _sibling(name):
 def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     _sibling("_smdebug_local_pause").watch(config)
+    debugger_environment(os.environ, _command_line()[1:], os.getcwd())
     if config.get("debugger") == "pydevd-pycharm":
         _sibling("_smdebug_local_pycharm").start_pycharm(config)
         return

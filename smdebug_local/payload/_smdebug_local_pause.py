@@ -149,7 +149,7 @@ class PauseLimit(object):
     timeout of an nginx in front of this server, of a distributed job's collectives), what
     its consequence is and where to raise it: smdebug-local cannot raise it itself.
 
-    ``find()`` -> ``(seconds, detail)`` or None, looked up once, at the first pause;
+    ``find()`` -> ``(seconds, detail)`` or None, looked up at each pause until found;
     ``line(where, paused seconds, (seconds, detail))`` -> the line.
     """
 
@@ -158,7 +158,6 @@ class PauseLimit(object):
         self._find = find
         self._line = line
         self._say = say
-        self._looked = False
         self._limit = None
         self._since = None
         self._said = False
@@ -169,9 +168,8 @@ class PauseLimit(object):
             return
         if self._since is None:
             self._since = now
-            if not self._looked:  # once, at the first pause (nginx runs by then)
-                self._looked = True
-                self._limit = self._find()
+            if self._limit is None:  # at each pause until found (a process group or an
+                self._limit = self._find()  # nginx may only exist by a later pause)
         if self._said or self._limit is None:
             return
         if now - self._since >= self._limit[0]:
@@ -274,5 +272,13 @@ def watch(config):
     _running.append(pause_watch)
     pause_watch.start()
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=pause_watch.start)
+        os.register_at_fork(after_in_child=lambda: _start_quietly(pause_watch))
     return pause_watch
+
+
+def _start_quietly(pause_watch):
+    """Start the watch in a forked child; a failure is one line, never a traceback."""
+    try:
+        pause_watch.start()
+    except Exception as exc:
+        boot._say("pause watch not started (%s: %s)" % (type(exc).__name__, exc))

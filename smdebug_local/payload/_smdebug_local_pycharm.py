@@ -44,7 +44,7 @@ def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
     connection can be retried (unlike debugpy.connect), so no probe touches the IDE."""
     pydevd_pycharm = module or _import_pydevd_pycharm(config)
     host, port = config["connect"][0], int(config["connect"][1])
-    where = ("%s %s" % (config.get("role", "container"), config.get("host", ""))).strip()
+    where = boot.where(config, os.environ)
     boot._say("%s connecting to PyCharm debug server at %s:%s" % (where, host, port))
     deadline = clock() + boot.CONNECT_PATIENCE[bool(config.get("wait", True))]
     while True:

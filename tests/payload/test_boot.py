@@ -87,6 +87,7 @@ def test_gevent_mode_only_for_gevent_servers(tmp_path):
     assert mode([*gunicorn, "--worker-class=gevent", "wsgi:app"]) == "True"
     assert mode([*gunicorn, "-k", "gthread", "wsgi:app"]) is None  # threads: never
     assert mode(["/usr/local/bin/uvicorn", "asgi:app"]) is None
+    assert mode(["/opt/ml/code/train.py", "--use-gevent"]) is None  # not a gunicorn
     assert mode([*gunicorn, "wsgi:app"], {"GUNICORN_CMD_ARGS": "-k gevent"}) == "True"
     (tmp_path / "gunicorn.conf.py").write_text('worker_class = "gevent"\n')
     assert mode([*gunicorn, "wsgi:app"]) == "True"
@@ -370,3 +371,21 @@ def test_ranks_left_out_run_without_a_debugger(monkeypatch, capsys):
     monkeypatch.setenv("RANK", "0")
     boot.main()
     assert len(started) == 1
+
+
+def test_mpi_ranks_run_the_script_after_mpi4py(tmp_path):
+    """The toolkit starts MPI (and smdistributed) ranks as `python -m mpi4py train.py`."""
+    cmd = ["python3", "-m", "mpi4py", "train.py", "--epochs", "1"]
+    assert boot.entry_point(["-m"], "/opt/ml/code", lambda: cmd) == "/opt/ml/code/train.py"
+    assert boot.entry_point(["-m"], "/x", lambda: ["python3", "-mmpi4py", "/opt/ml/code/t.py"]) == (
+        "/opt/ml/code/t.py"
+    )
+    assert boot.entry_point(["-m"], "/x", lambda: ["python3", "-m", "mpi4py"]) is None
+
+
+def test_a_package_without_main_is_no_entry_point(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "nomain").mkdir(parents=True)
+    (site / "nomain" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    assert boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-m", "nomain"]) is None

@@ -146,3 +146,19 @@ def test_a_rank_paused_longer_than_its_collectives_wait_is_told_why_the_job_fail
         "gloo process group (1800s)"
     )
     assert "init_process_group(timeout=...)" in line
+
+
+def test_a_limit_that_appears_later_is_found_at_a_later_pause():
+    """A breakpoint before init_process_group (or before nginx runs) must not switch the
+    line off for the rest of the process."""
+    limits = [None, (10.0, "gloo")]
+    said = []
+    watch = pause.PauseLimit(
+        "training algo-1 rank 1/2", lambda: limits.pop(0), pause.collective_line, say=said.append
+    )
+    watch.step(1, 0.0)
+    watch.step(1, 50.0)  # nothing to outlast yet
+    watch.step(0, 51.0)
+    watch.step(1, 60.0)
+    watch.step(1, 71.0)
+    assert len(said) == 1 and "gloo process group (10s)" in said[0]

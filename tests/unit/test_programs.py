@@ -82,14 +82,15 @@ class ImageEngine:
     def image_config(self, image):
         return self.config
 
-    def copy_folder(self, image, folder, dest, labels):
+    def copy_program(self, image, folders, command, dest, labels):
         self.copies += 1
-        if folder not in self.folders:
-            return False
-        for name, data in self.folders[folder].items():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            (dest / name).write_bytes(data)
-        return True
+        for folder in folders:
+            if command in self.folders.get(folder, {}):
+                for name, data in self.folders[folder].items():
+                    (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                    (dest / name).write_bytes(data)
+                return folder
+        return None
 
 
 PROGRAM = {
@@ -168,3 +169,15 @@ def test_a_byoc_job_is_mapped_and_the_waiting_line_says_how(
     assert boot._mapping_text(config) == (
         f" ({local} -> /opt/program), mapped automatically (the same files as the image's)"
     )
+
+
+def test_an_image_that_cannot_be_read_is_one_notice_never_a_failure(tmp_path):
+    class Broken(ImageEngine):
+        def copy_program(self, *args):
+            raise ConnectionError("engine went away")
+
+    notes = []
+    programs = Programs(Broken(SAMPLE, {}), {}, lambda: "d.py", notes.append)
+    assert programs.find("img", "train", "training") is None
+    assert notes == [messages.PROGRAM_UNREADABLE.text(image="img", reason="engine went away")]
+    assert programs.find("img", "python3", "processing") is None  # not looked into
