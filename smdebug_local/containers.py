@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import docker_run, messages
-from .compose import code_mappings, label_service, transform_service
+from .compose import code_mappings, label_service, short_host, transform_service
 from .roles import ROLES, Plan, RoleSettings, plan
 from .sdk import ComposeRequest, ContainerRequest
 from .targets import debug_target
@@ -62,7 +62,11 @@ def debug_service(
         wait=session.options.wait,
         user_mappings=user_mappings,
         locate=session.locate,
-        **(job_resources(service) if settings.per_rank else {}),
+        **(
+            {**job_resources(service), "host": short_host(name), "ranks": session.options.ranks}
+            if settings.per_rank
+            else {}
+        ),
     )
     p = extra(p) if extra is not None else p
     ports = (

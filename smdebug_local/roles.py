@@ -174,6 +174,16 @@ def processes_per_host(hyperparameters: Mapping[str, object], gpus: int) -> int:
     return max(1, gpus)
 
 
+def ports_for_ranks(per_host: int, host: str, ranks: tuple[int, ...] | None) -> int:
+    """Debug ports a host of a distributed job needs: its processes, or with ``--ranks``
+    only the chosen ones among its ranks (``algo-H`` runs ranks (H-1)*N .. H*N-1, as the
+    toolkit's torchrun and mpirun number them); at least one."""
+    if ranks is None or not host.startswith("algo-") or not host[5:].isdecimal():
+        return per_host
+    first = (int(host[5:]) - 1) * per_host
+    return max(1, sum(1 for r in ranks if first <= r < first + per_host))
+
+
 def plan(
     settings: RoleSettings,
     service: Mapping,
@@ -184,13 +194,16 @@ def plan(
     locate: Callable[[str], str | None] = lambda copy_dir: None,
     hyperparameters: Mapping[str, object] | None = None,
     gpus: int = 0,
+    host: str = "",
+    ranks: tuple[int, ...] | None = None,
 ) -> Plan:
     """Derive match patterns, path mappings, mounts, environment and port count.
 
     ``locate(copy_dir)`` finds the user's directory a downloaded copy of code came from
     (roles with ``copied_code``); a copy it cannot place stays mapped as it is.
     ``hyperparameters`` (the job's hyperparameters.json) and ``gpus`` (the GPUs the
-    container gets) say how many ranks a distributed job starts per host.
+    container gets) say how many ranks a distributed job starts per host; ``host``
+    (``algo-2``) and ``ranks`` (``--ranks``) how many of them are debugged.
     """
     mounted = [m for code_dir in settings.code_dirs for m in code_mappings(service, code_dir)]
     if settings.copied_code:
@@ -211,6 +224,8 @@ def plan(
         ports = worker_count(env, cpus or os.cpu_count() or 1)
     elif settings.per_rank:
         ports = processes_per_host(hyperparameters or {}, gpus)
+        if ports > 1:
+            ports = ports_for_ranks(ports, host, ranks)
     return Plan(
         match=tuple(dict.fromkeys(match)),
         mappings=tuple(mappings),

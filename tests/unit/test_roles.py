@@ -128,3 +128,14 @@ def test_the_training_plan_reads_the_ranks_per_host(sdk_training_compose):
     p = plan(ROLES["training"], service, wait=None, hyperparameters=hyperparameters)
     assert p.port_count == 3
     assert plan(ROLES["training"], service, wait=None).port_count == 1
+
+
+def test_with_ranks_a_host_gets_ports_for_its_debugged_ranks_only():
+    from smdebug_local.roles import ports_for_ranks
+
+    assert ports_for_ranks(2, "algo-1", None) == 2
+    assert ports_for_ranks(2, "algo-1", (0,)) == 1
+    assert ports_for_ranks(2, "algo-2", (0,)) == 1  # none of its ranks: still one port
+    assert ports_for_ranks(2, "algo-2", (0, 2, 3)) == 2
+    assert ports_for_ranks(4, "algo-1", (1, 2, 3)) == 3
+    assert ports_for_ranks(2, "worker", (0,)) == 2  # not a local-mode host name

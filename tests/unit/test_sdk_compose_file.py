@@ -247,11 +247,15 @@ def test_each_rank_of_a_torchrun_host_gets_a_port(sdk_training_compose, tmp_path
                 }
             )
         )
-    s = session(wait=False, ranks=(0,))
+    s = session(wait=False)
     out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     ports = {name: svc["ports"] for name, svc in out["services"].items()}
     assert ports == {
         "algo-1-ab1cd": ["127.0.0.1:5678:5678", "127.0.0.1:5680:5679"],
         "algo-2-ab1cd": ["127.0.0.1:5681:5678", "127.0.0.1:5682:5679"],
     }
-    assert all(t.ranks == (0,) for t in s.targets)
+    # --ranks 0,3: one debugged rank per host, one port each.
+    s = session(wait=False, ranks=(0, 3))
+    out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
+    assert [len(svc["ports"]) for svc in out["services"].values()] == [1, 1]
+    assert all(t.ranks == (0, 3) for t in s.targets)
