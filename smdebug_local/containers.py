@@ -95,17 +95,24 @@ def debug_service(
     )
 
 
-def job_resources(service: Mapping) -> dict:
-    """A training service's hyperparameters (the hyperparameters.json local mode wrote
-    before the compose file) and the GPUs it reserves: how many ranks a host runs."""
-    hyperparameters = {}
-    for local, _ in code_mappings(service, "/opt/ml/input"):
+def _json_file(service: Mapping, container_dir: str, *path: str) -> dict:
+    """The JSON object in the host folder mounted at ``container_dir`` ({} if none)."""
+    for local, _ in code_mappings(service, container_dir):
         try:
-            loaded = json.loads(Path(local, "config", "hyperparameters.json").read_text())
+            loaded = json.loads(Path(local, *path).read_text())
         except (OSError, ValueError):
             continue
         if isinstance(loaded, dict):
-            hyperparameters = loaded
+            return loaded
+    return {}
+
+
+def job_resources(service: Mapping) -> dict:
+    """A training service's hyperparameters (the hyperparameters.json local mode wrote
+    before the compose file; ModelTrainer's distributed.json in its driver channel) and the
+    GPUs it reserves: how many ranks a host runs."""
+    hyperparameters = _json_file(service, "/opt/ml/input", "config", "hyperparameters.json")
+    distributed = _json_file(service, "/opt/ml/input/data/sm_drivers", "distributed.json")
     devices = (
         ((service.get("deploy") or {}).get("resources") or {}).get("reservations") or {}
     ).get("devices") or []
@@ -115,7 +122,7 @@ def job_resources(service: Mapping) -> dict:
             gpus = len(os.listdir("/proc/driver/nvidia/gpus"))
         except OSError:
             gpus = 0
-    return {"hyperparameters": hyperparameters, "gpus": gpus}
+    return {"hyperparameters": hyperparameters, "gpus": gpus, "distributed": distributed}
 
 
 def command(service: Mapping) -> str:

@@ -159,10 +159,17 @@ def _hyperparameter(hyperparameters: Mapping[str, object], key: str) -> object:
     return value
 
 
-def processes_per_host(hyperparameters: Mapping[str, object], gpus: int) -> int:
+def processes_per_host(
+    hyperparameters: Mapping[str, object], gpus: int, distributed: Mapping | None = None
+) -> int:
     """How many processes of the entry point a distributed training job runs per host, by
     the toolkit's own rule (sagemaker-training's ``runner._get_by_runner_type``):
-    ``sagemaker_mpi_num_of_processes_per_host``, else one per GPU, else one."""
+    ``sagemaker_mpi_num_of_processes_per_host``, else one per GPU, else one. SDK 3.x
+    ``ModelTrainer(distributed=Torchrun()/MPI())`` writes its own ``distributed.json``
+    instead, whose drivers apply the same rule to ``process_count_per_node``."""
+    if distributed:
+        count = distributed.get("process_count_per_node")
+        return count if isinstance(count, int) and count > 0 else max(1, gpus)
     switches = (_hyperparameter(hyperparameters, key) for key in DISTRIBUTED_SWITCHES)
     if not any(v is True or str(v).lower() == "true" for v in switches):
         return 1
@@ -194,6 +201,7 @@ def plan(
     locate: Callable[[str], str | None] = lambda copy_dir: None,
     hyperparameters: Mapping[str, object] | None = None,
     gpus: int = 0,
+    distributed: Mapping | None = None,
     host: str = "",
     ranks: tuple[int, ...] | None = None,
 ) -> Plan:
@@ -223,7 +231,7 @@ def plan(
     if settings.per_worker:
         ports = worker_count(env, cpus or os.cpu_count() or 1)
     elif settings.per_rank:
-        ports = processes_per_host(hyperparameters or {}, gpus)
+        ports = processes_per_host(hyperparameters or {}, gpus, distributed)
         if ports > 1:
             ports = ports_for_ranks(ports, host, ranks)
     return Plan(

@@ -139,3 +139,36 @@ def test_with_ranks_a_host_gets_ports_for_its_debugged_ranks_only():
     assert ports_for_ranks(2, "algo-2", (0, 2, 3)) == 2
     assert ports_for_ranks(4, "algo-1", (1, 2, 3)) == 3
     assert ports_for_ranks(2, "worker", (0,)) == 2  # not a local-mode host name
+
+
+def test_model_trainers_distributed_config_sets_the_ranks_per_host():
+    from smdebug_local.roles import processes_per_host
+
+    torchrun = {"process_count_per_node": 2, "smp": None}  # Torchrun(process_count_per_node=2)
+    assert processes_per_host({}, gpus=0, distributed=torchrun) == 2
+    assert processes_per_host({}, gpus=4, distributed={"process_count_per_node": None}) == 4
+    assert processes_per_host({}, gpus=0, distributed={}) == 1  # not distributed
+
+
+def test_job_resources_reads_both_sdks_files(tmp_path):
+    import json
+
+    from smdebug_local.containers import job_resources
+
+    (tmp_path / "input" / "config").mkdir(parents=True)
+    (tmp_path / "input" / "config" / "hyperparameters.json").write_text(
+        json.dumps({"sagemaker_mpi_enabled": "true"})
+    )
+    (tmp_path / "drivers").mkdir()
+    (tmp_path / "drivers" / "distributed.json").write_text('{"process_count_per_node": 3}')
+    service = {
+        "volumes": [
+            f"{tmp_path / 'input'}:/opt/ml/input",
+            f"{tmp_path / 'drivers'}:/opt/ml/input/data/sm_drivers",
+        ]
+    }
+    found = job_resources(service)
+    assert found["hyperparameters"] == {"sagemaker_mpi_enabled": "true"}
+    assert found["distributed"] == {"process_count_per_node": 3}
+    assert found["gpus"] == 0
+    assert job_resources({"volumes": []}) == {"hyperparameters": {}, "gpus": 0, "distributed": {}}
