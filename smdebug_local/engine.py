@@ -231,8 +231,9 @@ class Engine:
             return None
         try:
             for folder in folders:
-                try:
-                    container.get_archive(f"{folder}/{command}")  # a stat: is it here?
+                try:  # is the program here? (read to the end: the response is released)
+                    for _ in container.get_archive(f"{folder}/{command}")[0]:
+                        pass
                 except docker.errors.NotFound:
                     continue
                 stream, _ = container.get_archive(folder)
