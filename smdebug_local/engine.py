@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import messages
+from .compose import env_to_dict
 
 
 def compose_command() -> list[str]:
@@ -194,13 +195,10 @@ class Engine:
 
     def image_env(self, image: str) -> dict[str, str] | None:
         """The image's configured environment, or None if the image is not local (yet)."""
-        import docker.errors
-
-        try:
-            env = self.client.images.get(image).attrs.get("Config", {}).get("Env") or []
-        except docker.errors.ImageNotFound:
+        config = self.image_config(image)
+        if config is None:
             return None
-        return dict(item.partition("=")[::2] for item in env)
+        return env_to_dict(config.get("Env"))
 
     def image_config(self, image: str) -> dict | None:
         """The image's ``Config`` (``Env``, ``WorkingDir``, ...), or None if it is not local."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import messages, sources
+from .compose import env_to_dict
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -40,7 +41,7 @@ def program_dirs(config: Mapping, command: str) -> tuple[str, ...]:
     """
     if command not in COMMANDS:
         return ()
-    env = dict(str(item).partition("=")[::2] for item in config.get("Env") or [])
+    env = env_to_dict(config.get("Env"))
     candidates = [*env.get("PATH", "").split(":"), config.get("WorkingDir") or ""]
     dirs = []
     for folder in candidates:

@@ -93,12 +93,7 @@ def _cmdlines():
     return lines
 
 
-def _read(path):
-    with open(path) as f:
-        return f.read()
-
-
-def find_proxy(cmdlines=_cmdlines, read=_read):
+def find_proxy(cmdlines=_cmdlines, read=boot._read_text):
     """``(timeout seconds, config file)`` of an nginx in this container, or None."""
     path = nginx_config(cmdlines())
     if path is None:
