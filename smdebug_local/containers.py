@@ -17,6 +17,7 @@ import string
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 # (it fails on the port that container holds): labelled for clean-up, never debugged, and
 # no serving failure of this run.
 COPY_ROLE = "serving-copy"
+# Where a serving container has its model (ModelBuilder's: with code/serve.pkl).
+MODEL_DIR = "/opt/ml/model"
 
 
 def debug_service(
@@ -146,10 +149,17 @@ def compose(session: DebugSession, request: ComposeRequest) -> dict:
     for name, service in services.items():
         if settings is None or copy:
             services[name] = label_service(service, copy or request.role, session.labels)
-        else:
-            services[name] = debug_service(
-                session, request.role, settings, name, service, request.image
-            )
+            continue
+        sources = session.builders.sources_of(service) if request.role == "serving" else ()
+        services[name] = debug_service(
+            session,
+            request.role,
+            settings,
+            name,
+            service,
+            request.image,
+            extra=partial(with_sources, source_dirs=sources) if sources else None,
+        )
     content["services"] = services
     publish(session)
     return content
@@ -194,6 +204,19 @@ class Builders:
     def __init__(self, session: DebugSession) -> None:
         self._session = session
         self._inside = threading.local()
+        # Folders of the user's files whose code was pickled by value (InferenceSpecs).
+        self.pickled: set[str] = set()
+
+    def sources_of(self, service: Mapping) -> tuple[str, ...]:
+        """The folders to mount for a serving service of a model ModelBuilder built (its
+        ``code/serve.pkl`` holds code of theirs; SDK 3.x batch transform runs it through
+        local mode's compose)."""
+        if not self.pickled or not any(
+            Path(local, "code", "serve.pkl").is_file()
+            for local, _ in code_mappings(service, MODEL_DIR)
+        ):
+            return ()
+        return tuple(sorted(self.pickled))
 
     def debug(self, request: ContainerRequest) -> dict:
         """``containers.run`` keyword arguments for ``request``: debuggable, or labelled

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .notices import say
+from .payload._smdebug_local_boot import debugpy_version_for
 from .state import driver_entry
 
 if TYPE_CHECKING:
@@ -53,12 +54,14 @@ class DriverTarget:
         )
 
 
-def load_debugpy(fallback_dir: str) -> ModuleType:
-    """This Python's debugpy, else the build under ``fallback_dir`` (the containers')."""
+def load_debugpy(builds: str) -> ModuleType:
+    """This Python's debugpy (a dependency, but the driver may run in an environment
+    without it), else the containers' build for this Python version under ``builds``."""
     try:
         import debugpy
     except ImportError:
-        sys.path.insert(0, fallback_dir)
+        version = debugpy_version_for(sys.version_info) or ""
+        sys.path.insert(0, os.path.join(builds, version))
         import debugpy
     return debugpy
 

@@ -8,8 +8,9 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -350,6 +351,30 @@ class Engine:
             except docker.errors.NotFound:
                 pass
         return self.remove_containers(found)
+
+    def relay(self, name: str, marker: str, say: Callable[[str], None]) -> None:
+        """Pass each line of container ``name``'s output that contains ``marker`` to ``say``
+        (from the marker on), until the container ends; on a daemon thread.
+
+        For containers started detached by docker-py (ModelBuilder's): nothing else shows
+        their output, and the debugger's "waiting on 127.0.0.1:P" line is how users learn
+        where to attach.
+        """
+
+        def follow() -> None:
+            try:
+                pending = b""
+                for chunk in self.client.containers.get(name).logs(stream=True, follow=True):
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for raw in lines:
+                        line = raw.decode("utf-8", "replace").rstrip()
+                        if marker in line:
+                            say(line[line.index(marker) :])
+            except Exception:  # the container is gone: nothing more to relay
+                return
+
+        threading.Thread(target=follow, name=f"smdebug-local-relay-{name}", daemon=True).start()
 
     def restart(self, name: str, timeout: int = 1) -> None:
         """Restart a container in place (its entrypoint runs again; mounts and ports stay)."""

@@ -122,8 +122,7 @@ class DebugSession:
         return session
 
     def debug_driver(self) -> None:
-        """Debug this process (the driver) on the next free port (see :mod:`.driver`);
-        called once the driver's ``sys.argv`` is set, so the state file names the script."""
+        """Debug this process (:mod:`.driver`), once ``sys.argv`` names the script."""
         driver.debug(self)
 
     @property
@@ -147,14 +146,18 @@ class DebugSession:
             return containers.compose(self, request)
 
     def on_container(self, request: ContainerRequest) -> dict:
-        """Return the debuggable ``containers.run`` arguments of a container started
-        without compose (ModelBuilder's); see :mod:`smdebug_local.containers`."""
+        """The debuggable ``containers.run`` arguments of ModelBuilder's container."""
         with self.lock:
             self._labelled = True
             return self.builders.debug(request)
 
-    def builder_endpoint(self) -> AbstractContextManager[None]:
-        """ModelBuilder registers its endpoint: the serving compose is its copy."""
+    def on_container_started(self, name: str) -> None:  # nothing else shows its output
+        self.engine.relay(name, "smdebug-local: ", lambda line: print(line, file=sys.stderr))
+
+    def on_pickled_code(self, folder: str) -> None:
+        self.builders.pickled.add(folder)
+
+    def builder_endpoint(self) -> AbstractContextManager[None]:  # the compose is a copy
         return self.builders.endpoint()
 
     def before_stop(self, container_names: list[str]) -> None:
@@ -175,9 +178,8 @@ class DebugSession:
         self.notices.once(message)
 
     def wait_until_serving(self, endpoint: ServingWait) -> None:
-        """Wait for the endpoint's /ping: fail at once if a serving container of this run
-        died, and once its compose has ended if nothing answered (e.g. an image compose
-        could not pull); a missing image is no failure while compose may still pull it."""
+        """Wait for the endpoint's /ping; fail once this run's serving container died or
+        its compose ended unanswered (see :func:`.ping.wait_until_serving`)."""
         ping.wait_until_serving(
             endpoint,
             exited=lambda: self.diagnosis.exited(role="serving"),
@@ -188,8 +190,8 @@ class DebugSession:
     # -- the rest of the run -----------------------------------------------------------
 
     def _retire(self, targets: list[DebugTarget], containers: list[str]) -> None:
-        """A finished run's containers go, its ports become free for the next run (so the
-        IDE's saved attach configuration still fits) and it leaves the state file."""
+        """A finished run's containers go, its ports are free for the next (the IDE's
+        attach configuration still fits), and it leaves the state file."""
         self.engine.remove_named(containers)
         with self.lock:
             services = {t.service for t in targets}

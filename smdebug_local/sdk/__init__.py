@@ -88,6 +88,13 @@ class Hooks(Protocol):
     def on_container(self, request: ContainerRequest) -> dict:
         """Return the keyword arguments to run ``request``'s container with instead."""
 
+    def on_container_started(self, name: str) -> None:
+        """The container :meth:`on_container` prepared runs (detached) as ``name``."""
+
+    def on_pickled_code(self, folder: str) -> None:
+        """Code from a file in the user's ``folder`` was pickled by value (an InferenceSpec
+        ModelBuilder sends to its container)."""
+
     def builder_endpoint(self) -> AbstractContextManager[None]:
         """ModelBuilder registers its endpoint with local mode on this thread while inside:
         the serving compose local mode starts then is a copy of ModelBuilder's container."""

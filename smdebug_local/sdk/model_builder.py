@@ -19,8 +19,11 @@ detach=True, auto_remove=True, ports={"8080/tcp": 8080}, volumes={model_path: {"
   container would go on serving. Its deletion now removes that container too.
 
 The InferenceSpec reaches the container pickled (cloudpickle, by value when defined in the
-driver script), so its code keeps the driver's file name: that file's folder is mounted at
-the same path in the container (read-only), where the debugger finds it.
+driver script). cloudpickle 3.1+ names such code ``<dynamic-code>`` (for deterministic
+pickles), which no debugger can set a breakpoint in; while the adapter is installed, code
+from a file on this machine keeps that file's name (``cloudpickle.Pickler``'s reducer of
+code objects). The file's folder is mounted at the same path in the container (read-only),
+where the debugger finds it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +57,19 @@ SYSTEM_DIRS = (
 )
 
 
+def user_folder(path: str | None) -> str | None:
+    """The folder of ``path`` if it is a file of the user's on this machine (not an
+    installed package's, not a system folder's), else None."""
+    if not path or not os.path.isabs(path) or not os.path.isfile(path):
+        return None
+    folder = os.path.dirname(os.path.realpath(path))
+    if "site-packages" in folder.split(os.sep) or "dist-packages" in folder.split(os.sep):
+        return None
+    if folder == "/" or any(folder == d or folder.startswith(d + "/") for d in SYSTEM_DIRS):
+        return None
+    return folder
+
+
 def spec_source_dir(spec: object) -> str | None:
     """The host folder of the file that defines ``spec``'s class (None: not a plain file of
     the user's, e.g. a class of an installed package)."""
@@ -67,25 +84,49 @@ def spec_source_dir(spec: object) -> str | None:
             path = inspect.getsourcefile(cls)
         except TypeError:
             return None
-    if not path or not os.path.isabs(path) or not os.path.isfile(path):
-        return None
-    folder = os.path.dirname(os.path.realpath(path))
-    if "site-packages" in folder.split(os.sep) or "dist-packages" in folder.split(os.sep):
-        return None
-    if folder == "/" or any(folder == d or folder.startswith(d + "/") for d in SYSTEM_DIRS):
-        return None
-    return folder
+    return user_folder(path)
+
+
+# What cloudpickle 3.1+ writes as the file name of code it pickles by value.
+DYNAMIC_CODE = "<dynamic-code>"
+
+
+def keep_file_name(reduce: Callable, pickled: Callable[[str], None]) -> Callable:
+    """cloudpickle's reducer of code objects, except that code from a file on this machine
+    keeps its file name (so a breakpoint in that file binds where the code runs), and the
+    folder of a user's file is passed to ``pickled`` (it is mounted where the code runs)."""
+
+    def reducer(code: types.CodeType):
+        result = reduce(code)
+        path = code.co_filename
+        if not (os.path.isabs(path) and os.path.isfile(path)):
+            return result
+        folder = user_folder(path)
+        if folder is not None:
+            pickled(folder)
+        ctor, args, *rest = result
+        args = tuple(path if isinstance(a, str) and a == DYNAMIC_CODE else a for a in args)
+        return (ctor, args, *rest)
+
+    return reducer
 
 
 class _Containers:
     """``client.containers`` whose ``run`` goes through the session first."""
 
-    def __init__(self, containers: Any, debug: Callable[[str, dict], dict]) -> None:
+    def __init__(
+        self, containers: Any, debug: Callable[[str, dict], dict], started: Callable[[str], None]
+    ) -> None:
         self._containers = containers
         self._debug = debug
+        self._started = started
 
     def run(self, image, command=None, **kwargs):
-        return self._containers.run(image, command, **self._debug(image, kwargs))
+        container = self._containers.run(image, command, **self._debug(image, kwargs))
+        name = getattr(container, "name", None)  # detached: a Container; else its output
+        if isinstance(name, str):
+            self._started(name)
+        return container
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._containers, name)
@@ -94,9 +135,11 @@ class _Containers:
 class _Client:
     """A docker-py client whose containers are started debuggable; the rest as it was."""
 
-    def __init__(self, client: Any, debug: Callable[[str, dict], dict]) -> None:
+    def __init__(
+        self, client: Any, debug: Callable[[str, dict], dict], started: Callable[[str], None]
+    ) -> None:
         self._client = client
-        self.containers = _Containers(client.containers, debug)
+        self.containers = _Containers(client.containers, debug, started)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -111,6 +154,7 @@ class ModelBuilderAdapter:
 
     def __init__(self) -> None:
         self._installed: list[tuple[object, str]] = []
+        self._restore_reducer: Callable[[], None] | None = None
 
     def install(self, hooks: Hooks) -> None:
         cls = importlib.import_module(self.module).LocalContainerMode
@@ -133,13 +177,14 @@ class ModelBuilderAdapter:
                             )
                         )
 
-                    mode.client = _Client(client, debug)
+                    mode.client = _Client(client, debug, hooks.on_container_started)
                 return result
 
             return _pull_image
 
         wrap(cls, "_pull_image", make_pull)
         self._installed = [(cls, "_pull_image")]
+        self._keep_file_names(hooks)
         try:
             endpoint = importlib.import_module(self.resources).LocalEndpoint
         except (ImportError, AttributeError):
@@ -174,7 +219,22 @@ class ModelBuilderAdapter:
         wrap(endpoint, "delete", make_delete)
         self._installed += [(endpoint, "create"), (endpoint, "delete")]
 
+    def _keep_file_names(self, hooks: Hooks) -> None:
+        if self._restore_reducer is not None:
+            return
+        try:
+            table = importlib.import_module("cloudpickle").Pickler._dispatch_table
+        except (ImportError, AttributeError):
+            return  # no cloudpickle, or one whose code keeps its file name anyway
+        original = table.get(types.CodeType)
+        if original is not None:
+            table[types.CodeType] = keep_file_name(original, hooks.on_pickled_code)
+            self._restore_reducer = lambda: table.__setitem__(types.CodeType, original)
+
     def uninstall(self) -> None:
+        restore, self._restore_reducer = self._restore_reducer, None
+        if restore is not None:
+            restore()
         for owner, name in self._installed:
             current = owner.__dict__.get(name)
             original = getattr(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,9 +18,11 @@ from smdebug_local.payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBU
 from smdebug_local.roles import ROLES, plan
 from smdebug_local.sdk import ContainerRequest
 from smdebug_local.sdk.model_builder import (
+    DYNAMIC_CODE,
     MODEL_DIRS,
     ModelBuilderAdapter,
     _Client,
+    keep_file_name,
     spec_source_dir,
 )
 from smdebug_local.state import driver_entry, live_status, rows
@@ -32,7 +35,7 @@ class FakeContainers:
 
     def run(self, *args, **kwargs):
         self.calls.append((args, kwargs))
-        return "container"
+        return SimpleNamespace(name=kwargs.get("name", "unnamed"))
 
     def list(self):
         return ["listed"]
@@ -167,7 +170,8 @@ def test_client_routes_run_through_the_hook_and_keeps_the_rest():
         seen.append((image, kwargs))
         return {**kwargs, "name": "x"}
 
-    client = _Client(real, debug)
+    started = []
+    client = _Client(real, debug, started.append)
     client.containers.run("img", "serve", detach=True)
     client.containers.run(image="img2", command=["a"], detach=True)  # Triton's keyword form
     assert real.containers.calls == [
@@ -175,6 +179,7 @@ def test_client_routes_run_through_the_hook_and_keeps_the_rest():
         (("img2", ["a"]), {"detach": True, "name": "x"}),
     ]
     assert [s[0] for s in seen] == ["img", "img2"]
+    assert started == ["x", "x"]
     assert client.images == "images" and client.containers.list() == ["listed"]
 
 
@@ -192,6 +197,14 @@ def test_spec_source_dir_is_the_folder_of_its_class():
 class Hooks:
     def __init__(self) -> None:
         self.requests: list[ContainerRequest] = []
+        self.started: list[str] = []
+        self.pickled: set[str] = set()
+
+    def on_pickled_code(self, folder):
+        self.pickled.add(folder)
+
+    def on_container_started(self, name):
+        self.started.append(name)
 
     def on_container(self, request):
         self.requests.append(request)
@@ -224,6 +237,8 @@ def test_adapter_wraps_the_client_pull_image_sets(monkeypatch):
     (request,) = hooks.requests
     assert (request.role, request.image, request.code_dirs) == ("serving", "img", MODEL_DIRS)
     assert request.source_dirs == (str(Path(__file__).resolve().parent),)
+    # The session relays the started container's debugger lines (nothing else shows them).
+    assert hooks.started == ["debugged"]
     assert original is not None
 
 
@@ -233,3 +248,58 @@ def test_driver_in_the_state_file():
     assert live_status(entry, {}) == "running"
     assert live_status(entry, {}, alive=False) == "gone"
     assert rows(doc, {})[1] == ["driver", "localhost", "driver-42", "127.0.0.1:5678", "", "running"]
+
+
+def _defined_in_main():
+    """A function cloudpickle pickles by value, as it does an InferenceSpec in a driver."""
+    code = compile("def invoke(x):\n    return x + 1\n", __file__, "exec")
+    namespace = {"__name__": "__main__"}
+    exec(code, namespace)
+    return namespace["invoke"]
+
+
+def test_pickled_code_keeps_its_file_name_while_installed(monkeypatch):
+    import pickle
+
+    import cloudpickle
+    from sagemaker.serve.mode.local_container_mode import LocalContainerMode
+
+    monkeypatch.setattr(LocalContainerMode, "_pull_image", lambda mode, image: None)
+    invoke = _defined_in_main()
+    before = pickle.loads(cloudpickle.dumps(invoke)).__code__.co_filename
+    assert before == DYNAMIC_CODE  # cloudpickle 3.1+: no breakpoint could bind there
+    adapter = ModelBuilderAdapter()
+    hooks = Hooks()
+    adapter.install(hooks)
+    adapter.install(Hooks())  # idempotent: one wrapper, one restore
+    try:
+        loaded = pickle.loads(cloudpickle.dumps(invoke))
+    finally:
+        adapter.uninstall()
+    assert loaded.__code__.co_filename == __file__ and loaded(1) == 2
+    assert hooks.pickled == {str(Path(__file__).resolve().parent)}
+    assert pickle.loads(cloudpickle.dumps(invoke)).__code__.co_filename == DYNAMIC_CODE
+
+
+def test_code_of_no_file_here_is_left_as_cloudpickle_writes_it():
+    folders = []
+    reduce = keep_file_name(lambda code: (type(code), ("a", DYNAMIC_CODE, 3)), folders.append)
+    code = compile("x = 1", "<notebook cell>", "exec")
+    assert reduce(code) == (type(code), ("a", DYNAMIC_CODE, 3)) and folders == []
+    code = compile("x = 1", __file__, "exec")
+    assert reduce(code) == (type(code), ("a", __file__, 3))
+    assert folders == [str(Path(__file__).resolve().parent)]  # mounted where it runs
+
+
+def test_a_transform_of_a_model_builder_model_mounts_the_pickled_code_folders(tmp_path):
+    from smdebug_local.containers import Builders
+
+    model = tmp_path / "model"
+    (model / "code").mkdir(parents=True)
+    service = {"volumes": [f"{model}:/opt/ml/model"]}
+    builders = Builders(session=None)  # type: ignore[arg-type]
+    assert builders.sources_of(service) == ()  # nothing pickled
+    builders.pickled.add("/home/me/project")
+    assert builders.sources_of(service) == ()  # not ModelBuilder's model
+    (model / "code" / "serve.pkl").write_bytes(b"")
+    assert builders.sources_of(service) == ("/home/me/project",)

@@ -338,6 +338,9 @@ class Hooks:
         self.seen.append(request)
         return contextlib.nullcontext()
 
+    def on_pickled_code(self, folder: str) -> None:
+        self.seen.append(folder)
+
 
 @pytest.fixture
 def fake_sdk(monkeypatch):

@@ -1,0 +1,33 @@
+"""The driver process's debugger (``run --debug-driver``): where its debugpy comes from."""
+
+from __future__ import annotations
+
+import sys
+
+from smdebug_local.driver import load_debugpy
+from smdebug_local.payload._smdebug_local_boot import debugpy_version_for
+
+
+class NoInstalledDebugpy:
+    """A meta path finder: this Python has no debugpy of its own (only the builds)."""
+
+    def __init__(self, builds: str) -> None:
+        self.builds = builds
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "debugpy" and not sys.path[0].startswith(self.builds):
+            raise ImportError("no debugpy installed here")
+        return None
+
+
+def test_a_python_without_debugpy_takes_the_containers_build_for_its_version(tmp_path, monkeypatch):
+    version = debugpy_version_for(sys.version_info)
+    package = tmp_path / version / "debugpy"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("BUILD = True\n")
+    monkeypatch.delitem(sys.modules, "debugpy", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "meta_path", [NoInstalledDebugpy(str(tmp_path)), *sys.meta_path])
+    loaded = load_debugpy(str(tmp_path))
+    assert loaded.BUILD and loaded.__file__ == str(package / "__init__.py")
+    sys.modules.pop("debugpy")  # the undo of the first delitem restores the real one
