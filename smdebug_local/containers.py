@@ -178,6 +178,7 @@ def publish(session: DebugSession) -> None:
             session.options,
             session.engine.bridge_gateway,
             session.notices.once,
+            driver_port=session.state.driver_port,
         )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from . import containers
 from .notices import say
 from .payload._smdebug_local_boot import debugpy_version_for
 from .state import driver_entry
@@ -75,7 +76,7 @@ def debug(session: DebugSession) -> DriverTarget:
     with session.lock:
         entry = driver_entry(f"{options.bind}:{port}", options.wait is not False, os.getpid())
         session.state.add_entry(entry)
-        session.state.save(session.script)
+        containers.publish(session)  # the state file, and `--ide vscode`'s configuration
     return start(options.bind, port, options.wait, session.mount.debugpy_dir, say)
 
 

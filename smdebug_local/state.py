@@ -167,6 +167,14 @@ class RunState:
     def add_entry(self, entry: dict) -> None:
         self._entries.append(entry)
 
+    @property
+    def driver_port(self) -> int | None:
+        """The port the driver process listens on (``--debug-driver``), or None."""
+        for entry in self._entries:
+            if entry.get("role") == "driver" and entry.get("endpoints"):
+                return int(entry["endpoints"][0].rsplit(":", 1)[1])
+        return None
+
     def drop(self, services: set[str]) -> None:
         self._entries = [e for e in self._entries if e.get("service") not in services]
 

@@ -110,6 +110,13 @@ def _write_ide_files(folder: Path, write) -> None:
     "gateway, which host.docker.internal resolves to).",
 )
 @click.option(
+    "--debug-driver",
+    is_flag=True,
+    help='Also a configuration "smdebug-local: driver" for the driver process itself '
+    "(`run --debug-driver`: ModelBuilder's Mode.IN_PROCESS, your script's own code); F5 "
+    "on it starts the run. It takes --port, the containers the ports after it.",
+)
+@click.option(
     "--workspace",
     type=click.Path(file_okay=False),
     default=".",
@@ -126,6 +133,7 @@ def init_vscode(
     training_code_dir: str,
     mode: str,
     listen_host: str | None,
+    debug_driver: bool,
     workspace: str,
 ) -> None:
     """Write .vscode/launch.json attach configurations and a tasks.json pre-launch task.
@@ -147,6 +155,8 @@ def init_vscode(
             if not (root / path).exists():
                 raise messages.WORKSPACE_PATH_MISSING.error(what=what, path=path, root=root)
         connect = mode == "connect"
+        if debug_driver and connect:
+            raise messages.DRIVER_CONNECT.error()
         if listen_host is not None:
             import ipaddress
 
@@ -164,8 +174,14 @@ def init_vscode(
             training_code_dir=training_code_dir,
             mode=mode,
             listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,
+            driver=debug_driver,
             # Always --port, even the default: it pins the ports launch.json names.
-            run_args=(*(("--mode", "connect") if connect else ()), "--port", str(port)),
+            run_args=(
+                *(("--mode", "connect") if connect else ()),
+                *(("--debug-driver",) if debug_driver else ()),
+                "--port",
+                str(port),
+            ),
         )
     except SmdebugError as err:
         _fail(err)

@@ -19,8 +19,10 @@ def sync_vscode(
     options: DebugOptions,
     bridge_gateway: Callable[[], str | None],
     note: Callable[[str], None],
+    driver_port: int | None = None,
 ) -> None:
-    """Rewrite the workspace's smdebug-local entries for ``targets``; problems are noted."""
+    """Rewrite the workspace's smdebug-local entries for ``targets`` (and the driver
+    process, ``--debug-driver``, listening on ``driver_port``); problems are noted."""
     connect = options.mode == "connect"
     try:
         layout = vscode.run_layout(
@@ -31,6 +33,7 @@ def sync_vscode(
             options.port_explicit,
             connect,
             listen_host=(bridge_gateway() or "172.17.0.1") if connect else "",
+            driver_port=driver_port,
         )
         if layout is None:
             return

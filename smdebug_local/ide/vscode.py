@@ -42,7 +42,7 @@ TASK_LABEL = "smdebug-local: run"
 # Matches the lines the in-container bootstrap prints when debugpy listens, or is about to
 # connect back to the IDE (connect mode): the task's end of "starting", when VS Code attaches.
 READY_PATTERN = (
-    r"smdebug-local: \S+ \S+ (rank \d+/\d+ )?"
+    r"smdebug-local: \S+ \S+ (rank \d+/\d+ |\d+ )?"
     r"(waiting for debugger on|debugger listening on|connecting to debugger at) "
 )
 # A problem VS Code records (and then prompts "Error exists after running preLaunchTask"
@@ -54,6 +54,7 @@ ERROR_PATTERN = r"^(smdebug-local): error: (.*)$"
 # VS Code waits for the new container's ready line before a new attach.
 RERUN_PATTERN = r"smdebug-local: .* changed: rerunning "
 LISTEN_NAME = "smdebug-local: listen (connect-back)"
+DRIVER_NAME = "smdebug-local: driver"
 # debugpy's adapter reads "restart" from the attach request and asks VS Code to restart
 # the session when a debuggee ends, so VS Code listens again for the next run; the Python
 # Debugger's published schema omits it, so VS Code flags it.
@@ -86,6 +87,10 @@ class Layout:
     # runs tasks in a login shell, whose PATH (Debian's /etc/profile resets it) need not
     # hold the virtualenv. Running `init vscode` again from another venv updates it.
     python: str = field(default_factory=lambda: sys.executable)
+    # `run --debug-driver`: the driver process listens first (on `port`; the containers then
+    # take the next ports), and its configuration is the one F5 starts the run from.
+    driver: bool = False
+    driver_port: int | None = None
 
 
 def run_layout(
@@ -96,12 +101,14 @@ def run_layout(
     port_explicit: bool,
     connect: bool,
     listen_host: str = "",
+    driver_port: int | None = None,
 ) -> Layout | None:
     """The layout of a run in progress (``run --ide vscode``): its real ports and folders.
 
-    None until a training or serving target exists; an error if the source folder lies
-    outside the workspace (``${workspaceFolder}`` could not name it). ``port_explicit`` is
-    not needed (an explicit port is the run's first port) but kept for the callers.
+    None until a training or serving target or the driver (``driver_port``) listens; an
+    error if the source folder lies outside the workspace (``${workspaceFolder}`` could not
+    name it). ``port_explicit`` is not needed (an explicit port is the run's first port)
+    but kept for the callers.
     """
     code_dirs = {"training": ROLES["training"].code_dirs, "serving": ROLES["serving"].live_code}
     found = {
@@ -109,9 +116,10 @@ def run_layout(
         for role, dirs in code_dirs.items()
     }
     primary = (found["training"] or found["serving"])[:1]
-    if not primary:
+    if not primary and driver_port is None:
         return None
-    local = primary[0][0]
+    # With only the driver: its own folder (no container maps one).
+    local = primary[0][0] if primary else os.path.dirname(os.path.abspath(script))
     rel = os.path.relpath(local, workspace)
     if rel.startswith(".."):
         raise SOURCE_OUTSIDE_WORKSPACE.error(local=local, workspace=workspace)
@@ -121,7 +129,11 @@ def run_layout(
     # The task pins the run's ports (--port never moves one), from the first port this run
     # really has: the one the first configuration names, even if this run, started without
     # --port, moved on. With an explicit port that is `port` itself.
-    pinned = port if connect else (training_ports or serving_ports or (port,))[0]
+    pinned = (
+        port
+        if connect
+        else (((driver_port,) if driver_port else ()) + training_ports + serving_ports + (port,))[0]
+    )
     return Layout(
         script=Path(os.path.relpath(os.path.abspath(script), workspace)).as_posix(),
         source_dir=Path(rel).as_posix(),
@@ -132,10 +144,13 @@ def run_layout(
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
         mode="connect" if connect else "listen",
         listen_host=listen_host or "127.0.0.1",
+        driver=driver_port is not None,
+        driver_port=driver_port,
         run_args=(
             "--ide",
             "vscode",
             *(("--mode", "connect") if connect else ()),
+            *(("--debug-driver",) if driver_port is not None else ()),
             "--port",
             str(pinned),
         ),
@@ -185,15 +200,16 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
         ], []
     ranks = layout.ranks_per_host
     per_host = layout.training_hosts * ranks
+    first = layout.port + (1 if layout.driver else 0)  # the driver listens first
     training_ports = (
         layout.training_ports
         if layout.training_ports is not None
-        else tuple(layout.port + i for i in range(per_host))
+        else tuple(first + i for i in range(per_host))
     )
     serving_ports = (
         layout.serving_ports
         if layout.serving_ports is not None
-        else tuple(layout.port + per_host + i for i in range(layout.serving_workers))
+        else tuple(first + per_host + i for i in range(layout.serving_workers))
     )
     hosts = max(1, len(training_ports) // ranks)
     training = [
@@ -207,7 +223,22 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
         )
         for i, port in enumerate(training_ports)
     ]
-    if training:
+    driver = []
+    if layout.driver:
+        # Its code is on this machine: no pathMappings. It starts the run: the driver
+        # listens (and by default waits) before any container exists.
+        driver = [
+            {
+                "name": DRIVER_NAME,
+                "type": "debugpy",
+                "request": "attach",
+                "connect": {"host": "127.0.0.1", "port": layout.driver_port or layout.port},
+                "justMyCode": False,
+                "presentation": {"group": GROUP},
+                "preLaunchTask": TASK_LABEL,
+            }
+        ]
+    elif training:
         training[0]["preLaunchTask"] = TASK_LABEL
     serving = [
         _attach(f"smdebug-local: serving worker {i + 1}", port, "/opt/ml/model/code", layout)
@@ -221,7 +252,7 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
                 if ranks > 1
                 else "smdebug-local: training (all hosts)",
                 "configurations": [c["name"] for c in training],
-                "preLaunchTask": TASK_LABEL,
+                **({} if layout.driver else {"preLaunchTask": TASK_LABEL}),
                 "presentation": {"group": GROUP},
             }
         )
@@ -233,7 +264,7 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
                 "presentation": {"group": GROUP},
             }
         )
-    return [*training, *serving], compounds
+    return [*driver, *training, *serving], compounds
 
 
 def task_command(layout: Layout) -> str:

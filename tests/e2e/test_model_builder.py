@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from smdebug_local.ide import jsonc
+
 import build
 from conftest import WAITING, marker_line, our_containers
 from dap import Debugger
@@ -258,7 +260,7 @@ def test_in_process_with_debug_driver(project, local_s3, start_run, sdk3):
         marker_line(driver, "# invoke breakpoint"),
     )
     run = start_run(
-        ["--debug-driver", "driver.py"],
+        ["--debug-driver", "--ide", "vscode", "driver.py"],
         cwd=project,
         smdebug=str(sdk3),
         env=_env(local_s3, TEST_MODE="IN_PROCESS"),
@@ -266,6 +268,10 @@ def test_in_process_with_debug_driver(project, local_s3, start_run, sdk3):
     match = run.wait_for(DRIVER_LINE, timeout=120)[0]
     state = (project / ".smdebug-local" / "state.json").read_text()
     assert '"role": "driver"' in state and f"{match['bind']}:{match['port']}" in state
+    # Written before the driver waits: the configuration VS Code attaches with.
+    launch = jsonc.parse((project / ".vscode" / "launch.json").read_text()).to_python()
+    (config,) = [c for c in launch["configurations"] if c["name"] == "smdebug-local: driver"]
+    assert config["connect"] == {"host": "127.0.0.1", "port": int(match["port"])}
     debugger = _attach(match["bind"], int(match["port"]), driver, [load, invoke])
     stop = debugger.next_stop(timeout=120)
     assert stop.frames()[0]["line"] == load

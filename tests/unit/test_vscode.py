@@ -514,3 +514,58 @@ def test_a_run_with_ranks_names_every_port_it_got():
         5682,
     ]
     assert layout.ranks_per_host == 2
+
+
+def test_the_driver_configuration_starts_the_run_and_the_containers_take_the_next_ports():
+    layout = vscode.Layout("d.py", "src", training_hosts=2, serving_workers=1, driver=True)
+    configs, compounds = vscode.launch_entries(layout)
+    assert [(c["name"], c["connect"]["port"]) for c in configs] == [
+        ("smdebug-local: driver", 5678),
+        ("smdebug-local: training algo-1", 5679),
+        ("smdebug-local: training algo-2", 5680),
+        ("smdebug-local: serving worker 1", 5681),
+    ]
+    driver = configs[0]
+    assert "pathMappings" not in driver  # its code is on this machine
+    jsonschema.validate({k: v for k, v in driver.items() if k not in COMMON_KEYS}, strict_schema())
+    # Only the driver runs the task: its line is the first ready line, before any container.
+    assert [c["name"] for c in configs if "preLaunchTask" in c] == ["smdebug-local: driver"]
+    assert all("preLaunchTask" not in c for c in compounds)
+
+
+def test_the_driver_waiting_line_ends_the_tasks_wait():
+    from smdebug_local.driver import DriverTarget
+
+    (task,) = vscode.task_entries(vscode.Layout("d.py", "src", driver=True))
+    ends = re.compile(task["problemMatcher"]["background"]["endsPattern"])
+    for wait in (True, False):
+        assert ends.search("smdebug-local: " + DriverTarget("127.0.0.1", 5678, wait, 42).line())
+
+
+def test_a_run_with_only_the_driver_listening_gets_its_configuration(tmp_path):
+    script = tmp_path / "app" / "serve.py"
+    layout = vscode.run_layout([], tmp_path, str(script), 5678, False, False, driver_port=5690)
+    assert layout is not None
+    assert (layout.source_dir, layout.port, layout.driver_port) == ("app", 5690, 5690)
+    assert "--debug-driver" in layout.run_args and layout.run_args[-1] == "5690"
+    configs, _ = vscode.launch_entries(layout)
+    assert [(c["name"], c["connect"]["port"]) for c in configs] == [("smdebug-local: driver", 5690)]
+    assert vscode.run_layout([], tmp_path, str(script), 5678, False, False) is None
+
+
+def test_init_vscode_debug_driver(tmp_path):
+    from click.testing import CliRunner
+
+    from smdebug_local.cli import main
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "driver.py").write_text("")
+    args = ["init", "vscode", "--script", "driver.py", "--workspace", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--debug-driver"])
+    assert result.exit_code == 0, result.output
+    (task,) = jsonc.parse((tmp_path / ".vscode" / "tasks.json").read_text()).to_python()["tasks"]
+    assert shlex.split(task["command"])[4:] == ["--debug-driver", "--port", "5678", "driver.py"]
+    launch = jsonc.parse((tmp_path / ".vscode" / "launch.json").read_text()).to_python()
+    assert launch["configurations"][0]["name"] == "smdebug-local: driver"
+    refused = CliRunner().invoke(main, [*args, "--debug-driver", "--mode", "connect"])
+    assert refused.exit_code != 0 and "--debug-driver" in refused.output
