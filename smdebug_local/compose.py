@@ -89,6 +89,8 @@ class DebugTarget:
     auto_mapped: bool = False
     # Of a distributed job's ranks, only these are debugged (None: all).
     ranks: tuple[int, ...] | None = None
+    # The rank each of ``host_ports`` is for (a distributed job's host), else ().
+    slot_ranks: tuple[int, ...] = ()
 
     @property
     def host(self) -> str:

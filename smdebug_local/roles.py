@@ -127,6 +127,9 @@ class Plan:
     wait: bool
     port_count: int
     defer: Mapping | None = None  # see _smdebug_local_boot.StartOnImport
+    # A distributed job's host: the rank each debug port is for (the payload's port_slot
+    # gives rank R of the host that port every run); () when not known.
+    slot_ranks: tuple[int, ...] = ()
 
 
 def worker_count(service_env: Mapping[str, str], cpus: int) -> int:
@@ -181,14 +184,15 @@ def processes_per_host(
     return max(1, gpus)
 
 
-def ports_for_ranks(per_host: int, host: str, ranks: tuple[int, ...] | None) -> int:
-    """Debug ports a host of a distributed job needs: its processes, or with ``--ranks``
-    only the chosen ones among its ranks (``algo-H`` runs ranks (H-1)*N .. H*N-1, as the
-    toolkit's torchrun and mpirun number them); at least one."""
-    if ranks is None or not host.startswith("algo-") or not host[5:].isdecimal():
-        return per_host
+def slot_ranks(per_host: int, host: str, ranks: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The ranks whose processes a host of a distributed job debugs, one per debug port in
+    port order: ``algo-H`` runs ranks (H-1)*N .. H*N-1 (as the toolkit's torchrun and
+    mpirun number them), or with ``--ranks`` the chosen ones among them. None when the
+    host's name does not say which it is."""
+    if not host.startswith("algo-") or not host[5:].isdecimal():
+        return None
     first = (int(host[5:]) - 1) * per_host
-    return max(1, sum(1 for r in ranks if first <= r < first + per_host))
+    return tuple(r for r in range(first, first + per_host) if ranks is None or r in ranks)
 
 
 def plan(
@@ -228,12 +232,14 @@ def plan(
         match += tuple(f"{remote.rstrip('/')}/*" for _, remote in user_mappings)
     env = env_to_dict(service.get("environment"))
     ports = 1
+    per_slot: tuple[int, ...] = ()
     if settings.per_worker:
         ports = worker_count(env, cpus or os.cpu_count() or 1)
     elif settings.per_rank:
         ports = processes_per_host(hyperparameters or {}, gpus, distributed)
-        if ports > 1:
-            ports = ports_for_ranks(ports, host, ranks)
+        chosen = slot_ranks(ports, host, ranks) if ports > 1 else None
+        if chosen is not None:  # a host none of whose ranks is chosen keeps one port
+            per_slot, ports = chosen, max(1, len(chosen))
     return Plan(
         match=tuple(dict.fromkeys(match)),
         mappings=tuple(mappings),
@@ -247,4 +253,5 @@ def plan(
         }
         if settings.defer_match and mappings
         else None,
+        slot_ranks=per_slot,
     )

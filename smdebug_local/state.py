@@ -38,6 +38,8 @@ def target_entry(target: DebugTarget, service: Mapping) -> dict:
         "container": service.get("container_name"),
         "job": env.get("TRAINING_JOB_NAME") or env.get("PROCESSING_JOB_NAME") or None,
         "endpoints": target.endpoints,
+        # A distributed job's host: the rank each endpoint is for (the same order).
+        **({"ranks": list(target.slot_ranks)} if target.slot_ranks else {}),
         "connect": ":".join(map(str, target.connect)) if target.connect else None,
         "wait": target.wait,
         "pathMappings": [
@@ -131,16 +133,16 @@ def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
         mappings = t.get("pathMappings") or []
         mapping = f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}" if mappings else ""
         attach = ", ".join(t["endpoints"]) if t["endpoints"] else f"connects to {t.get('connect')}"
-        out.append(
-            [
-                t["role"],
-                t["host"],
-                t.get("job") or t.get("container") or t["service"],
-                attach,
-                mapping,
-                live_status(t, live),
-            ]
+        ranks = t.get("ranks") or []
+        # A distributed job's host: a row per rank, each with its own endpoint.
+        per_rank = (
+            [(f"{t['host']} rank {r}", e) for r, e in zip(ranks, t["endpoints"])]
+            if len(ranks) == len(t["endpoints"])
+            else [(t["host"], attach)]
         )
+        for host, endpoint in per_rank:
+            job = t.get("job") or t.get("container") or t["service"]
+            out.append([t["role"], host, job, endpoint, mapping, live_status(t, live)])
     return out
 
 

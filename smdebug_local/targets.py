@@ -50,4 +50,5 @@ def debug_target(
         debugger="pydevd-pycharm" if options.ide == "pycharm" else "debugpy",
         defer=plan.defer,
         ranks=options.ranks,
+        slot_ranks=() if connect else plan.slot_ranks,
     )

@@ -83,6 +83,9 @@ class Layout:
     # on a machine where they are free (training hosts first, then serving workers).
     training_ports: tuple[int, ...] | None = None
     serving_ports: tuple[int, ...] | None = None
+    # What each training port is for ("algo-2 rank 3"); None: as `training_hosts` x
+    # `ranks_per_host` number them.
+    training_labels: tuple[str, ...] | None = None
     # The task runs `python -m smdebug_local` with this interpreter's absolute path: VS Code
     # runs tasks in a login shell, whose PATH (Debian's /etc/profile resets it) need not
     # hold the virtualenv. Running `init vscode` again from another venv updates it.
@@ -139,6 +142,18 @@ def run_layout(
         source_dir=Path(rel).as_posix(),
         port=pinned,
         training_ports=training_ports,
+        training_labels=tuple(
+            " ".join(
+                ([t.host] if len(training) > 1 else [])
+                + (
+                    [f"rank {t.slot_ranks[k]}"]
+                    if len(t.slot_ranks) == len(t.host_ports)
+                    else ([f"process {k + 1}"] if len(t.host_ports) > 1 else [])
+                )
+            )
+            for t in training
+            for k in range(len(t.host_ports))
+        ),
         ranks_per_host=len(training[0].host_ports) if training else 1,
         serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
@@ -176,9 +191,9 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
 
     Ports follow smdebug-local's allocation, which the task's ``--port`` pins: each training
     host (container) takes the next port (the next ``ranks_per_host`` ports in a distributed
-    job: its ranks take them in the order they start, so a configuration names a process
-    slot, not a rank), then each serving worker the next one. The first
-    training configuration starts the run (``preLaunchTask``). The all-hosts compound runs
+    job: each rank takes the one of its local rank, so a configuration names its rank),
+    then each serving worker the next one. The first training configuration (the driver's,
+    with ``--debug-driver``) starts the run (``preLaunchTask``). The all-hosts compound runs
     the task itself before it attaches any host (members started at once would attach to
     hosts 2.. before their containers exist); F5 on it attaches when the first host is
     ready. Serving is in no compound with training: its containers exist only once the
@@ -212,16 +227,25 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
         else tuple(first + per_host + i for i in range(layout.serving_workers))
     )
     hosts = max(1, len(training_ports) // ranks)
+    # What each training port is for. A rank takes its host's port of its local rank (the
+    # bootstrap's port_slot), so algo-H's k-th port is rank (H-1)*N+k.
+    labels = layout.training_labels
+    if labels is None or len(labels) != len(training_ports):
+        labels = tuple(
+            " ".join(
+                ([f"algo-{i // ranks + 1}"] if hosts > 1 else [])
+                + ([f"rank {i}"] if ranks > 1 else [])
+            )
+            for i in range(len(training_ports))
+        )
     training = [
         _attach(
-            "smdebug-local: training"
-            + (f" algo-{i // ranks + 1}" if hosts > 1 else "")
-            + (f" process {i % ranks + 1}" if ranks > 1 else ""),
+            "smdebug-local: training" + (f" {label}" if label else ""),
             port,
             layout.training_code_dir,
             layout,
         )
-        for i, port in enumerate(training_ports)
+        for label, port in zip(labels, training_ports)
     ]
     driver = []
     if layout.driver:

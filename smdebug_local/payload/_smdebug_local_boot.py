@@ -176,6 +176,30 @@ def rank_of(environ):
     return None
 
 
+# Where launchers say which of its host's processes a rank is.
+LOCAL_RANK_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID")
+
+
+def port_slot(config, environ):
+    """Which of the container's debug ports this rank takes: its local rank, or with
+    ``ranks`` (``--ranks``) its place among the chosen ranks of its host -- so a rank has
+    the same port every run and the IDE's configuration for it names it. None: not a rank
+    (the first free port)."""
+    rank = rank_of(environ)
+    local = None
+    for name in LOCAL_RANK_VARIABLES:
+        if environ.get(name, "").isdecimal():
+            local = int(environ[name])
+            break
+    if rank is None or local is None or local > rank[0]:
+        return None
+    ranks = config.get("ranks")
+    if ranks is None:
+        return local
+    first = rank[0] - local
+    return sum(1 for r in ranks if first <= r < rank[0])
+
+
 def where(config, environ):
     """``training algo-1`` or ``training algo-1 rank 1/4``: who says a line."""
     text = "%s %s" % (config.get("role", "container"), config.get("host", ""))
@@ -288,10 +312,12 @@ class _Lock(object):
             self._file.close()  # releases the lock
 
 
-def _listen(debugpy, ports, probe=_port_is_free):
-    """Listen on the first free container port; return its host endpoint."""
+def _listen(debugpy, ports, probe=_port_is_free, slot=None):
+    """Listen on port number ``slot`` if it is free, else on the first free container
+    port; return its host endpoint."""
     with _Lock():
-        for port, endpoint in ports:
+        preferred = [ports[slot]] if slot is not None and 0 <= slot < len(ports) else []
+        for port, endpoint in preferred + list(ports):
             if probe(int(port)):
                 debugpy.listen(("0.0.0.0", int(port)))
                 return endpoint
@@ -392,7 +418,7 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
             debugpy.wait_for_client()  # until the IDE has set its breakpoints
         _say("%s debugger attached" % who)
         return
-    endpoint = _listen(debugpy, config["ports"], probe)
+    endpoint = _listen(debugpy, config["ports"], probe, port_slot(config, os.environ))
     os.environ[ACTIVE_ENV] = str(os.getpid())
     if wait:
         _say("%s waiting for debugger on %s%s" % (who, endpoint, suffix))

@@ -8,6 +8,7 @@ must end with its model artifact, also after one rank was held paused for a whil
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -50,6 +51,14 @@ def stop_every_rank(run, project: Path, count: int):
     assert sorted(int(m["rank"]) for m in waiting) == list(range(count))
     assert {m["world"] for m in waiting} == {str(count)}
     assert len({m["port"] for m in waiting}) == count, "two ranks on one port"
+    # Each rank is on the port the state file (and the IDE's configurations) name for it.
+    doc = json.loads((project / ".smdebug-local" / "state.json").read_text())
+    planned = {
+        endpoint: rank
+        for target in doc["targets"]
+        for endpoint, rank in zip(target["endpoints"], target.get("ranks") or [])
+    }
+    assert {f"{m['bind']}:{m['port']}": int(m["rank"]) for m in waiting} == planned
     # Attach to every rank first: a rank reaches the line only once all joined the all-reduce.
     debuggers = [(match, attach(match, {source: [line]})) for match in waiting]
     stopped = {}

@@ -389,3 +389,24 @@ def test_a_package_without_main_is_no_entry_point(tmp_path, monkeypatch):
     (site / "nomain" / "__init__.py").write_text("")
     monkeypatch.syspath_prepend(str(site))
     assert boot.entry_point(["-m"], str(tmp_path), lambda: ["python", "-m", "nomain"]) is None
+
+
+def test_a_rank_takes_the_port_of_its_local_rank_so_its_configuration_names_it():
+    torchrun = {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}
+    assert boot.port_slot({}, torchrun) == 1
+    mpi = {"OMPI_COMM_WORLD_RANK": "2", "OMPI_COMM_WORLD_SIZE": "4"}
+    assert boot.port_slot({}, dict(mpi, OMPI_COMM_WORLD_LOCAL_RANK="0")) == 0
+    assert boot.port_slot({}, mpi) is None  # no local rank: the first free port
+    assert boot.port_slot({}, {"LOCAL_RANK": "0"}) is None  # not a rank
+    # --ranks 1,3 on a host running ranks 2 and 3: rank 3 is its host's first chosen one.
+    assert boot.port_slot({"ranks": [1, 3]}, torchrun) == 0
+    assert boot.port_slot({"ranks": [2, 3]}, torchrun) == 1
+
+
+def test_listen_prefers_the_slots_port_and_falls_back_to_the_first_free(tmp_path, monkeypatch):
+    monkeypatch.setattr(boot, "LOCK_FILE", str(tmp_path / "lock"))
+    ports = [[5678, "a"], [5679, "b"], [5680, "c"]]
+    assert boot._listen(FakeDebugpy(), ports, probe=lambda port: True, slot=2) == "c"
+    assert boot._listen(FakeDebugpy(), ports, probe=lambda port: port != 5680, slot=2) == "a"
+    assert boot._listen(FakeDebugpy(), ports, probe=lambda port: True, slot=7) == "a"
+    assert boot._listen(FakeDebugpy(), ports, probe=lambda port: True) == "a"

@@ -131,14 +131,32 @@ def test_the_training_plan_reads_the_ranks_per_host(sdk_training_compose):
 
 
 def test_with_ranks_a_host_gets_ports_for_its_debugged_ranks_only():
-    from smdebug_local.roles import ports_for_ranks
+    from smdebug_local.roles import slot_ranks
 
-    assert ports_for_ranks(2, "algo-1", None) == 2
-    assert ports_for_ranks(2, "algo-1", (0,)) == 1
-    assert ports_for_ranks(2, "algo-2", (0,)) == 1  # none of its ranks: still one port
-    assert ports_for_ranks(2, "algo-2", (0, 2, 3)) == 2
-    assert ports_for_ranks(4, "algo-1", (1, 2, 3)) == 3
-    assert ports_for_ranks(2, "worker", (0,)) == 2  # not a local-mode host name
+    assert slot_ranks(2, "algo-1", None) == (0, 1)
+    assert slot_ranks(2, "algo-2", None) == (2, 3)
+    assert slot_ranks(2, "algo-1", (0,)) == (0,)
+    assert slot_ranks(2, "algo-2", (0,)) == ()  # none of its ranks: the plan keeps one port
+    assert slot_ranks(2, "algo-2", (0, 2, 3)) == (2, 3)
+    assert slot_ranks(4, "algo-1", (1, 2, 3)) == (1, 2, 3)
+    assert slot_ranks(2, "worker", (0,)) is None  # not a local-mode host name
+
+
+def test_the_plan_of_a_distributed_host_says_which_rank_each_port_is_for(sdk_training_compose):
+    service = sdk_training_compose["services"]["algo-1-ab1cd"]
+    two = {
+        "sagemaker_torch_distributed_enabled": "true",
+        "sagemaker_mpi_num_of_processes_per_host": "2",
+    }
+
+    def planned(host, ranks):
+        p = plan(ROLES["training"], service, wait=None, hyperparameters=two, host=host, ranks=ranks)
+        return p.port_count, p.slot_ranks
+
+    assert planned("algo-2", None) == (2, (2, 3))
+    assert planned("algo-2", (0, 3)) == (1, (3,))
+    assert planned("algo-2", (0,)) == (1, ())  # none of its ranks debugged: one unused port
+    assert planned("worker", (0,)) == (2, ())  # not a local-mode host name: by start order
 
 
 def test_model_trainers_distributed_config_sets_the_ranks_per_host():

@@ -57,6 +57,23 @@ def test_rows_show_where_to_attach_and_live_status():
     assert text.splitlines()[0].split() == ["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]
 
 
+def test_a_distributed_host_lists_a_rank_per_endpoint():
+    target = DebugTarget(
+        role="training",
+        service="algo-2-abcde",
+        host_ports=(5680, 5681),
+        mappings=(("/src", "/opt/ml/code"),),
+        slot_ranks=(2, 3),
+    )
+    entry = state.target_entry(target, {"environment": ["TRAINING_JOB_NAME=job-1"]})
+    assert entry["ranks"] == [2, 3] and len(entry["endpoints"]) == 2
+    doc = state.document("r1", 1, "train.py", [entry])
+    assert [r[1:4] for r in state.rows(doc, {})[1:]] == [
+        ["algo-2 rank 2", "job-1", "127.0.0.1:5680"],
+        ["algo-2 rank 3", "job-1", "127.0.0.1:5681"],
+    ]
+
+
 def test_a_corrupt_file_is_named_with_the_fix(tmp_path):
     (tmp_path / ".smdebug-local").mkdir()
     (tmp_path / ".smdebug-local" / "state.json").write_text("{not json")

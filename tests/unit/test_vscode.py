@@ -480,10 +480,10 @@ def test_a_distributed_job_gets_a_configuration_per_rank_and_an_all_ranks_compou
     configs, compounds = vscode.launch_entries(layout)
     training = [c for c in configs if "training" in c["name"]]
     assert [(c["name"], c["connect"]["port"]) for c in training] == [
-        ("smdebug-local: training algo-1 process 1", 6000),
-        ("smdebug-local: training algo-1 process 2", 6001),
-        ("smdebug-local: training algo-2 process 1", 6002),
-        ("smdebug-local: training algo-2 process 2", 6003),
+        ("smdebug-local: training algo-1 rank 0", 6000),
+        ("smdebug-local: training algo-1 rank 1", 6001),
+        ("smdebug-local: training algo-2 rank 2", 6002),
+        ("smdebug-local: training algo-2 rank 3", 6003),
     ]
     assert training[0]["preLaunchTask"] == vscode.TASK_LABEL
     serving = [c for c in configs if "serving" in c["name"]]
@@ -499,7 +499,7 @@ def test_a_run_with_ranks_names_every_port_it_got():
     targets = [
         DebugTarget(
             role="training",
-            service=f"algo-{h}-x",
+            service=f"algo-{h}-ab1cd",
             host_ports=ports,
             mappings=(("/w/src", "/opt/ml/code"),),
         )
@@ -514,6 +514,32 @@ def test_a_run_with_ranks_names_every_port_it_got():
         5682,
     ]
     assert layout.ranks_per_host == 2
+    assert [c["name"] for c in configs if "training" in c["name"]][:2] == [
+        "smdebug-local: training algo-1 process 1",  # no ranks known: by start order
+        "smdebug-local: training algo-1 process 2",
+    ]
+
+
+def test_a_runs_configurations_name_the_rank_each_port_is_for():
+    from smdebug_local.compose import DebugTarget
+
+    # --ranks 0,3 on 2 hosts x 2 ranks: algo-1 debugs rank 0, algo-2 rank 3.
+    targets = [
+        DebugTarget(
+            role="training",
+            service=f"algo-{h}-ab1cd",
+            host_ports=(port,),
+            mappings=(("/w/src", "/opt/ml/code"),),
+            slot_ranks=(rank,),
+        )
+        for h, port, rank in ((1, 5678, 0), (2, 5679, 3))
+    ]
+    layout = vscode.run_layout(targets, Path("/w"), "/w/d.py", 5678, False, False)
+    configs, _ = vscode.launch_entries(layout)
+    assert [(c["name"], c["connect"]["port"]) for c in configs] == [
+        ("smdebug-local: training algo-1 rank 0", 5678),
+        ("smdebug-local: training algo-2 rank 3", 5679),
+    ]
 
 
 def test_the_driver_configuration_starts_the_run_and_the_containers_take_the_next_ports():
