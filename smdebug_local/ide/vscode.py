@@ -142,18 +142,7 @@ def run_layout(
         source_dir=Path(rel).as_posix(),
         port=pinned,
         training_ports=training_ports,
-        training_labels=tuple(
-            " ".join(
-                ([t.host] if len(training) > 1 else [])
-                + (
-                    [f"rank {t.slot_ranks[k]}"]
-                    if len(t.slot_ranks) == len(t.host_ports)
-                    else ([f"process {k + 1}"] if len(t.host_ports) > 1 else [])
-                )
-            )
-            for t in training
-            for k in range(len(t.host_ports))
-        ),
+        training_labels=_port_labels(training),
         ranks_per_host=len(training[0].host_ports) if training else 1,
         serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
@@ -170,6 +159,21 @@ def run_layout(
             str(pinned),
         ),
     )
+
+
+def _port_labels(training: list[DebugTarget]) -> tuple[str, ...]:
+    """What each training port of a run is for: its host (when there are several) and its
+    rank, or its process slot where the ranks are not known."""
+    labels = []
+    for t in training:
+        for k in range(len(t.host_ports)):
+            words = [t.host] if len(training) > 1 else []
+            if len(t.slot_ranks) == len(t.host_ports):
+                words.append(f"rank {t.slot_ranks[k]}")
+            elif len(t.host_ports) > 1:
+                words.append(f"process {k + 1}")
+            labels.append(" ".join(words))
+    return tuple(labels)
 
 
 def _attach(name: str, port: int, remote_root: str, layout: Layout) -> dict:
