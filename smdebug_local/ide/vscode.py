@@ -31,9 +31,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..compose import CONTAINER_DEBUG_PORT, DebugTarget
+from ..compose import DebugTarget
 from ..files import write_atomic
 from ..messages import JSONC_INVALID, SOURCE_OUTSIDE_WORKSPACE
+from ..options import DEFAULT_PORT
 from ..roles import ROLES
 from . import jsonc, template
 
@@ -71,7 +72,7 @@ class Layout:
 
     script: str  # driver script, relative to the workspace
     source_dir: str  # the estimator's source_dir, relative to the workspace
-    port: int = CONTAINER_DEBUG_PORT
+    port: int = DEFAULT_PORT  # the first host port (`--port`)
     serving_workers: int = 1
     run_args: tuple[str, ...] = ()
     training_hosts: int = 1  # instance_count of the training job
