@@ -14,9 +14,11 @@ Hard rules, because this code runs in images we do not control:
 * leave ``__main__``, ``sys.argv`` and tracebacks untouched (we never wrap the script).
 
 Configuration arrives as one JSON environment variable (``SMDEBUG_LOCAL``) written by the
-host-side compose transform; see :func:`parse_config` for the keys. Two modules beside it
-are loaded only when used: ``_smdebug_local_pause`` (pause reports for watch mode) and
-``_smdebug_local_pycharm`` (PyCharm's Debug Server).
+host-side compose transform; see :func:`parse_config` for the keys. The modules beside it
+are loaded only when used, in processes that are debugged: ``_smdebug_local_ranks`` (which
+rank of a distributed job this is), ``_smdebug_local_connect`` (connect-back mode),
+``_smdebug_local_pause`` (pause reports) and ``_smdebug_local_pycharm`` (PyCharm's Debug
+Server).
 """
 
 import fnmatch
@@ -24,7 +26,6 @@ import json
 import os
 import socket
 import sys
-import time
 
 CONFIG_ENV = "SMDEBUG_LOCAL"
 # The pid of the process where debugpy runs, set there. Children inherit it: a child spawned
@@ -159,56 +160,6 @@ def matches(path, patterns):
     return any(fnmatch.fnmatchcase(c, p) for c in candidates for p in patterns)
 
 
-# Where launchers say which rank a process is: torchrun (and torch.distributed.launch),
-# Open MPI, MPICH/Intel MPI.
-RANK_VARIABLES = (
-    ("RANK", "WORLD_SIZE"),
-    ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
-    ("PMI_RANK", "PMI_SIZE"),
-)
-
-
-def rank_of(environ):
-    """``(rank, world size)`` of this process in a distributed job, or None."""
-    for rank, size in RANK_VARIABLES:
-        if environ.get(rank, "").isdecimal() and environ.get(size, "").isdecimal():
-            return int(environ[rank]), int(environ[size])
-    return None
-
-
-# Where launchers say which of its host's processes a rank is.
-LOCAL_RANK_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID")
-
-
-def port_slot(config, environ):
-    """Which of the container's debug ports this rank takes: its local rank, or with
-    ``ranks`` (``--ranks``) its place among the chosen ranks of its host -- so a rank has
-    the same port every run and the IDE's configuration for it names it. None: not a rank
-    (the first free port)."""
-    rank = rank_of(environ)
-    local = None
-    for name in LOCAL_RANK_VARIABLES:
-        if environ.get(name, "").isdecimal():
-            local = int(environ[name])
-            break
-    if rank is None or local is None or local > rank[0]:
-        return None
-    ranks = config.get("ranks")
-    if ranks is None:
-        return local
-    first = rank[0] - local
-    return sum(1 for r in ranks if first <= r < rank[0])
-
-
-def where(config, environ):
-    """``training algo-1`` or ``training algo-1 rank 1/4``: who says a line."""
-    text = "%s %s" % (config.get("role", "container"), config.get("host", ""))
-    rank = rank_of(environ)
-    if rank is not None and rank[1] > 1:
-        text = "%s rank %d/%d" % (text.strip(), rank[0], rank[1])
-    return text.strip()
-
-
 def _mapping_text(config):
     """The primary path mapping (the one the process's own code runs from), in brackets."""
     pairs = config.get("mappings") or []
@@ -327,66 +278,6 @@ def _listen(debugpy, ports, probe=_port_is_free, slot=None):
     )
 
 
-# How long a process keeps trying to reach the IDE in connect mode: a waiting entry point
-# gives the user time to start the IDE's listener; others only bridge a short race.
-CONNECT_PATIENCE = {True: 300.0, False: 10.0}
-
-
-def _listening(address):
-    """True if something accepts TCP connections at ``address``."""
-    try:
-        socket.create_connection((address[0], int(address[1])), timeout=2).close()
-        return True
-    except OSError:
-        return False
-
-
-def _connect(
-    debugpy,
-    address,
-    patience,
-    sleep=time.sleep,
-    clock=time.time,
-    probe=_listening,
-    dial=socket.create_connection,
-    answer_within=5.0,
-):
-    """Connect to the IDE listening at ``address``, waiting up to ``patience`` seconds for
-    it to listen. debugpy.connect() cannot be retried (after one refusal a second call
-    hangs), so a plain TCP probe waits for the listener first; debugpy's adapter drops such
-    a probe and goes on listening.
-
-    debugpy.connect() also hangs for good on a listener that accepts the connection but
-    never speaks -- a socket left listening by a debug adapter whose IDE went away (a
-    reloaded VS Code window) does exactly that. debugpy's adapter sends its first request
-    the moment it accepts a debuggee, so one more probe reads: nothing within
-    ``answer_within`` seconds means no debugger will ever answer there, and we give up with
-    the fix instead of hanging.
-    """
-    host, port = address[0], int(address[1])
-    deadline = clock() + patience
-    while not probe(address):
-        if clock() >= deadline:
-            raise RuntimeError(
-                "no debugger listening on %s:%s; start your IDE's listen configuration first"
-                % (host, port)
-            )
-        sleep(0.5)
-    try:
-        with dial((host, port), timeout=answer_within) as sock:
-            sock.recv(1)
-    except socket.timeout:
-        raise RuntimeError(
-            "something on %s:%s accepted the connection but sent nothing in %gs: not a "
-            "debugger (an IDE listener left behind, e.g. by a reloaded VS Code window?); end "
-            "the process holding port %s on the host, then start your IDE's listen "
-            "configuration again" % (host, port, answer_within, port)
-        ) from None
-    except OSError:
-        pass  # gone since the probe, or unresolvable: debugpy.connect() reports it
-    debugpy.connect((host, port))
-
-
 def _sibling(name):
     """Another module of the payload: top-level in containers (the payload folder is on
     sys.path), or ``smdebug_local.payload.NAME`` when the host package imports this one."""
@@ -396,7 +287,7 @@ def _sibling(name):
     return importlib.import_module(package + "." + name if package else name)
 
 
-def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
+def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
     """Start debugpy in this process as ``config`` says (called only for the entry point)."""
     _sibling("_smdebug_local_pause").watch(config)
     debugger_environment(os.environ, _command_line()[1:], os.getcwd())
@@ -406,19 +297,21 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=_connect):
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     debugpy.configure(subProcess=True)
-    who = where(config, os.environ)
+    ranking = _sibling("_smdebug_local_ranks")
+    who = ranking.where(config, os.environ)
     suffix = _mapping_text(config)
     wait = config.get("wait", True)
     if config.get("connect"):
         address = config["connect"]
         _say("%s connecting to debugger at %s:%s%s" % (who, address[0], address[1], suffix))
-        connect(debugpy, address, CONNECT_PATIENCE[bool(wait)])
+        back = _sibling("_smdebug_local_connect")
+        (connect or back.connect)(debugpy, address, back.CONNECT_PATIENCE[bool(wait)])
         os.environ[ACTIVE_ENV] = str(os.getpid())
         if wait:
             debugpy.wait_for_client()  # until the IDE has set its breakpoints
         _say("%s debugger attached" % who)
         return
-    endpoint = _listen(debugpy, config["ports"], probe, port_slot(config, os.environ))
+    endpoint = _listen(debugpy, config["ports"], probe, ranking.port_slot(config, os.environ))
     os.environ[ACTIVE_ENV] = str(os.getpid())
     if wait:
         _say("%s waiting for debugger on %s%s" % (who, endpoint, suffix))
@@ -490,11 +383,12 @@ def main():
         path = entry_point(sys.argv, os.getcwd())
         if not matches(path, config.get("match") or []):
             return
-        ranks, rank = config.get("ranks"), rank_of(os.environ)
+        ranking = _sibling("_smdebug_local_ranks")
+        ranks, rank = config.get("ranks"), ranking.rank_of(os.environ)
         if ranks is not None and rank is not None and rank[0] not in ranks:
             _say(
                 "%s runs without a debugger (--ranks %s)"
-                % (where(config, os.environ), ",".join(str(r) for r in ranks))
+                % (ranking.where(config, os.environ), ",".join(str(r) for r in ranks))
             )
             return
         defer = config.get("defer") or {}

@@ -245,9 +245,10 @@ def watch(config):
     when nothing applies."""
     status = config.get("status")
     serving = config.get("role") == "serving"
-    rank = boot.rank_of(os.environ)
+    ranking = boot._sibling("_smdebug_local_ranks")
+    rank = ranking.rank_of(os.environ)
     ranked = rank is not None and rank[1] > 1
-    where = boot.where(config, os.environ)
+    where = ranking.where(config, os.environ)
 
     def make_steps():
         steps = []

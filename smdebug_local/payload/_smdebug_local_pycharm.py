@@ -44,9 +44,12 @@ def start_pycharm(config, module=None, sleep=time.sleep, clock=time.time):
     connection can be retried (unlike debugpy.connect), so no probe touches the IDE."""
     pydevd_pycharm = module or _import_pydevd_pycharm(config)
     host, port = config["connect"][0], int(config["connect"][1])
-    where = boot.where(config, os.environ)
+    where = boot._sibling("_smdebug_local_ranks").where(config, os.environ)
     boot._say("%s connecting to PyCharm debug server at %s:%s" % (where, host, port))
-    deadline = clock() + boot.CONNECT_PATIENCE[bool(config.get("wait", True))]
+    deadline = (
+        clock()
+        + boot._sibling("_smdebug_local_connect").CONNECT_PATIENCE[bool(config.get("wait", True))]
+    )
     while True:
         try:
             with _Quiet():

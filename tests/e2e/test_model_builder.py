@@ -193,11 +193,14 @@ def _attach(host: str, port: int, driver: Path, lines: list[int], mappings=()) -
     return debugger
 
 
-def test_local_container_breakpoint_in_invoke(
+def test_local_container_breakpoints_in_load_and_invoke(
     project, sdk3_serving_image, local_s3, start_run, sdk3
 ):
     driver = project / "driver.py"
-    line = marker_line(driver, "# invoke breakpoint")
+    load, line = (
+        marker_line(driver, "# load breakpoint"),
+        marker_line(driver, "# invoke breakpoint"),
+    )
     started = time.monotonic()
     # --wait: the script invokes the endpoint as soon as deploy() returns (as batch
     # transform sends its records), so the worker waits for the debugger before loading.
@@ -214,9 +217,12 @@ def test_local_container_breakpoint_in_invoke(
         match["bind"],
         int(match["port"]),
         driver,
-        [line],
+        [load, line],
         [{"localRoot": match["local"], "remoteRoot": match["remote"]}],
     )
+    stop = debugger.next_stop(timeout=300)  # the worker loads the model
+    assert stop.frames()[0]["line"] == load
+    stop.resume()
     # ModelBuilder's own health check invokes the model first, then the script does.
     for expected in ([1, 2, 3], [1, 2, 3]):
         stop = debugger.next_stop(timeout=300)

@@ -11,6 +11,8 @@ import os
 import sys
 
 import _smdebug_local_boot as boot
+import _smdebug_local_connect as back
+import _smdebug_local_ranks as ranking
 import pytest
 
 
@@ -229,7 +231,7 @@ def test_connect_mode_connects_back_then_waits_for_the_ides_breakpoints(monkeypa
         ("connect", ("host.docker.internal", 5678)),
         ("wait_for_client",),
     ]
-    assert patience == [boot.CONNECT_PATIENCE[True]]
+    assert patience == [back.CONNECT_PATIENCE[True]]
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "smdebug-local: training algo-1 connecting to debugger at "
@@ -254,11 +256,11 @@ def test_connect_waits_for_the_listener_then_connects_once_or_gives_up_with_the_
     def tick(seconds):
         now[0] += seconds
 
-    boot._connect(Debugpy(), ["h", 1], 60, sleep=tick, clock=lambda: now[0], probe=probe)
+    back.connect(Debugpy(), ["h", 1], 60, sleep=tick, clock=lambda: now[0], probe=probe)
     assert len(probes) == 3 and connects == [("h", 1)]
     connects.clear()
     with pytest.raises(RuntimeError, match=r"no debugger listening on h:1; start your IDE"):
-        boot._connect(
+        back.connect(
             Debugpy(), ["h", 1], 2, sleep=tick, clock=lambda: now[0], probe=lambda address: False
         )
     assert connects == []
@@ -336,12 +338,12 @@ def test_a_port_someone_listens_on_is_not_free():
 
 def test_ranks_are_named_from_the_launchers_variables():
     config = {"role": "training", "host": "algo-1"}
-    assert boot.where(config, {}) == "training algo-1"
-    assert boot.where(config, {"RANK": "1", "WORLD_SIZE": "4"}) == "training algo-1 rank 1/4"
+    assert ranking.where(config, {}) == "training algo-1"
+    assert ranking.where(config, {"RANK": "1", "WORLD_SIZE": "4"}) == "training algo-1 rank 1/4"
     mpi = {"OMPI_COMM_WORLD_RANK": "3", "OMPI_COMM_WORLD_SIZE": "4"}
-    assert boot.where(config, mpi) == "training algo-1 rank 3/4"
-    assert boot.where(config, {"RANK": "0", "WORLD_SIZE": "1"}) == "training algo-1"
-    assert boot.rank_of({"RANK": "x", "WORLD_SIZE": "2"}) is None
+    assert ranking.where(config, mpi) == "training algo-1 rank 3/4"
+    assert ranking.where(config, {"RANK": "0", "WORLD_SIZE": "1"}) == "training algo-1"
+    assert ranking.rank_of({"RANK": "x", "WORLD_SIZE": "2"}) is None
 
 
 def test_ranks_left_out_run_without_a_debugger(monkeypatch, capsys):
@@ -393,14 +395,14 @@ def test_a_package_without_main_is_no_entry_point(tmp_path, monkeypatch):
 
 def test_a_rank_takes_the_port_of_its_local_rank_so_its_configuration_names_it():
     torchrun = {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}
-    assert boot.port_slot({}, torchrun) == 1
+    assert ranking.port_slot({}, torchrun) == 1
     mpi = {"OMPI_COMM_WORLD_RANK": "2", "OMPI_COMM_WORLD_SIZE": "4"}
-    assert boot.port_slot({}, dict(mpi, OMPI_COMM_WORLD_LOCAL_RANK="0")) == 0
-    assert boot.port_slot({}, mpi) is None  # no local rank: the first free port
-    assert boot.port_slot({}, {"LOCAL_RANK": "0"}) is None  # not a rank
+    assert ranking.port_slot({}, dict(mpi, OMPI_COMM_WORLD_LOCAL_RANK="0")) == 0
+    assert ranking.port_slot({}, mpi) is None  # no local rank: the first free port
+    assert ranking.port_slot({}, {"LOCAL_RANK": "0"}) is None  # not a rank
     # --ranks 1,3 on a host running ranks 2 and 3: rank 3 is its host's first chosen one.
-    assert boot.port_slot({"ranks": [1, 3]}, torchrun) == 0
-    assert boot.port_slot({"ranks": [2, 3]}, torchrun) == 1
+    assert ranking.port_slot({"ranks": [1, 3]}, torchrun) == 0
+    assert ranking.port_slot({"ranks": [2, 3]}, torchrun) == 1
 
 
 def test_listen_prefers_the_slots_port_and_falls_back_to_the_first_free(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from smdebug_local.payload import _smdebug_local_boot as boot
+from smdebug_local.payload import _smdebug_local_connect as back
 from smdebug_local.runner import EXIT_INTERRUPTED, _Interruption
 
 
@@ -103,7 +103,7 @@ def test_connect_gives_up_at_once_on_a_listener_that_never_speaks():
                 r"start your IDE's listen configuration again$"
             ),
         ):
-            boot._connect(debugpy, ["127.0.0.1", port], 300, answer_within=0.5)
+            back.connect(debugpy, ["127.0.0.1", port], 300, answer_within=0.5)
     finally:
         server.close()
     assert debugpy.connects == []  # debugpy.connect() would have hung for good
@@ -115,7 +115,7 @@ def test_connect_goes_on_when_the_listener_speaks_first_as_debugpys_adapter_does
     port = server.getsockname()[1]
     debugpy = _Debugpy()
     try:
-        boot._connect(debugpy, ["127.0.0.1", port], 300, answer_within=5)
+        back.connect(debugpy, ["127.0.0.1", port], 300, answer_within=5)
     finally:
         server.close()
     assert debugpy.connects == [("127.0.0.1", port)]
@@ -132,7 +132,7 @@ def test_debugpys_adapter_speaks_first_to_a_debuggee(monkeypatch):
     host, port = servers.serve("127.0.0.1", 0)
     try:
         debugpy = _Debugpy()
-        boot._connect(debugpy, [host, port], 10, answer_within=5)
+        back.connect(debugpy, [host, port], 10, answer_within=5)
         assert debugpy.connects == [(host, port)]
         time.sleep(0.5)  # the adapter drops our probe: let it log that while silenced
     finally:
