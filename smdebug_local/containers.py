@@ -15,9 +15,8 @@ import os
 import secrets
 import string
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,16 +44,17 @@ def debug_service(
     name: str,
     service: Mapping,
     image: str,
-    extra: Callable[[Plan], Plan] | None = None,
+    source_dirs: tuple[str, ...] | None = None,
 ) -> dict:
     """``service`` made debuggable: planned, given ports, listed (call with the lock held).
 
-    ``extra`` adjusts the plan (ModelBuilder's source folders); such containers are not
-    followed by watch mode (it reloads compose endpoints only).
+    ``source_dirs`` (ModelBuilder's containers and models: the folders of the user's
+    pickled code) are mounted at their own paths; such containers are not followed by
+    watch mode (it reloads compose endpoints only).
     """
     user_mappings = session.options.path_mappings
     program = None
-    if not user_mappings and extra is None:  # a --map is the user's choice
+    if not user_mappings and source_dirs is None:  # a --map is the user's choice
         program = session.programs.find(image, command(service), role)
     auto_mapped = program is not None and program.local is not None
     if program is not None and program.local is not None:
@@ -71,13 +71,13 @@ def debug_service(
             else {}
         ),
     )
-    p = extra(p) if extra is not None else p
+    p = with_sources(p, source_dirs) if source_dirs is not None else p
     ports = (
         ()
         if session.ports is None
         else tuple(session.ports.allocate() for _ in range(p.port_count))
     )
-    watch = session.watch if extra is None else None
+    watch = session.watch if source_dirs is None else None
     target = debug_target(
         role,
         name,
@@ -158,7 +158,7 @@ def compose(session: DebugSession, request: ComposeRequest) -> dict:
             name,
             service,
             request.image,
-            extra=partial(with_sources, source_dirs=sources) if sources else None,
+            source_dirs=sources or None,
         )
     content["services"] = services
     publish(session)
@@ -239,7 +239,7 @@ class Builders:
                 name,
                 service,
                 request.image,
-                extra=lambda p: with_sources(p, request.source_dirs),
+                source_dirs=request.source_dirs,
             )
             publish(session)
         return docker_run.to_run_kwargs(service, request.kwargs)
