@@ -6,6 +6,8 @@ README's test command (``./dev/test``) installs and starts everything they need.
 
 Environment overrides, to run the suite against real images (e.g. an AWS PyTorch DLC):
   SMDEBUG_LOCAL_TEST_TRAINING_IMAGE   instead of the locally built pytorch-training image
+  SMDEBUG_LOCAL_TEST_MPI_IMAGE        instead of the locally built pytorch-training-mpi image
+                                      (Open MPI, sshd and mpi4py, as the AWS DLCs have)
   SMDEBUG_LOCAL_TEST_PY39_IMAGE       instead of the locally built py39-training image
   SMDEBUG_LOCAL_TEST_SERVING_IMAGE    instead of the locally built pytorch-inference image
   SMDEBUG_LOCAL_TEST_BYOC_IMAGE       instead of the locally built byoc-flask image
@@ -129,6 +131,11 @@ def _image(env_var: str, recipe: str) -> str:
 @pytest.fixture(scope="session")
 def training_image(docker_engine) -> str:
     return _image("SMDEBUG_LOCAL_TEST_TRAINING_IMAGE", "pytorch-training")
+
+
+@pytest.fixture(scope="session")
+def mpi_training_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_MPI_IMAGE", "pytorch-training-mpi")
 
 
 @pytest.fixture(scope="session")

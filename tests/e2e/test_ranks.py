@@ -1,5 +1,6 @@
-"""Distributed training: every rank of a torchrun job (torch_distributed, CPU, gloo) is a
-debug target of its own, named by its rank; --ranks limits which.
+"""Distributed training: every rank of a torchrun job (torch_distributed, CPU, gloo) and of
+an MPI job (the training toolkit's own mpirun) is a debug target of its own, named by its
+rank; --ranks limits which.
 
 The job (projects/ranks) all-reduces each rank's number and stops at a line where the sum
 is known: every rank must stop there, report its own rank and the same sum, and the job
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.e2e
 # How long one rank is held at the breakpoint while the others wait in a collective.
 RANK_PAUSE = float(os.environ.get("SMDEBUG_LOCAL_TEST_RANK_PAUSE", "150"))
 ARTIFACT = re.compile(r"model artifact: file://\S+model\.tar\.gz")
+# The image fixture each launcher needs (MPI: Open MPI, sshd and mpi4py in the image).
+IMAGES = {"torchrun": "training_image", "mpi": "mpi_training_image"}
 
 
 @pytest.fixture
@@ -34,11 +37,18 @@ def ranks_project(tmp_path: Path) -> Path:
     return project
 
 
-def run_job(start_run, project: Path, image: str, *flags: str, hosts: int = 1):
+def run_job(
+    start_run, project: Path, image: str, *flags: str, hosts: int = 1, launcher: str = "torchrun"
+):
     return start_run(
         [*flags, "driver.py"],
         cwd=project,
-        env={"TEST_IMAGE": image, "TEST_HOSTS": str(hosts), "TEST_RANKS_PER_HOST": "2"},
+        env={
+            "TEST_IMAGE": image,
+            "TEST_HOSTS": str(hosts),
+            "TEST_RANKS_PER_HOST": "2",
+            "TEST_DISTRIBUTION": launcher,
+        },
     )
 
 
@@ -101,8 +111,10 @@ def test_torchrun_two_hosts_two_ranks_each(ranks_project, training_image, start_
     run.wait_for(ARTIFACT)
 
 
-def test_only_the_ranks_asked_for_are_debugged(ranks_project, training_image, start_run):
-    run = run_job(start_run, ranks_project, training_image, "--ranks", "0")
+@pytest.mark.parametrize("launcher", ["torchrun", "mpi"])
+def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request, start_run):
+    image = request.getfixturevalue(IMAGES[launcher])
+    run = run_job(start_run, ranks_project, image, "--ranks", "0", launcher=launcher)
     (waiting,) = run.wait_for(WAITING, timeout=300)
     assert waiting["rank"] == "0", waiting.group(0)
     run.wait_for(
@@ -116,3 +128,20 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, training_image, st
     debugger.close()
     assert run.finish(timeout=180) == 0, run.output
     assert not [m for m in map(WAITING.search, run.lines) if m and m["rank"] == "1"]
+
+
+# MPI: the toolkit starts sshd, then `mpirun --host algo-1-xxxxx:2 ... python -m mpi4py train.py`;
+# Open MPI says a rank's number in OMPI_COMM_WORLD_RANK and its place on its host in
+# OMPI_COMM_WORLD_LOCAL_RANK.
+
+
+def test_mpi_every_rank_stops(ranks_project, mpi_training_image, start_run):
+    run = run_job(start_run, ranks_project, mpi_training_image, launcher="mpi")
+    stopped = stop_every_rank(run, ranks_project, 2)
+    run.wait_for(re.compile(r"mpirun --host algo-1-\w+:2 -np 2 .* -m mpi4py train\.py"))
+    for stop, debugger in stopped.values():
+        stop.resume()
+        debugger.close()
+    assert run.finish(timeout=240) == 0, run.output
+    run.wait_for(ARTIFACT)
+    assert run.saw("rank 0/2: sum of ranks 1.0") and run.saw("rank 1/2: sum of ranks 1.0")

@@ -47,6 +47,8 @@ RECIPES = {
     r.name: r
     for r in (
         Recipe("pytorch-training", "bookworm", wheels=("torch==2.13.0",)),
+        # The same with Open MPI, sshd and mpi4py: `distribution={"mpi": ...}` jobs.
+        Recipe("pytorch-training-mpi", "bookworm", parent="pytorch-training"),
         Recipe("py39-training", "bullseye"),
         Recipe("no-python", "bookworm"),
         Recipe("pytorch-inference", "bookworm", wheels=("torch==2.13.0",)),

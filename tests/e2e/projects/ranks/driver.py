@@ -1,7 +1,9 @@
-"""A PyTorch estimator with torchrun (``torch_distributed``) on CPU: gloo, N ranks per host.
+"""A PyTorch estimator with torchrun (``torch_distributed``) or MPI (the toolkit's mpirun)
+on CPU: gloo, N ranks per host.
 
-Environment: TEST_IMAGE (the PyTorch training image), TEST_HOSTS (instance count, default 1),
-TEST_RANKS_PER_HOST (default 2), TEST_PAUSE_FILE (passed on: see src/train.py).
+Environment: TEST_IMAGE (the PyTorch training image; for MPI one with Open MPI, sshd and
+mpi4py), TEST_HOSTS (instance count, default 1), TEST_RANKS_PER_HOST (default 2),
+TEST_DISTRIBUTION (torchrun, the default, or mpi).
 """
 
 import os
@@ -17,6 +19,12 @@ HERE = Path(__file__).resolve().parent
 (HERE / "data").mkdir(exist_ok=True)
 (HERE / "data" / "numbers.txt").write_text("1 2 3\n")
 (HERE / "output").mkdir(exist_ok=True)
+
+PER_HOST = int(os.environ.get("TEST_RANKS_PER_HOST", "2"))
+DISTRIBUTION = {
+    "torchrun": {"torch_distributed": {"enabled": True}},
+    "mpi": {"mpi": {"enabled": True, "processes_per_host": PER_HOST}},
+}[os.environ.get("TEST_DISTRIBUTION", "torchrun")]
 
 session = LocalSession(
     sagemaker_config={
@@ -36,11 +44,9 @@ estimator = PyTorch(
     instance_type="local",
     sagemaker_session=session,
     output_path=f"file://{HERE / 'output'}",
-    distribution={"torch_distributed": {"enabled": True}},
+    distribution=DISTRIBUTION,
     # On CPU the toolkit starts as many ranks per host as this says (else one per GPU).
-    hyperparameters={
-        "sagemaker_mpi_num_of_processes_per_host": int(os.environ.get("TEST_RANKS_PER_HOST", "2"))
-    },
+    hyperparameters={"sagemaker_mpi_num_of_processes_per_host": PER_HOST},
 )
 estimator.fit({"training": f"file://{HERE / 'data'}"})
 print("model artifact:", estimator.model_data, flush=True)

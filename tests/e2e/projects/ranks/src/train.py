@@ -1,10 +1,16 @@
 """Every rank adds its rank to a tensor; an all-reduce sums them; rank 0 saves the sum."""
 
+import json
 import os
 
 import torch
 import torch.distributed as dist
 
+if "OMPI_COMM_WORLD_RANK" in os.environ:  # mpirun's rank: torch's env:// reads torchrun's names
+    os.environ.setdefault("RANK", os.environ["OMPI_COMM_WORLD_RANK"])
+    os.environ.setdefault("WORLD_SIZE", os.environ["OMPI_COMM_WORLD_SIZE"])
+    os.environ.setdefault("MASTER_ADDR", json.loads(os.environ["SM_HOSTS"])[0])
+    os.environ.setdefault("MASTER_PORT", "7777")
 dist.init_process_group("gloo")
 rank = dist.get_rank()
 world = dist.get_world_size()
