@@ -83,31 +83,48 @@ def stop_every_rank(run, project: Path, count: int):
     return stopped
 
 
-def test_torchrun_every_rank_stops_and_a_long_pause_does_not_fail_the_job(
-    ranks_project, training_image, start_run
+def launched_by(run, launcher: str, hosts: int) -> None:
+    """MPI: the ranks really are mpirun's (``--host algo-1-xxxxx:2,... -np N``): the toolkit
+    starts sshd on every host, then mpirun, which reaches other hosts' ranks over ssh (their
+    orted gets that host's environment from /etc/environment, written by the toolkit)."""
+    if launcher == "mpi":
+        host_list = ",".join(rf"algo-{h}-\w+:2" for h in range(1, hosts + 1))
+        run.wait_for(
+            re.compile(rf"mpirun --host {host_list} -np {2 * hosts} .* -m mpi4py train\.py")
+        )
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "mpi"])
+def test_every_rank_stops_and_a_long_pause_does_not_fail_the_job(
+    ranks_project, launcher, request, start_run
 ):
-    run = run_job(start_run, ranks_project, training_image)
+    image = request.getfixturevalue(IMAGES[launcher])
+    run = run_job(start_run, ranks_project, image, launcher=launcher)
     stopped = stop_every_rank(run, ranks_project, 2)
+    launched_by(run, launcher, 1)
     stopped[0][0].resume()  # rank 0 goes on to the barrier and waits there for rank 1
     time.sleep(RANK_PAUSE)
     assert run.proc.poll() is None, run.output
     stopped[1][0].resume()
     for _, debugger in stopped.values():
         debugger.close()
-    assert run.finish(timeout=180) == 0, run.output
+    assert run.finish(timeout=240) == 0, run.output
     run.wait_for(ARTIFACT)
     assert run.saw("rank 0/2: sum of ranks 1.0") and run.saw("rank 1/2: sum of ranks 1.0")
 
 
-def test_torchrun_two_hosts_two_ranks_each(ranks_project, training_image, start_run):
-    run = run_job(start_run, ranks_project, training_image, hosts=2)
+@pytest.mark.parametrize("launcher", ["torchrun", "mpi"])
+def test_two_hosts_two_ranks_each(ranks_project, launcher, request, start_run):
+    image = request.getfixturevalue(IMAGES[launcher])
+    run = run_job(start_run, ranks_project, image, hosts=2, launcher=launcher)
     stopped = stop_every_rank(run, ranks_project, 4)
     hosts = {m["host"] for m in run.wait_for(WAITING, count=4)}
     assert hosts == {"algo-1", "algo-2"}
+    launched_by(run, launcher, 2)
     for stop, debugger in stopped.values():
         stop.resume()
         debugger.close()
-    assert run.finish(timeout=180) == 0, run.output
+    assert run.finish(timeout=300) == 0, run.output
     run.wait_for(ARTIFACT)
 
 
@@ -117,6 +134,7 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request,
     run = run_job(start_run, ranks_project, image, "--ranks", "0", launcher=launcher)
     (waiting,) = run.wait_for(WAITING, timeout=300)
     assert waiting["rank"] == "0", waiting.group(0)
+    launched_by(run, launcher, 1)
     run.wait_for(
         re.compile(r"smdebug-local: training algo-1 rank 1/2 runs without a debugger \(--ranks 0\)")
     )
@@ -126,22 +144,6 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request,
     assert stop.evaluate("rank") == "0"
     stop.resume()
     debugger.close()
-    assert run.finish(timeout=180) == 0, run.output
-    assert not [m for m in map(WAITING.search, run.lines) if m and m["rank"] == "1"]
-
-
-# MPI: the toolkit starts sshd, then `mpirun --host algo-1-xxxxx:2 ... python -m mpi4py train.py`;
-# Open MPI says a rank's number in OMPI_COMM_WORLD_RANK and its place on its host in
-# OMPI_COMM_WORLD_LOCAL_RANK.
-
-
-def test_mpi_every_rank_stops(ranks_project, mpi_training_image, start_run):
-    run = run_job(start_run, ranks_project, mpi_training_image, launcher="mpi")
-    stopped = stop_every_rank(run, ranks_project, 2)
-    run.wait_for(re.compile(r"mpirun --host algo-1-\w+:2 -np 2 .* -m mpi4py train\.py"))
-    for stop, debugger in stopped.values():
-        stop.resume()
-        debugger.close()
     assert run.finish(timeout=240) == 0, run.output
     run.wait_for(ARTIFACT)
-    assert run.saw("rank 0/2: sum of ranks 1.0") and run.saw("rank 1/2: sum of ranks 1.0")
+    assert not [m for m in map(WAITING.search, run.lines) if m and m["rank"] == "1"]
