@@ -1,0 +1,159 @@
+// The commands: Debug Script (with Watch) runs `smdebug-local run` on the active driver
+// script in a task (its sessions are attached even with autoAttach off), Stop Run ends a
+// run (its containers are removed, as with Ctrl-C), Attach to Target... picks a target.
+// The view's context actions (attach, detach, open mapping, copy address) live here too.
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+
+import type { Attacher, FolderRun } from './attacher';
+import type { Target } from './state';
+import type { Node } from './view';
+
+const TASK_SOURCE = 'smdebug-local';
+
+export class Commands implements vscode.Disposable {
+    /** Tasks started by Debug Script, by the pid of their smdebug-local process. */
+    private readonly tasks = new Map<number, vscode.TaskExecution>();
+    private readonly disposables: vscode.Disposable[] = [];
+
+    constructor(private readonly attacher: Attacher, private readonly log: (line: string) => void) {
+        const register = (id: string, fn: (...args: never[]) => unknown) =>
+            this.disposables.push(vscode.commands.registerCommand(id, fn));
+        register('smdebugLocal.debugScript', () => this.debugScript(false));
+        register('smdebugLocal.debugScriptWatch', () => this.debugScript(true));
+        register('smdebugLocal.stopRun', (node?: Node) => this.stopRun(node));
+        register('smdebugLocal.attachTarget', () => this.attachTarget());
+        register('smdebugLocal.attach', (node: Node) => this.withTarget(node, (t) => attacher.attach(t, true)));
+        register('smdebugLocal.detach', (node: Node) => this.withTarget(node, (t) => attacher.detach(t)));
+        register('smdebugLocal.openMapping', (node: Node) => this.withTarget(node, (t) => this.openMapping(t)));
+        register('smdebugLocal.copyAddress', (node: Node) =>
+            this.withTarget(node, (t) => vscode.env.clipboard.writeText(t.address)));
+        this.disposables.push(
+            vscode.tasks.onDidStartTaskProcess((e) => {
+                if (e.execution.task.source === TASK_SOURCE && e.processId !== undefined) {
+                    this.tasks.set(e.processId, e.execution);
+                    attacher.ownRun(e.processId);
+                }
+            }),
+            vscode.tasks.onDidEndTaskProcess((e) => {
+                for (const [pid, execution] of this.tasks) {
+                    if (execution === e.execution) {
+                        this.tasks.delete(pid);
+                    }
+                }
+            }),
+        );
+    }
+
+    dispose(): void {
+        this.disposables.forEach((d) => d.dispose());
+    }
+
+    private async withTarget(node: Node | undefined, fn: (t: Target) => unknown): Promise<void> {
+        if (node?.kind === 'target') {
+            await fn(node.target);
+        }
+    }
+
+    private async debugScript(watch: boolean): Promise<void> {
+        const editor = vscode.window.activeTextEditor;
+        const file = editor?.document.uri;
+        if (!file || file.scheme !== 'file' || !file.fsPath.endsWith('.py')) {
+            void vscode.window.showErrorMessage(
+                'smdebug-local: open the driver script (the .py file that calls fit() or deploy()) and run the command again',
+            );
+            return;
+        }
+        const folder = vscode.workspace.getWorkspaceFolder(file);
+        if (!folder) {
+            void vscode.window.showErrorMessage(
+                `smdebug-local: ${path.basename(file.fsPath)} is not in a workspace folder; open its folder first`,
+            );
+            return;
+        }
+        await editor?.document.save();
+        const settings = vscode.workspace.getConfiguration('smdebugLocal', folder);
+        const command = settings.get<string[]>('command', ['smdebug-local']);
+        const extra = settings.get<string[]>('runArgs', []);
+        const script = path.relative(folder.uri.fsPath, file.fsPath);
+        const args = [...command.slice(1), 'run', ...(watch ? ['--watch'] : []), ...extra, script];
+        const task = new vscode.Task(
+            { type: 'process', smdebugLocal: script },
+            folder,
+            `run ${script}${watch ? ' (watch)' : ''}`,
+            TASK_SOURCE,
+            new vscode.ProcessExecution(command[0], args, { cwd: folder.uri.fsPath }),
+        );
+        task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated };
+        this.log(`Debug Script: ${command[0]} ${args.join(' ')} (in ${folder.uri.fsPath})`);
+        await vscode.tasks.executeTask(task);
+    }
+
+    private async pickRun(node?: Node): Promise<FolderRun | undefined> {
+        if (node?.kind === 'run') {
+            return node.run;
+        }
+        const runs = this.attacher.runs().filter((r) => r.run);
+        if (runs.length <= 1) {
+            return runs[0];
+        }
+        const picked = await vscode.window.showQuickPick(
+            runs.map((r) => ({ label: r.run!.script, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
+            { placeHolder: 'Stop which smdebug-local run?' },
+        );
+        return picked?.r;
+    }
+
+    private async stopRun(node?: Node): Promise<void> {
+        const picked = await this.pickRun(node);
+        const run = picked?.run;
+        if (!run) {
+            void vscode.window.showInformationMessage('smdebug-local: no run in this workspace to stop');
+            return;
+        }
+        const execution = this.tasks.get(run.pid);
+        this.log(`Stop Run: ${run.script} (pid ${run.pid})`);
+        if (execution) {
+            execution.terminate(); // SIGHUP: the run removes its containers, as on Ctrl-C
+            return;
+        }
+        try {
+            process.kill(run.pid, 'SIGINT'); // a run started elsewhere: as Ctrl-C in its terminal
+        } catch (err) {
+            void vscode.window.showErrorMessage(
+                `smdebug-local: cannot stop run ${run.id} (pid ${run.pid}): ${(err as Error).message}; `
+                + 'run `smdebug-local clean` to remove its containers',
+            );
+        }
+    }
+
+    private async attachTarget(): Promise<void> {
+        const targets = this.attacher.targets().filter((t) => t.port !== null);
+        if (targets.length === 0) {
+            void vscode.window.showInformationMessage(
+                'smdebug-local: nothing to attach: no run in this workspace lists a debug target',
+            );
+            return;
+        }
+        const picked = await vscode.window.showQuickPick(
+            targets.map((t) => ({ label: t.label, description: `${t.address} · ${this.attacher.state(t)}`, t })),
+            { placeHolder: 'Attach to which debug target?' },
+        );
+        if (picked) {
+            await this.attacher.attach(picked.t, true);
+        }
+    }
+
+    private async openMapping(target: Target): Promise<void> {
+        const mapping = target.pathMappings[0];
+        if (!mapping) {
+            void vscode.window.showInformationMessage(`smdebug-local: ${target.label} has no path mapping (its code is on this machine)`);
+            return;
+        }
+        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(mapping.localRoot));
+        void vscode.window.showInformationMessage(
+            `smdebug-local: ${target.label}: ${target.pathMappings.map((m) => `${m.localRoot} → ${m.remoteRoot}`).join('; ')}`,
+        );
+    }
+}

@@ -1,0 +1,71 @@
+import { strict as assert } from 'assert';
+import { test } from 'node:test';
+
+import { decide, Known, SessionPhase, summary, targetState } from '../src/decide';
+import { parseState, Target } from '../src/state';
+
+function targets(run = 'r1'): Target[] {
+    return parseState(JSON.stringify({
+        version: 1, run, pid: 1, script: 's.py',
+        targets: [
+            { role: 'training', host: 'algo-1', service: 's1', container: 'c1', endpoints: ['127.0.0.1:5678'], wait: true, pathMappings: [] },
+            { role: 'serving', host: 'algo-1', service: 's2', container: 'c2', endpoints: ['127.0.0.1:5679', '127.0.0.1:5680'], wait: false, pathMappings: [] },
+            { role: 'training', host: 'algo-2', service: 's3', container: 'c3', endpoints: [], connect: '172.17.0.1:5678', wait: true, pathMappings: [] },
+        ],
+    })).targets;
+}
+
+function known(sessions: [string, SessionPhase][] = [], declined: string[] = [], ended: string[] = []): Known {
+    return { sessions: new Map(sessions), declined: new Set(declined), ended: new Set(ended) };
+}
+
+test('auto-attach: every target with a port and no session', () => {
+    const ts = targets();
+    const d = decide(ts, known(), true);
+    assert.deepEqual(d.attach.map((t) => t.label), ['training algo-1', 'serving algo-1 worker 1', 'serving algo-1 worker 2']);
+    assert.deepEqual(d.detach, []);
+});
+
+test('no second session for a target that has one (or is connecting)', () => {
+    const ts = targets();
+    const d = decide(ts, known([[ts[0].key, 'connecting'], [ts[1].key, 'paused']]), true);
+    assert.deepEqual(d.attach.map((t) => t.label), ['serving algo-1 worker 2']);
+});
+
+test('a target the user detached from is left alone', () => {
+    const ts = targets();
+    assert.deepEqual(decide(ts, known([], [ts[0].key]), true).attach.length, 2);
+});
+
+test('an ended target is tried again (a restarted worker listens on the same port)', () => {
+    const ts = targets();
+    assert.equal(decide(ts, known([], [], [ts[1].key]), true).attach.length, 3);
+});
+
+test('autoAttach off: only runs started by Debug Script', () => {
+    assert.equal(decide(targets(), known(), false).attach.length, 0);
+    assert.equal(decide(targets(), known(), false, new Set(['r1'])).attach.length, 3);
+    assert.equal(decide(targets(), known(), false, new Set(['other'])).attach.length, 0);
+});
+
+test('sessions of targets that left the state file end', () => {
+    const old = targets('r0');
+    const d = decide(targets('r1'), known([[old[0].key, 'attached']]), true);
+    assert.deepEqual(d.detach, [old[0].key]);
+});
+
+test('states', () => {
+    const ts = targets();
+    assert.equal(targetState(ts[0], known()), 'waiting');
+    assert.equal(targetState(ts[1], known()), 'listening');
+    assert.equal(targetState(ts[3], known()), 'connects back');
+    assert.equal(targetState(ts[0], known([[ts[0].key, 'paused']])), 'paused');
+    assert.equal(targetState(ts[0], known([], [], [ts[0].key])), 'gone');
+    assert.equal(targetState(ts[0], known([[ts[0].key, 'connecting']], [], [ts[0].key])), 'gone');
+    assert.equal(targetState(ts[0], known([[ts[0].key, 'attached']], [], [ts[0].key])), 'attached');
+});
+
+test('summary', () => {
+    assert.equal(summary([]), 'smdebug-local: no target yet');
+    assert.equal(summary(['attached', 'paused', 'attached', 'gone']), 'smdebug-local: 1 paused, 2 attached, 1 gone');
+});
