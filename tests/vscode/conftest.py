@@ -12,7 +12,8 @@ failed steps, code-server and driver logs, VS Code messages, timings.json) go to
 tests/vscode/artifacts/.
 
 Environment: SMDEBUG_LOCAL_TEST_CACHE (tool cache, as setup.sh),
-SMDEBUG_LOCAL_TEST_TRAINING_IMAGE (instead of the locally built pytorch-training image).
+SMDEBUG_LOCAL_TEST_TRAINING_IMAGE / SMDEBUG_LOCAL_TEST_SERVING_IMAGE (instead of the locally
+built pytorch-training / pytorch-inference images).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def training_image(docker_engine) -> str:
 
 
 @pytest.fixture(scope="session")
+def serving_image(docker_engine) -> str:
+    return os.environ.get("SMDEBUG_LOCAL_TEST_SERVING_IMAGE") or build.ensure("pytorch-inference")
+
+
+@pytest.fixture(scope="session")
 def retagged_image(training_image) -> str:
     """The training image under a name without "smdebug-local" in it."""
     subprocess.run(["docker", "tag", training_image, RETAGGED], check=True)
@@ -89,6 +95,21 @@ def browser(tools):
 @pytest.fixture(scope="session")
 def standin_vsix(tmp_path_factory) -> Path:
     return vw.build_standin_vsix(tmp_path_factory.mktemp("vsix"))
+
+
+@pytest.fixture(scope="session")
+def extension_vsix(tools) -> Path:
+    """The smdebug-local extension, built from vscode/ now (vscode/build.sh: npm ci when
+    its lock changed, tsc, unit tests, vsce)."""
+    out = subprocess.run(
+        ["bash", str(REPO / "vscode" / "build.sh")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **tools.env()},
+    )
+    if out.returncode != 0:
+        pytest.fail(f"vscode/build.sh failed:\n{out.stdout}\n{out.stderr}", pytrace=False)
+    return REPO / "vscode" / "dist" / "smdebug-local.vsix"
 
 
 # ----------------------------------------------------------------------- per test
@@ -209,15 +230,19 @@ def diagnose(bench: vw.Workbench, artifacts: Path) -> None:
 def open_vscode(
     request, tools, browser, standin_vsix, artifacts, training_image, no_containers_left, tmp_path
 ):
-    """``open_vscode(workspace, env=None, workspace_settings=None) -> Workbench``: a fresh
-    code-server (own user-data and extensions folders, the stand-in installed) serving
+    """``open_vscode(workspace, env=None, workspace_settings=None, extensions=()) ->
+    Workbench``: a fresh code-server (own user-data and extensions folders, the stand-in and
+    ``extensions`` (.vsix files) installed) serving
     ``workspace``, opened in a fresh Chromium profile. ``env`` adds to the environment
     code-server (and so the task shell) inherits; by default the quickstart driver's
     SMDEBUG_LOCAL_EXAMPLE_IMAGE is the training image."""
     opened: list[vw.Workbench] = []
 
     def open_(
-        workspace: Path, env: dict[str, str] | None = None, workspace_settings: dict | None = None
+        workspace: Path,
+        env: dict[str, str] | None = None,
+        workspace_settings: dict | None = None,
+        extensions: tuple[Path, ...] = (),
     ) -> vw.Workbench:
         if workspace_settings:
             settings = workspace / ".vscode" / "settings.json"
@@ -236,7 +261,8 @@ def open_vscode(
             },
             artifacts / "code-server.log",
         )
-        server.install_extension(standin_vsix)
+        for vsix in (standin_vsix, *extensions):
+            server.install_extension(vsix)
         server.write_user_settings(USER_SETTINGS)
         server.start()
         bench = vw.Workbench(browser, server, artifacts)

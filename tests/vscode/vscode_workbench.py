@@ -437,6 +437,21 @@ for (const row of rows) {
 return out;
 """
 
+# A paused thread whose frames are not shown (VS Code keeps it collapsed when child sessions
+# arrive as it stops): expanded, as a click on it would. True if one was clicked.
+_JS_EXPAND_PAUSED = r"""
+const view = document.querySelector('.debug-call-stack');
+if (!view) return false;
+for (const row of view.querySelectorAll('.monaco-list-row[aria-expanded="false"]')) {
+  const state = row.querySelector('.state.label, .state-label, .label.state');
+  if (state && /^paused on breakpoint$/i.test(state.innerText.trim())) {
+    row.querySelector('.monaco-tl-twistie').click();
+    return true;
+  }
+}
+return false;
+"""
+
 _JS_MESSAGES = r"""
 const out = [];
 for (const d of document.querySelectorAll('.monaco-dialog-box')) {
@@ -753,6 +768,7 @@ class Workbench:
                 stack = self.call_stack()
                 if stack and stack.get("paused"):
                     return stack["paused"]
+                self.js(_JS_EXPAND_PAUSED)
                 if fail_on_prompt:
                     dialogs = [m for m in self._note_messages() if m["kind"] == "dialog"]
                     if dialogs:
@@ -772,6 +788,24 @@ class Workbench:
 
     def debugging(self) -> dict:
         return self.js(_JS_DEBUGGING)
+
+    def view_rows(self, title: str) -> list[str] | None:
+        """The rows of the Run and Debug view's pane ``title`` (expanded first), as text;
+        None while the pane is not there."""
+        return self.js(
+            """
+            const pane = [...document.querySelectorAll('.pane')].find(p => {
+                const h = p.querySelector('.pane-header');
+                return h && h.innerText.toLowerCase().includes(arg.toLowerCase());
+            });
+            if (!pane) return null;
+            const header = pane.querySelector('.pane-header');
+            if (header.getAttribute('aria-expanded') === 'false') { header.click(); return []; }
+            return [...pane.querySelectorAll('.monaco-list-row')]
+                .map(r => r.innerText.replace(/\\s+/g, ' ').trim());
+            """,
+            title,
+        )
 
     # ---- panels and messages
     def show_terminal(self) -> None:

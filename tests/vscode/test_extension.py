@@ -1,0 +1,181 @@
+"""The smdebug-local VS Code extension (vscode/) in a real VS Code (code-server in Chromium).
+
+No launch.json here: the user opens the driver script, runs "smdebug-local: Debug Script
+(with Watch)" from the Command Palette, and the extension attaches to each debug target the
+run's state file lists, with its own debug type (no Python Debugger extension involved).
+Checked is what VS Code shows: the Call Stack, the "smdebug-local Targets" view, the task
+terminal; and that "Stop Run" leaves no container. Times go to artifacts/timings.json.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_real_vscode import ARTIFACT_LINE, assert_paused_at, marker_line, set_breakpoint
+
+from vscode_workbench import labelled_containers
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+TARGETS = "smdebug-local Targets"
+# How the extension starts smdebug-local: this venv's (as a user with a virtualenv sets it).
+SETTINGS = {"smdebugLocal.command": [sys.executable, "-m", "smdebug_local"]}
+
+
+def open_with_extension(
+    open_vscode, workspace: Path, extension_vsix: Path, artifacts: Path, env=None
+):
+    return open_vscode(
+        workspace,
+        env={"SMDEBUG_LOCAL_EXTENSION_LOG": str(artifacts / "extension.log"), **(env or {})},
+        workspace_settings=SETTINGS,
+        extensions=(extension_vsix,),
+    )
+
+
+def wait_targets(wb, want, timeout: float = 240) -> list[str]:
+    """The Targets view's rows once ``want(rows)`` holds."""
+    with wb.step(f"the {TARGETS} view"):
+        wb.open_run_and_debug()
+        return wb.poll(
+            f"{TARGETS} rows",
+            lambda: (lambda rows: rows if rows and want(rows) else None)(wb.view_rows(TARGETS)),
+            timeout,
+            0.3,
+        )
+
+
+def stop_run_leaves_nothing(wb, before: set[str]) -> None:
+    wb.command("smdebug-local: Stop Run")
+    with wb.step("the run process ends"):
+        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 90, 0.5)
+    with wb.step("no container of the run left"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+
+
+def test_extension_unit_tests(tools):
+    """The extension's pure parts (state file -> targets -> attach decisions, DAP framing,
+    the readiness check on real sockets), with node's test runner."""
+    out = subprocess.run(
+        ["bash", str(REPO / "vscode" / "build.sh")], capture_output=True, text=True, env=tools.env()
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    log = (REPO / "vscode" / "out" / "unit-tests.log").read_text()
+    assert "ℹ fail 0" in log and "ℹ pass 0" not in log, log
+
+
+def test_debug_script_watch_reattaches_after_save(
+    quickstart, open_vscode, extension_vsix, artifacts, timings
+):
+    """Debug Script with Watch stops at a breakpoint in src/train.py; after a save, watch
+    mode reruns the job in a new container, which is attached by itself and stops again;
+    Stop Run leaves no container."""
+    before = labelled_containers()
+    wb = open_with_extension(open_vscode, quickstart, extension_vsix, artifacts)
+    line = set_breakpoint(wb, quickstart)
+    wb.open_file("driver.py")
+    started = time.monotonic()
+    wb.command("smdebug-local: Debug Script with Watch")
+    frame = wb.wait_paused(timeout=300)
+    timings.record("Debug Script -> paused", time.monotonic() - started)
+    with wb.step("the paused frame is the breakpoint"):
+        assert_paused_at(frame, quickstart, line)
+    rows = wait_targets(
+        wb, lambda rows: any("training algo-1" in r and "paused" in r for r in rows)
+    )
+    with wb.step("the view lists the run and its training target"):
+        assert any("driver.py" in r for r in rows), rows
+    wb.command("Remove All Breakpoints")  # it is in the training loop
+    wb.continue_()
+    wb.wait_terminal(ARTIFACT_LINE, timeout=180)
+
+    # Watch mode waits for a change. Add a breakpoint again and save an edit in VS Code.
+    line = set_breakpoint(wb, quickstart)
+    with wb.step("edit src/train.py at its end and save (Ctrl+S)"):
+        wb.press("Control+End")
+        wb.type("\n# edited in VS Code\n")
+        started = time.monotonic()
+        wb.press("Control+S")
+        wb.poll(
+            "the edit on disk",
+            lambda: "# edited in VS Code" in (quickstart / "src" / "train.py").read_text(),
+            10,
+        )
+    frame = wb.wait_paused(timeout=300)
+    timings.record("save -> re-attached and paused (watch rerun)", time.monotonic() - started)
+    with wb.step("the rerun's paused frame is the breakpoint"):
+        assert_paused_at(frame, quickstart, line)
+    stop_run_leaves_nothing(wb, before)
+
+
+def test_two_serving_workers_two_sessions(
+    quickstart, open_vscode, extension_vsix, artifacts, serving_image, tmp_path, timings
+):
+    """deploy.py with 2 model-server workers: the Targets view shows 2 attached worker
+    targets (2 sessions), and a request stops in transform_fn; the run then ends by itself
+    and leaves no container."""
+    before = labelled_containers()
+    hold = tmp_path / "predict-now"
+    wb = open_with_extension(
+        open_vscode,
+        quickstart,
+        extension_vsix,
+        artifacts,
+        env={
+            "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
+            "EXAMPLE_SERVING_WORKERS": "2",
+            "EXAMPLE_HOLD_FILE": str(hold),
+        },
+    )
+    inference = quickstart / "src" / "inference.py"
+    line = marker_line(inference, "# transform_fn breakpoint")
+    wb.open_file("src/inference.py", line)
+    wb.toggle_breakpoint(line)
+    wb.open_file("deploy.py")
+    wb.command("smdebug-local: Debug Script")
+    rows = wait_targets(
+        wb,
+        lambda rows: (
+            sum(
+                1
+                for r in rows
+                if "serving algo-1 worker" in r and ("attached" in r or "paused" in r)
+            )
+            == 2
+        ),
+        timeout=400,
+    )
+    with wb.step("two worker targets, each attached"):
+        workers = [r for r in rows if "serving algo-1 worker" in r]
+        assert len(workers) == 2, rows
+    wb.screenshot("targets-view")  # the README's picture comes from here
+    hold.touch()
+    started = time.monotonic()
+    frame = wb.wait_paused(timeout=120)
+    timings.record(
+        "request released -> paused in transform_fn (endpoint may still start)",
+        time.monotonic() - started,
+    )
+    with wb.step("paused in transform_fn"):
+        assert frame["file"] == "inference.py", frame
+        assert int(frame["line"].split(":")[0]) == line, frame
+    wb.command("Remove All Breakpoints")
+    wb.continue_()
+    with wb.step("the run ends by itself"):
+        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
+    # The prediction line has scrolled away under the containers' logs: VS Code's own
+    # words for a task that exited with status 0 say the driver's predict() succeeded.
+    wb.wait_terminal(r"Terminal will be reused by tasks", timeout=30)
+    with wb.step("the task exited with status 0"):
+        assert "exit code" not in wb.terminal_text(), wb.terminal_text()[-2000:]
+    with wb.step("no container of the run left"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+    with wb.step("the Targets view is empty again"):
+        wb.poll("no target rows", lambda: not (wb.view_rows(TARGETS) or []), 10, 0.5)
+    assert os.path.exists(artifacts / "extension.log")
