@@ -10,6 +10,7 @@ terminal; and that "Stop Run" leaves no container. Times go to artifacts/timings
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -179,3 +180,109 @@ def test_two_serving_workers_two_sessions(
     with wb.step("the Targets view is empty again"):
         wb.poll("no target rows", lambda: not (wb.view_rows(TARGETS) or []), 10, 0.5)
     assert os.path.exists(artifacts / "extension.log")
+
+
+# Clicks the first session row of a rank paused at a breakpoint in the Call Stack (focusing
+# it, as a user's click does); its label, or null.
+_JS_FOCUS_PAUSED_RANK = r"""
+const view = document.querySelector('.debug-call-stack');
+if (!view) return null;
+for (const row of view.querySelectorAll('.monaco-list-row')) {
+  const state = row.querySelector('.state.label, .state-label, .label.state');
+  const text = row.innerText.replace(/\s+/g, ' ').trim();
+  if (state && state.innerText.trim().toLowerCase() === 'paused on breakpoint'
+      && text.startsWith('training algo-1 rank')) {
+    row.dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));
+    row.click();
+    return text;
+  }
+}
+return null;
+"""
+
+# The Variables pane's rows ("rank = 0", ...).
+_JS_VARIABLES = r"""
+const view = document.querySelector('.debug-variables');
+return view ? [...view.querySelectorAll('.monaco-list-row')].map(r => r.innerText.replace(/\s+/g, ' ').trim()) : [];
+"""
+
+
+def test_every_rank_is_its_own_session(
+    tmp_path, open_vscode, extension_vsix, artifacts, training_image
+):
+    """torchrun, 1 host x 2 ranks: the extension attaches each rank as its own session
+    ("training algo-1 rank 0" and "rank 1"); both stop at the breakpoint after the
+    all-reduce; continued one by one, the job completes and leaves no container."""
+    project = tmp_path / "ranks"
+    shutil.copytree(REPO / "tests" / "e2e" / "projects" / "ranks", project)
+    before = labelled_containers()
+    wb = open_with_extension(
+        open_vscode,
+        project,
+        extension_vsix,
+        artifacts,
+        env={"TEST_IMAGE": training_image, "TEST_RANKS_PER_HOST": "2"},
+    )
+    line = marker_line(project / "src" / "train.py", "# ranks breakpoint")
+    wb.open_file("src/train.py", line)
+    wb.toggle_breakpoint(line)
+    wb.open_file("driver.py")
+    wb.command("smdebug-local: Debug Script")
+    rows = wait_targets(
+        wb,
+        lambda rows: all(
+            any(f"training algo-1 rank {r}" in row and "paused" in row for row in rows)
+            for r in (0, 1)
+        ),
+        timeout=300,
+    )
+    wb.screenshot("ranks-paused")
+    with wb.step("one target per rank, no other"):
+        assert len([r for r in rows if "training algo-1" in r]) == 2, rows
+    with wb.step("two sessions paused at the breakpoint (Call Stack)"):
+        wb.poll(
+            "two rank sessions paused on breakpoint",
+            lambda: (
+                sum(
+                    1
+                    for r in (wb.call_stack() or {}).get("rows", [])
+                    if (r.get("state") or "").lower() == "paused on breakpoint"
+                    and r["text"].startswith("training algo-1 rank")
+                )
+                == 2
+            ),
+            30,
+            0.5,
+        )
+    wb.command("Remove All Breakpoints")
+    seen = set()
+    for _ in range(2):
+        with wb.step("focus a paused rank: Variables show its own rank; Continue (F5)"):
+            label = wb.poll("a paused rank to focus", lambda: wb.js(_JS_FOCUS_PAUSED_RANK), 30, 0.5)
+            want = f"rank = {label.split('rank ')[1].split()[0]}"
+            wb.poll(
+                f"Variables: {want}",
+                lambda want=want: want in (wb.js(_JS_VARIABLES) or []),
+                15,
+                0.3,
+            )
+            seen.add(want)
+            wb.press("F5")
+            wb.poll(
+                f"{label} no longer paused",
+                lambda label=label: (
+                    not any(
+                        r["text"].startswith(label.split(" Paused")[0])
+                        and (r.get("state") or "").lower() == "paused on breakpoint"
+                        for r in (wb.call_stack() or {}).get("rows", [])
+                    )
+                ),
+                30,
+                0.5,
+            )
+    assert seen == {"rank = 0", "rank = 1"}, seen
+    wb.wait_terminal(ARTIFACT_LINE, timeout=240)
+    with wb.step("the run ends by itself"):
+        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
+    with wb.step("no container of the run left"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
