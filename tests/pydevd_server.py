@@ -32,6 +32,8 @@ class Suspend:
     thread_id: str
     file: str  # as the IDE shows it: the remote path translated back to the local one
     line: int
+    # The debuggee's connection (PyCharm's Debug Server takes one per process: each rank).
+    conn: socket.socket
 
 
 class PydevdServer:
@@ -111,9 +113,8 @@ class PydevdServer:
                     frame = _FRAME.search(xml)
                     if thread and frame:
                         self.suspends.put(
-                            Suspend(thread[1], self._local(unquote(frame[1])), int(frame[2]))
+                            Suspend(thread[1], self._local(unquote(frame[1])), int(frame[2]), conn)
                         )
-                        self._last = conn
 
     def next_suspend(self, timeout: float = 120) -> Suspend:
         try:
@@ -122,7 +123,7 @@ class PydevdServer:
             raise AssertionError(f"no breakpoint was hit within {timeout}s") from None
 
     def resume(self, suspend: Suspend) -> None:
-        self._send(self._last, CMD_THREAD_RUN, suspend.thread_id)
+        self._send(suspend.conn, CMD_THREAD_RUN, suspend.thread_id)
 
     def close(self) -> None:
         for conn in self.connections:

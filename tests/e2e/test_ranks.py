@@ -13,13 +13,17 @@ import json
 import os
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
 import pytest
+from test_connect_mode import _bridge_address
+from test_pycharm import PYCHARM_BUILD
 from test_serving import attach
 
 from conftest import WAITING, marker_line
+from pydevd_server import PydevdServer
 
 pytestmark = pytest.mark.e2e
 
@@ -147,3 +151,43 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request,
     assert run.finish(timeout=240) == 0, run.output
     run.wait_for(ARTIFACT)
     assert not [m for m in map(WAITING.search, run.lines) if m and m["rank"] == "1"]
+
+
+def test_pycharm_debug_server_gets_every_rank(ranks_project, training_image, start_run):
+    """--ide pycharm, torchrun 1 host x 2 ranks: each rank connects to the one Debug Server
+    (PyCharm takes a connection per process) and stops at the breakpoint; the job ends."""
+    bridge = _bridge_address()
+    with socket.socket() as s:
+        s.bind((bridge, 0))
+        port = s.getsockname()[1]
+    source = ranks_project / "src" / "train.py"
+    line = marker_line(source, "# ranks breakpoint")
+    server = PydevdServer(
+        bridge, port, (str(ranks_project / "src"), "/opt/ml/code"), [(str(source), line)]
+    )
+    try:
+        run = run_job(
+            start_run,
+            ranks_project,
+            training_image,
+            "--ide",
+            "pycharm",
+            "--pycharm-build",
+            PYCHARM_BUILD,
+            "--port",
+            str(port),
+        )
+        stops = [server.next_suspend(timeout=300) for _ in range(2)]
+        assert len(server.connections) == 2, "one Debug Server connection per rank"
+        assert {(s.file, s.line) for s in stops} == {(str(source), line)}
+        assert stops[0].conn is not stops[1].conn
+        for stop in stops:
+            server.resume(stop)
+        assert run.finish(timeout=240) == 0, run.output
+    finally:
+        server.close()
+    for rank in (0, 1):
+        assert run.saw(f"training algo-1 rank {rank}/2 connecting to PyCharm debug server"), (
+            run.output
+        )
+    run.wait_for(ARTIFACT)
