@@ -77,3 +77,36 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
         "argv": ["train.py", "--scale", "3"],
         "name": "__main__",
     }
+
+
+def test_model_trainer_torchrun_every_rank_stops(tmp_path, training_image, start_run, sdk3):
+    """ModelTrainer(distributed=Torchrun(process_count_per_node=2)): the container's torchrun
+    starts 2 ranks; each is its own target (named by rank), stops at the breakpoint after the
+    all-reduce with its own rank, and the job ends."""
+    project = tmp_path / "trainer"
+    shutil.copytree(PROJECTS / "trainer", project)
+    shutil.copytree(PROJECTS / "ranks" / "src", project / "src")
+    train = project / "src" / "train.py"
+    line = marker_line(train, "# ranks breakpoint")
+    run = start_run(
+        ["driver.py"],
+        cwd=project,
+        smdebug=str(sdk3),
+        env={"TEST_IMAGE": training_image, "TEST_RANKS_PER_HOST": "2"},
+    )
+    matches = run.wait_for(WAITING, count=2, timeout=300)
+    assert sorted(int(m["rank"]) for m in matches) == [0, 1], [m.group(0) for m in matches]
+    assert len({m["port"] for m in matches}) == 2, "two ranks on one port"
+    debuggers = [_attach(m, train, line) for m in matches]
+    stops = {}
+    for match, debugger in zip(matches, debuggers):
+        stop = debugger.next_stop(timeout=180)
+        top = stop.frames()[0]
+        assert (Path(top["source"]["path"]), top["line"]) == (train, line)
+        assert int(stop.evaluate("rank")) == int(match["rank"])
+        assert stop.evaluate("value.item()") == "1.0"
+        stops[int(match["rank"])] = stop
+    for stop in stops.values():
+        stop.resume()
+    assert run.finish(timeout=240) == 0, run.output
+    assert (project / "work" / "model" / "sum.txt").read_text() == "1.0"

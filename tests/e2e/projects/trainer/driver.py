@@ -1,6 +1,8 @@
 """A SageMaker SDK v3 driver: ModelTrainer in local container mode (no AWS account needed).
 
-Environment: TEST_IMAGE (training image), TEST_INSTANCE_COUNT (default 1).
+Environment: TEST_IMAGE (training image), TEST_INSTANCE_COUNT (default 1),
+TEST_RANKS_PER_HOST (set: a torchrun job, distributed=Torchrun(process_count_per_node=N),
+no hyperparameters).
 """
 
 import os
@@ -11,6 +13,7 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 from sagemaker.train import ModelTrainer
 from sagemaker.train.configs import Compute, InputData, SourceCode
+from sagemaker.train.distributed import Torchrun
 from sagemaker.train.model_trainer import Mode
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +28,11 @@ trainer = ModelTrainer(
         instance_type="local_cpu", instance_count=int(os.environ.get("TEST_INSTANCE_COUNT", "1"))
     ),
     training_mode=Mode.LOCAL_CONTAINER,
-    hyperparameters={"scale": 3},
+    **(
+        {"distributed": Torchrun(process_count_per_node=int(os.environ["TEST_RANKS_PER_HOST"]))}
+        if os.environ.get("TEST_RANKS_PER_HOST")
+        else {"hyperparameters": {"scale": 3}}
+    ),
     local_container_root=str(HERE / "work"),
 )
 trainer.train(
