@@ -10,16 +10,19 @@ terminal; and that "Stop Run" leaves no container. Times go to artifacts/timings
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from test_real_vscode import ARTIFACT_LINE, assert_paused_at, marker_line, set_breakpoint
+from test_real_vscode import ARTIFACT_LINE, WAITING, assert_paused_at, marker_line, set_breakpoint
 
-from vscode_workbench import labelled_containers
+from vscode_workbench import labelled_containers, smdebug_command
 
 pytestmark = pytest.mark.e2e
 
@@ -115,71 +118,136 @@ def test_debug_script_watch_reattaches_after_save(
     stop_run_leaves_nothing(wb, before)
 
 
+class Outside:
+    """`smdebug-local run SCRIPT` in a workspace from a terminal outside VS Code; its output
+    is read all along (a full pipe would block the run)."""
+
+    def __init__(self, workspace: Path, script: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [*smdebug_command(), "run", script],
+            cwd=workspace,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_line(self, pattern: str, timeout: float = 240) -> str:
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in list(self.lines) if regex.search(line)), None)
+            if found:
+                return found
+            time.sleep(0.3)
+        tail = "".join(self.lines[-40:])
+        raise AssertionError(f"no line /{pattern}/ within {timeout}s:\n{tail}")
+
+    def end(self) -> None:
+        """As Ctrl-C in its terminal (if it still runs)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
 def test_two_serving_workers_two_sessions(
-    quickstart, open_vscode, extension_vsix, artifacts, serving_image, tmp_path, timings
+    quickstart,
+    open_vscode,
+    extension_vsix,
+    artifacts,
+    training_image,
+    serving_image,
+    tmp_path,
+    timings,
 ):
-    """deploy.py with 2 model-server workers: the Targets view shows 2 attached worker
-    targets (2 sessions), and a request stops in transform_fn; the run then ends by itself
-    and leaves no container."""
+    """deploy.py with 2 model-server workers, run from a terminal in this workspace: the
+    Targets view shows 2 attached worker targets (2 sessions); after a window reload both
+    are attached again by themselves, and a request stops in transform_fn; the run then
+    ends by itself with the prediction and leaves no container."""
     before = labelled_containers()
     hold = tmp_path / "predict-now"
-    wb = open_with_extension(
-        open_vscode,
+    wb = open_with_extension(open_vscode, quickstart, extension_vsix, artifacts)
+    inference = quickstart / "src" / "inference.py"
+    line = marker_line(inference, "# transform_fn breakpoint")
+    wb.open_file("src/inference.py", line)
+    wb.toggle_breakpoint(line)
+    run = Outside(
         quickstart,
-        extension_vsix,
-        artifacts,
-        env={
+        "deploy.py",
+        {
+            "SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image,
             "SMDEBUG_LOCAL_EXAMPLE_SERVING_IMAGE": serving_image,
             "EXAMPLE_SERVING_WORKERS": "2",
             "EXAMPLE_HOLD_FILE": str(hold),
         },
     )
-    inference = quickstart / "src" / "inference.py"
-    line = marker_line(inference, "# transform_fn breakpoint")
-    wb.open_file("src/inference.py", line)
-    wb.toggle_breakpoint(line)
-    wb.open_file("deploy.py")
-    wb.command("smdebug-local: Debug Script")
-    rows = wait_targets(
-        wb,
-        lambda rows: (
-            sum(
-                1
-                for r in rows
-                if "serving algo-1 worker" in r and ("attached" in r or "paused" in r)
+    try:
+        rows = wait_targets(
+            wb,
+            lambda rows: (
+                sum(
+                    1
+                    for r in rows
+                    if "serving algo-1 worker" in r and ("attached" in r or "paused" in r)
+                )
+                == 2
+            ),
+            timeout=400,
+        )
+        with wb.step("two worker targets, each attached"):
+            workers = [r for r in rows if "serving algo-1 worker" in r]
+            assert len(workers) == 2, rows
+        wb.screenshot("targets-view")  # the README's picture comes from here
+        # A window reload ends every session; the extension starts again and re-attaches.
+        started = time.monotonic()
+        with wb.step("reload the window"):
+            # What "Developer: Reload Window" does in a browser (the palette's own wait
+            # would run into the navigation).
+            wb.js("setTimeout(() => location.reload(), 100); return true")
+            time.sleep(2)
+            wb.browser.call(
+                "wait", timeout=95, selector=".monaco-workbench .part.statusbar", ms=90000
             )
-            == 2
-        ),
-        timeout=400,
-    )
-    with wb.step("two worker targets, each attached"):
-        workers = [r for r in rows if "serving algo-1 worker" in r]
-        assert len(workers) == 2, rows
-    wb.screenshot("targets-view")  # the README's picture comes from here
-    hold.touch()
-    started = time.monotonic()
-    frame = wb.wait_paused(timeout=120)
-    timings.record(
-        "request released -> paused in transform_fn (endpoint may still start)",
-        time.monotonic() - started,
-    )
-    with wb.step("paused in transform_fn"):
-        assert frame["file"] == "inference.py", frame
-        assert int(frame["line"].split(":")[0]) == line, frame
-    wb.command("Remove All Breakpoints")
-    wb.continue_()
-    with wb.step("the run ends by itself"):
-        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
-    # The prediction line has scrolled away under the containers' logs: VS Code's own
-    # words for a task that exited with status 0 say the driver's predict() succeeded.
-    wb.wait_terminal(r"Terminal will be reused by tasks", timeout=30)
-    with wb.step("the task exited with status 0"):
-        assert "exit code" not in wb.terminal_text(), wb.terminal_text()[-2000:]
+        wait_targets(
+            wb,
+            lambda rows: (
+                sum(1 for r in rows if "serving algo-1 worker" in r and "attached" in r) == 2
+            ),
+            timeout=120,
+        )
+        timings.record("Reload Window -> both workers attached again", time.monotonic() - started)
+        hold.touch()
+        started = time.monotonic()
+        frame = wb.wait_paused(timeout=120)
+        timings.record(
+            "request released -> paused in transform_fn (endpoint may still start)",
+            time.monotonic() - started,
+        )
+        with wb.step("paused in transform_fn"):
+            assert frame["file"] == "inference.py", frame
+            assert int(frame["line"].split(":")[0]) == line, frame
+        wb.command("Remove All Breakpoints")
+        wb.continue_()
+        run.wait_line(r"prediction: \[", timeout=120)
+        with wb.step("the run ends by itself, exit status 0"):
+            assert run.proc.wait(timeout=120) == 0
+    finally:
+        run.end()
     with wb.step("no container of the run left"):
         wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
     with wb.step("the Targets view is empty again"):
         wb.poll("no target rows", lambda: not (wb.view_rows(TARGETS) or []), 10, 0.5)
-    assert os.path.exists(artifacts / "extension.log")
 
 
 # Clicks the first session row of a rank paused at a breakpoint in the Call Stack (focusing
@@ -286,3 +354,51 @@ def test_every_rank_is_its_own_session(
         wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
     with wb.step("no container of the run left"):
         wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+
+
+def test_other_workspace_never_attached_attach_by_hand(
+    quickstart, tmp_path, open_vscode, extension_vsix, artifacts, training_image
+):
+    """With autoAttach off: a run in another folder is never attached (not even listed); a
+    run started from a terminal in this workspace is listed as waiting and not attached
+    until "Attach to Target..." picks it, then stops at the breakpoint; "Stop Run" (a run
+    the extension did not start: SIGINT) leaves no container."""
+    other = tmp_path / "other"
+    shutil.copytree(quickstart, other)
+    before = labelled_containers()
+    wb = open_vscode(
+        quickstart,
+        env={"SMDEBUG_LOCAL_EXTENSION_LOG": str(artifacts / "extension.log")},
+        workspace_settings={**SETTINGS, "smdebugLocal.autoAttach": False},
+        extensions=(extension_vsix,),
+    )
+    line = set_breakpoint(wb, quickstart)
+    foreign = Outside(other, "driver.py", {"SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image})
+    try:
+        foreign.wait_line(WAITING)
+        time.sleep(5)  # the extension checks state files every second
+        with wb.step("another folder's run: no session, nothing listed"):
+            state = wb.debugging()
+            assert not state["toolbar"] and not state["callStackRows"], state
+            wb.open_run_and_debug()
+            assert not (wb.view_rows(TARGETS) or []), wb.view_rows(TARGETS)
+    finally:
+        foreign.end()
+    own = Outside(quickstart, "driver.py", {"SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image})
+    try:
+        own.wait_line(WAITING)
+        wait_targets(wb, lambda rows: any("training algo-1" in r and "waiting" in r for r in rows))
+        time.sleep(3)
+        with wb.step("autoAttach off: listed as waiting, not attached"):
+            state = wb.debugging()
+            assert not state["toolbar"] and not state["callStackRows"], state
+        wb.command("smdebug-local: Attach to Target...", then="training algo-1")
+        frame = wb.wait_paused(timeout=120)
+        with wb.step("the paused frame is the breakpoint"):
+            assert_paused_at(frame, quickstart, line)
+        wb.command("smdebug-local: Stop Run")
+        with wb.step("the run ends (SIGINT) and removes its containers"):
+            own.proc.wait(timeout=90)
+            wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+    finally:
+        own.end()
