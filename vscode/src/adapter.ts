@@ -63,6 +63,16 @@ export class SocketAdapter implements vscode.DebugAdapter {
     handleMessage(message: vscode.DebugProtocolMessage): void {
         if (!this.closed) {
             this.opened.socket.write(encode(message));
+            return;
+        }
+        // The adapter is gone: answer VS Code's requests (its "disconnect" above all) so
+        // the session ends now, not after VS Code's timeout.
+        const request = message as { type?: string; seq?: number; command?: string };
+        if (request.type === 'request') {
+            this.emitter.fire({
+                type: 'response', seq: 0, request_seq: request.seq, command: request.command,
+                success: true,
+            } as vscode.DebugProtocolMessage);
         }
     }
 
@@ -99,6 +109,13 @@ export class OpenedConnections {
     /** A connection whose session never started (startDebugging failed). */
     drop(id: number): void {
         this.take(id)?.socket.destroy();
+    }
+
+    dispose(): void {
+        for (const opened of this.byId.values()) {
+            opened.socket.destroy();
+        }
+        this.byId.clear();
     }
 }
 

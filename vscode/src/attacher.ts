@@ -1,34 +1,31 @@
 // Keeps VS Code's debug sessions in step with the runs of this workspace: reads each
-// folder's state file when it changes (file watcher, plus a 1 s check for changes the
-// watcher misses), attaches every new target (src/decide.ts says which), ends the sessions
-// of targets that left, and tracks each target's state for the view and the status bar.
+// folder's state file when it changes (a watcher per folder, plus a 1 s check that also
+// notices a run that died without removing its file), attaches every new target
+// (src/decide.ts says which), ends the sessions of targets that left, and tracks each
+// target's state for the view and the status bar.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 
 import { DEBUG_TYPE, OpenedConnections } from './adapter';
-import { LOOPBACK, openWhenReady } from './connect';
+import { LOOPBACK, Opened, tryOpen } from './connect';
 import { decide, Known, SessionPhase, targetState, TargetState } from './decide';
+import { containerRunsFor, descendantOf, isRunProcess } from './processes';
 import { parseState, Run, STATE_DIR, STATE_FILE, StateError, Target } from './state';
 
 const POLL_MS = 1000;
-
-/** Whether process ``pid`` exists on this machine (owned by anyone). */
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-}
+const RETRY_MS = 300;
+/** A target tried again after its process ended: how often Docker is asked whether its
+ * container still runs for this run (while it does, its port can be no one else's). */
+const RECHECK_MS = 3000;
+const STEPPING = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto']);
 
 /** One workspace folder's run, as its state file says. */
 export interface FolderRun {
     folder: vscode.WorkspaceFolder;
     run: Run | null;
-    /** Why the state file could not be read (shown in the view), else null. */
+    /** Why the state file is not used (shown in the view), else null. */
     problem: string | null;
 }
 
@@ -38,6 +35,7 @@ export class Attacher implements vscode.Disposable {
     readonly onDidChange = this.emitter.event;
 
     private readonly folders = new Map<string, FolderRun & { stamp: string }>();
+    private readonly watchers = new Map<string, vscode.Disposable>();
     private readonly phases = new Map<string, SessionPhase>();
     private readonly roots = new Map<string, vscode.DebugSession>();
     private readonly paused = new Map<string, string>(); // session id -> target key
@@ -47,21 +45,18 @@ export class Attacher implements vscode.Disposable {
      * adapter said its process ended): their target is not attached again by itself. */
     private readonly userEnded = new Set<string>();
     private readonly adapterEnded = new Set<string>();
-    /** Runs started by "Debug Script": attached even with autoAttach off. */
-    private readonly ownPids = new Set<number>();
+    /** Processes of the tasks "Debug Script" started: their runs are attached even with
+     * autoAttach off. */
+    private readonly taskPids = new Set<number>();
     private readonly disposables: vscode.Disposable[] = [];
     private readonly timer: NodeJS.Timeout;
+    private disposed = false;
 
     constructor(
         private readonly connections: OpenedConnections,
         private readonly log: (line: string) => void,
     ) {
-        const watcher = vscode.workspace.createFileSystemWatcher(`**/${STATE_DIR}/${STATE_FILE}`);
-        for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) {
-            this.disposables.push(event(() => this.refresh()));
-        }
         this.disposables.push(
-            watcher,
             vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh()),
             vscode.workspace.onDidChangeConfiguration((e) => {
                 if (e.affectsConfiguration('smdebugLocal.autoAttach')) {
@@ -79,8 +74,11 @@ export class Attacher implements vscode.Disposable {
     }
 
     dispose(): void {
+        this.disposed = true; // attach loops still waiting see it and stop
         clearInterval(this.timer);
+        this.watchers.forEach((w) => w.dispose());
         this.disposables.forEach((d) => d.dispose());
+        this.connections.dispose();
         this.emitter.dispose();
     }
 
@@ -106,30 +104,48 @@ export class Attacher implements vscode.Disposable {
         return this.runs().find((f) => f.run?.id === target.run)?.folder;
     }
 
-    ownRun(pid: number): void {
-        this.ownPids.add(pid);
+    ownTask(pid: number): void {
+        this.taskPids.add(pid);
         this.apply();
     }
 
     // -- the state files ---------------------------------------------------------------
 
     refresh(): void {
+        if (this.disposed) {
+            return;
+        }
         let changed = false;
         const seen = new Set<string>();
         for (const folder of vscode.workspace.workspaceFolders ?? []) {
             const file = path.join(folder.uri.fsPath, STATE_DIR, STATE_FILE);
             seen.add(file);
-            let stamp = '';
-            let source: string | null = null;
+            if (!this.watchers.has(file)) {
+                const watcher = vscode.workspace.createFileSystemWatcher(
+                    new vscode.RelativePattern(folder, `${STATE_DIR}/${STATE_FILE}`),
+                );
+                for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) {
+                    event(() => this.refresh());
+                }
+                this.watchers.set(file, watcher);
+            }
+            const known = this.folders.get(file);
+            let stamp: string;
             try {
                 const stat = fs.statSync(file);
                 stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
             } catch {
                 stamp = 'missing';
             }
-            if (this.folders.get(file)?.stamp === stamp) {
+            if (known?.stamp === stamp) {
+                // Unchanged; but a run killed hard leaves its file behind.
+                if (known.run && !isRunProcess(known.run.pid)) {
+                    this.folders.set(file, { ...known, run: null, problem: this.stale(known.run, file) });
+                    changed = true;
+                }
                 continue;
             }
+            let source: string | null = null;
             if (stamp !== 'missing') {
                 try {
                     source = fs.readFileSync(file, 'utf8');
@@ -150,11 +166,8 @@ export class Attacher implements vscode.Disposable {
                     this.log(`cannot read ${problem}`);
                 }
             }
-            if (run && !alive(run.pid)) {
-                // A run that crashed leaves its file: nothing of it is attached.
-                problem = `run ${run.id} (pid ${run.pid}) has ended but left ${file}: `
-                    + '`smdebug-local clean` removes it';
-                this.log(problem);
+            if (run && !isRunProcess(run.pid)) {
+                problem = this.stale(run, file);
                 run = null;
             }
             this.folders.set(file, { folder, run, problem, stamp });
@@ -163,6 +176,8 @@ export class Attacher implements vscode.Disposable {
         for (const file of [...this.folders.keys()]) {
             if (!seen.has(file)) {
                 this.folders.delete(file);
+                this.watchers.get(file)?.dispose();
+                this.watchers.delete(file);
                 changed = true;
             }
         }
@@ -171,10 +186,26 @@ export class Attacher implements vscode.Disposable {
         }
     }
 
+    /** A state file whose run is not running: nothing of it is attached. */
+    private stale(run: Run, file: string): string {
+        const problem = `run ${run.id} (pid ${run.pid}) is not running but left ${file}: `
+            + '`smdebug-local clean` removes it';
+        this.log(problem);
+        return problem;
+    }
+
     /** Attach what should be attached, end what should end, tell the view. */
     private apply(): void {
-        const autoAttach = vscode.workspace.getConfiguration('smdebugLocal').get('autoAttach', true);
-        const own = new Set(this.runs().filter((f) => f.run && this.ownPids.has(f.run.pid)).map((f) => f.run!.id));
+        if (this.disposed) {
+            return;
+        }
+        const attachRuns = new Set(
+            this.runs()
+                .filter((f): f is FolderRun & { run: Run } => !!f.run)
+                .filter((f) => vscode.workspace.getConfiguration('smdebugLocal', f.folder.uri).get('autoAttach', true)
+                    || [...this.taskPids].some((p) => descendantOf(f.run.pid, p)))
+                .map((f) => f.run.id),
+        );
         const present = new Set(this.targets().map((t) => t.key));
         for (const key of [...this.ended, ...this.declined]) {
             if (!present.has(key)) {
@@ -182,7 +213,7 @@ export class Attacher implements vscode.Disposable {
                 this.declined.delete(key);
             }
         }
-        const { attach, detach } = decide(this.targets(), this.known(), autoAttach, own);
+        const { attach, detach } = decide(this.targets(), this.known(), attachRuns);
         for (const target of attach) {
             void this.attach(target);
         }
@@ -200,35 +231,64 @@ export class Attacher implements vscode.Disposable {
 
     // -- sessions ----------------------------------------------------------------------
 
-    /** Open a session for ``target`` once its adapter answers (by hand: also a declined one). */
-    async attach(target: Target, byHand = false): Promise<void> {
-        if (target.port === null || this.phases.has(target.key)) {
-            return;
+    private listed(key: string): boolean {
+        return this.targets().some((t) => t.key === key);
+    }
+
+    /** Connect to ``target``'s adapter once it answers; null if the attach is given up
+     * (the target left the state file, was detached, the extension stops, or -- for a
+     * target tried again after its process ended -- its container no longer runs for
+     * this run: its port may then be anyone's). */
+    private async connect(target: Target, port: number): Promise<Opened | null> {
+        const givenUp = () => this.disposed || this.phases.get(target.key) !== 'connecting'
+            || !this.listed(target.key);
+        let checked = 0;
+        while (!givenUp()) {
+            if (this.ended.has(target.key) && Date.now() - checked > RECHECK_MS) {
+                checked = Date.now();
+                if (!target.container || !(await containerRunsFor(target.container, target.run))) {
+                    this.log(`${target.label}: its container no longer runs; not attached again`);
+                    return null;
+                }
+            }
+            const opened = await tryOpen(port);
+            if (opened) {
+                if (givenUp()) {
+                    opened.socket.destroy();
+                    return null;
+                }
+                return opened;
+            }
+            await new Promise((r) => setTimeout(r, RETRY_MS));
         }
+        return null;
+    }
+
+    /** Open a session for ``target`` once its adapter answers (by hand: also a declined
+     * or gone one). */
+    async attach(target: Target, byHand = false): Promise<void> {
         if (byHand) {
             this.declined.delete(target.key);
+            this.ended.delete(target.key);
+        }
+        if (target.port === null || this.phases.has(target.key) || this.disposed) {
+            this.emitter.fire();
+            return;
         }
         const folder = this.folderOf(target);
         this.phases.set(target.key, 'connecting');
         this.emitter.fire();
-        const gave_up = () => this.phases.get(target.key) !== 'connecting'
-            || !this.targets().some((t) => t.key === target.key);
-        const opened = await openWhenReady(target.port, gave_up);
+        const opened = await this.connect(target, target.port);
         if (!opened) {
             if (this.phases.get(target.key) === 'connecting') {
                 this.phases.delete(target.key);
+                if (this.ended.has(target.key)) {
+                    this.declined.add(target.key); // gone for good: not tried again by itself
+                }
             }
-            this.emitter.fire();
-            return;
-        }
-        // The port may have been released since (the run retired the container): attach
-        // only if the state file, read again now, still lists this target. Another run's
-        // container on the same port takes seconds to answer; this check takes none.
-        this.refresh();
-        if (!this.targets().some((t) => t.key === target.key)) {
-            opened.socket.destroy();
-            this.phases.delete(target.key);
-            this.emitter.fire();
+            if (!this.disposed) {
+                this.emitter.fire();
+            }
             return;
         }
         const id = this.connections.put(opened);
@@ -245,7 +305,8 @@ export class Attacher implements vscode.Disposable {
         this.log(`${target.label}: attaching on ${LOOPBACK}:${target.port}`);
         let ok = false;
         try {
-            ok = await vscode.debug.startDebugging(folder, config);
+            // Never save the user's editors for an attach: in watch mode a save reruns.
+            ok = await vscode.debug.startDebugging(folder, config, { suppressSaveBeforeStart: true });
         } catch (err) {
             this.log(`${target.label}: ${(err as Error).message}`);
         }
@@ -264,7 +325,7 @@ export class Attacher implements vscode.Disposable {
         if (session) {
             await vscode.debug.stopDebugging(session);
         } else {
-            this.phases.delete(target.key);
+            this.phases.delete(target.key); // a connect loop sees it and stops
             this.emitter.fire();
         }
     }
@@ -282,6 +343,9 @@ export class Attacher implements vscode.Disposable {
         this.roots.set(key, session);
         this.phases.set(key, 'attached');
         this.ended.delete(key);
+        if (this.declined.has(key) && session.configuration.__smdebugLocalConnection !== undefined) {
+            void vscode.debug.stopDebugging(session); // detached while it was starting
+        }
         this.emitter.fire();
     }
 
@@ -297,7 +361,7 @@ export class Attacher implements vscode.Disposable {
             if (this.userEnded.has(session.id)) {
                 this.declined.add(key); // the user disconnected: leave it alone
             } else {
-                this.ended.add(key); // its process ended; tried again (a worker may restart)
+                this.ended.add(key); // its process ended; tried while its container runs
             }
             this.log(`${session.name}: session ended (${this.ended.has(key) ? 'process gone' : 'detached'})`);
         }
@@ -333,13 +397,16 @@ export class Attacher implements vscode.Disposable {
                     this.adapterEnded.add(session.id);
                 }
             },
-            onWillReceiveMessage: (m: { type?: string; command?: string }) => {
-                if (m.type === 'request' && m.command === 'disconnect'
+            onWillReceiveMessage: (m: { type?: string; command?: string; arguments?: { restart?: boolean } }) => {
+                if (m.type !== 'request') {
+                    return;
+                }
+                // A restart disconnects too, then attaches again: not the user leaving.
+                if (m.command === 'disconnect' && m.arguments?.restart !== true
                     && !this.adapterEnded.has(session.id)) {
                     this.userEnded.add(session.id);
                 }
-                if (m.type === 'request' && ['continue', 'next', 'stepIn', 'stepOut', 'stepBack',
-                    'reverseContinue', 'goto'].includes(m.command ?? '')) {
+                if (STEPPING.has(m.command ?? '')) {
                     setPaused(false);
                 }
             },
@@ -351,6 +418,8 @@ export class Attacher implements vscode.Disposable {
         if (phase === 'attached' || phase === 'paused') {
             this.phases.set(key, [...this.paused.values()].includes(key) ? 'paused' : 'attached');
         }
-        this.emitter.fire();
+        if (!this.disposed) {
+            this.emitter.fire();
+        }
     }
 }

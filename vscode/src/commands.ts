@@ -7,10 +7,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 
 import type { Attacher, FolderRun } from './attacher';
+import { descendantOf, isRunProcess } from './processes';
 import type { Target } from './state';
 import type { Node } from './view';
 
 const TASK_SOURCE = 'smdebug-local';
+/** Contributed in package.json (taskDefinitions): a run of a script, with or without watch. */
+const TASK_TYPE = 'smdebug-local';
 
 export class Commands implements vscode.Disposable {
     /** Tasks started by Debug Script, by the pid of their smdebug-local process. */
@@ -33,7 +36,7 @@ export class Commands implements vscode.Disposable {
             vscode.tasks.onDidStartTaskProcess((e) => {
                 if (e.execution.task.source === TASK_SOURCE && e.processId !== undefined) {
                     this.tasks.set(e.processId, e.execution);
-                    attacher.ownRun(e.processId);
+                    attacher.ownTask(e.processId);
                 }
             }),
             vscode.tasks.onDidEndTaskProcess((e) => {
@@ -79,7 +82,7 @@ export class Commands implements vscode.Disposable {
         const script = path.relative(folder.uri.fsPath, file.fsPath);
         const args = [...command.slice(1), 'run', ...(watch ? ['--watch'] : []), ...extra, script];
         const task = new vscode.Task(
-            { type: 'process', smdebugLocal: script },
+            { type: TASK_TYPE, script, watch },
             folder,
             `run ${script}${watch ? ' (watch)' : ''}`,
             TASK_SOURCE,
@@ -112,10 +115,14 @@ export class Commands implements vscode.Disposable {
             void vscode.window.showInformationMessage('smdebug-local: no run in this workspace to stop');
             return;
         }
-        const execution = this.tasks.get(run.pid);
+        const execution = [...this.tasks].find(([pid]) => descendantOf(run.pid, pid))?.[1];
         this.log(`Stop Run: ${run.script} (pid ${run.pid})`);
         if (execution) {
             execution.terminate(); // SIGHUP: the run removes its containers, as on Ctrl-C
+            return;
+        }
+        if (!isRunProcess(run.pid)) {
+            void vscode.window.showInformationMessage(`smdebug-local: run ${run.id} has already ended`);
             return;
         }
         try {

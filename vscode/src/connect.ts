@@ -38,6 +38,9 @@ export function tryOpen(port: number): Promise<Opened | null> {
             socket.removeAllListeners('connect');
             if (ok) {
                 socket.pause();
+                // Until the session's adapter takes the socket, an error must not be an
+                // uncaught 'error' event (it closes the socket; the adapter sees that).
+                socket.on('error', () => undefined);
                 resolve({ socket, head });
             } else {
                 socket.destroy();

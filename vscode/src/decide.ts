@@ -34,20 +34,19 @@ export interface Decisions {
 
 /**
  * Attach every target that can be attached (it has a loopback port), has no session, was
- * not declined, and belongs to a run we attach: all runs of this workspace with
- * ``autoAttach``, else only ``ownRuns`` (runs started by "Debug Script"). Targets of other
- * workspaces never reach here: each folder's own state file is read.
+ * not declined, and belongs to a run we attach (``attachRuns``: the runs of folders with
+ * autoAttach on, and runs started by "Debug Script"). Targets of other workspaces never
+ * reach here: each folder's own state file is read, and only while its run is alive.
  */
 export function decide(
     targets: readonly Target[],
     known: Known,
-    autoAttach: boolean,
-    ownRuns: ReadonlySet<string> = new Set(),
+    attachRuns: ReadonlySet<string>,
 ): Decisions {
     const present = new Set(targets.map((t) => t.key));
     const attach = targets.filter(
         (t) => t.port !== null
-            && (autoAttach || ownRuns.has(t.run))
+            && attachRuns.has(t.run)
             && !known.sessions.has(t.key)
             && !known.declined.has(t.key),
     );

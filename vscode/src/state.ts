@@ -55,13 +55,19 @@ function text(value: unknown, fallback = ''): string {
     return typeof value === 'string' ? value : fallback;
 }
 
-/** "host:port" -> port, or null when the endpoint has no numeric port. */
+// Hosts whose port is reached through 127.0.0.1: loopback itself, and "all interfaces"
+// (a run published with --bind 0.0.0.0 listens on loopback too). An endpoint on any other
+// address is listed, never attached: 127.0.0.1 with its port could be something else.
+const LOOPBACK_REACHABLE = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '[::1]', '::', '[::]']);
+
+/** "host:port" -> the port to attach to on 127.0.0.1, or null (no numeric port, or a
+ * host that loopback does not reach). */
 export function portOf(endpoint: string): number | null {
-    const match = /:(\d+)$/.exec(endpoint);
-    if (!match) {
+    const match = /^(.*):(\d+)$/.exec(endpoint);
+    if (!match || !LOOPBACK_REACHABLE.has(match[1])) {
         return null;
     }
-    const port = Number(match[1]);
+    const port = Number(match[2]);
     return port > 0 && port < 65536 ? port : null;
 }
 

@@ -15,42 +15,44 @@ function targets(run = 'r1'): Target[] {
     })).targets;
 }
 
+const ALL = new Set(['r1']);
+
 function known(sessions: [string, SessionPhase][] = [], declined: string[] = [], ended: string[] = []): Known {
     return { sessions: new Map(sessions), declined: new Set(declined), ended: new Set(ended) };
 }
 
 test('auto-attach: every target with a port and no session', () => {
     const ts = targets();
-    const d = decide(ts, known(), true);
+    const d = decide(ts, known(), ALL);
     assert.deepEqual(d.attach.map((t) => t.label), ['training algo-1', 'serving algo-1 worker 1', 'serving algo-1 worker 2']);
     assert.deepEqual(d.detach, []);
 });
 
 test('no second session for a target that has one (or is connecting)', () => {
     const ts = targets();
-    const d = decide(ts, known([[ts[0].key, 'connecting'], [ts[1].key, 'paused']]), true);
+    const d = decide(ts, known([[ts[0].key, 'connecting'], [ts[1].key, 'paused']]), ALL);
     assert.deepEqual(d.attach.map((t) => t.label), ['serving algo-1 worker 2']);
 });
 
 test('a target the user detached from is left alone', () => {
     const ts = targets();
-    assert.deepEqual(decide(ts, known([], [ts[0].key]), true).attach.length, 2);
+    assert.deepEqual(decide(ts, known([], [ts[0].key]), ALL).attach.length, 2);
 });
 
 test('an ended target is tried again (a restarted worker listens on the same port)', () => {
     const ts = targets();
-    assert.equal(decide(ts, known([], [], [ts[1].key]), true).attach.length, 3);
+    assert.equal(decide(ts, known([], [], [ts[1].key]), ALL).attach.length, 3);
 });
 
-test('autoAttach off: only runs started by Debug Script', () => {
-    assert.equal(decide(targets(), known(), false).attach.length, 0);
-    assert.equal(decide(targets(), known(), false, new Set(['r1'])).attach.length, 3);
-    assert.equal(decide(targets(), known(), false, new Set(['other'])).attach.length, 0);
+test('only the runs asked for (autoAttach on in their folder, or started by Debug Script)', () => {
+    assert.equal(decide(targets(), known(), new Set()).attach.length, 0);
+    assert.equal(decide(targets(), known(), new Set(['r1'])).attach.length, 3);
+    assert.equal(decide(targets(), known(), new Set(['other'])).attach.length, 0);
 });
 
 test('sessions of targets that left the state file end', () => {
     const old = targets('r0');
-    const d = decide(targets('r1'), known([[old[0].key, 'attached']]), true);
+    const d = decide(targets('r1'), known([[old[0].key, 'attached']]), ALL);
     assert.deepEqual(d.detach, [old[0].key]);
 });
 

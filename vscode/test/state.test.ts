@@ -89,4 +89,8 @@ test('portOf', () => {
     assert.equal(portOf('127.0.0.1:0'), null);
     assert.equal(portOf('127.0.0.1:70000'), null);
     assert.equal(portOf('nohost'), null);
+    assert.equal(portOf('0.0.0.0:5678'), 5678); // --bind 0.0.0.0: loopback reaches it
+    assert.equal(portOf('localhost:5678'), 5678);
+    assert.equal(portOf('10.0.0.5:5678'), null); // not reached through 127.0.0.1: never attached
+    assert.equal(portOf('172.17.0.1:5678'), null);
 });
