@@ -16,7 +16,8 @@ const TASK_SOURCE = 'smdebug-local';
 const TASK_TYPE = 'smdebug-local';
 
 export class Commands implements vscode.Disposable {
-    /** Tasks started by Debug Script, by the pid of their smdebug-local process. */
+    /** Tasks started by Debug Script, by the pid of the task's process (smdebug-local, or a
+     * wrapper such as `uv run` that starts it: runs are matched through the process tree). */
     private readonly tasks = new Map<number, vscode.TaskExecution>();
     private readonly disposables: vscode.Disposable[] = [];
 
