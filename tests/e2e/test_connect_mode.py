@@ -44,6 +44,14 @@ def _bridge_address() -> str:
     return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
+def _bridge_port() -> tuple[str, int]:
+    """The bridge gateway and a port free on it: where an IDE listens for containers."""
+    bridge = _bridge_address()
+    with socket.socket() as s:
+        s.bind((bridge, 0))
+        return bridge, s.getsockname()[1]
+
+
 def _listen_in_background(
     adapter: HostAdapter, config: dict, breakpoints: dict[str, list[int]]
 ) -> tuple[threading.Thread, dict]:
@@ -62,10 +70,7 @@ def _listen_in_background(
 
 
 def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_run):
-    bridge = _bridge_address()
-    with socket.socket() as s:
-        s.bind((bridge, 0))
-        port = s.getsockname()[1]
+    bridge, port = _bridge_port()
     train = plain / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
     # The configuration VS Code would run: what `init vscode --mode connect` writes.

@@ -14,7 +14,7 @@ import tarfile
 import xml.etree.ElementTree as ET
 
 import pytest
-from test_connect_mode import _bridge_address
+from test_connect_mode import _bridge_port
 
 from conftest import SMDEBUG, marker_line
 from pydevd_server import PydevdServer
@@ -27,10 +27,7 @@ PYCHARM_BUILD = "263.7307.50"
 def test_pycharm_debug_server_stops_the_training_process_at_its_breakpoint(
     plain, py39_image, start_run
 ):
-    bridge = _bridge_address()
-    with socket.socket() as s:
-        s.bind((bridge, 0))
-        port = s.getsockname()[1]
+    bridge, port = _bridge_port()
     subprocess.run(
         [SMDEBUG, "init", "pycharm", "--port", str(port)],
         cwd=plain,

@@ -13,12 +13,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import pytest
-from test_connect_mode import _bridge_address
+from test_connect_mode import _bridge_port
 from test_pycharm import PYCHARM_BUILD
 from test_serving import attach
 
@@ -156,10 +155,7 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request,
 def test_pycharm_debug_server_gets_every_rank(ranks_project, training_image, start_run):
     """--ide pycharm, torchrun 1 host x 2 ranks: each rank connects to the one Debug Server
     (PyCharm takes a connection per process) and stops at the breakpoint; the job ends."""
-    bridge = _bridge_address()
-    with socket.socket() as s:
-        s.bind((bridge, 0))
-        port = s.getsockname()[1]
+    bridge, port = _bridge_port()
     source = ranks_project / "src" / "train.py"
     line = marker_line(source, "# ranks breakpoint")
     server = PydevdServer(

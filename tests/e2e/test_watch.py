@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_connect_mode import _bridge_address, _listen_in_background
+from test_connect_mode import _bridge_port, _listen_in_background
 from test_serving import Post, attach, post_npy
 
 from conftest import WAITING, Run, marker_line
@@ -198,10 +197,7 @@ def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
 def test_in_connect_mode_the_listening_ide_gets_every_rerun(plain, py39_image, start_run):
     """Connect-back mode + watch: each rerun's container connects to the IDE by itself; the
     IDE only listens again after each session ends ("restart": true), as VS Code does."""
-    bridge = _bridge_address()
-    with socket.socket() as s:
-        s.bind((bridge, 0))
-        port = s.getsockname()[1]
+    bridge, port = _bridge_port()
     config = {
         "name": "listen",
         "type": "debugpy",

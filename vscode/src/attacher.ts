@@ -9,13 +9,12 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 
 import { DEBUG_TYPE, OpenedConnections } from './adapter';
-import { LOOPBACK, Opened, tryOpen } from './connect';
+import { LOOPBACK, Opened, openWhenReady } from './connect';
 import { decide, Known, SessionPhase, targetState, TargetState } from './decide';
 import { containerRunsFor, descendantOf, isRunProcess } from './processes';
 import { parseState, Run, STATE_DIR, STATE_FILE, StateError, Target } from './state';
 
 const POLL_MS = 1000;
-const RETRY_MS = 300;
 /** A target tried again after its process ended: how often Docker is asked whether its
  * container still runs for this run (while it does, its port can be no one else's). */
 const RECHECK_MS = 3000;
@@ -239,29 +238,22 @@ export class Attacher implements vscode.Disposable {
      * (the target left the state file, was detached, the extension stops, or -- for a
      * target tried again after its process ended -- its container no longer runs for
      * this run: its port may then be anyone's). */
-    private async connect(target: Target, port: number): Promise<Opened | null> {
-        const givenUp = () => this.disposed || this.phases.get(target.key) !== 'connecting'
-            || !this.listed(target.key);
+    private connect(target: Target, port: number): Promise<Opened | null> {
         let checked = 0;
-        while (!givenUp()) {
+        const givenUp = async () => {
+            if (this.disposed || this.phases.get(target.key) !== 'connecting' || !this.listed(target.key)) {
+                return true;
+            }
             if (this.ended.has(target.key) && Date.now() - checked > RECHECK_MS) {
                 checked = Date.now();
                 if (!target.container || !(await containerRunsFor(target.container, target.run))) {
                     this.log(`${target.label}: its container no longer runs; not attached again`);
-                    return null;
+                    return true;
                 }
             }
-            const opened = await tryOpen(port);
-            if (opened) {
-                if (givenUp()) {
-                    opened.socket.destroy();
-                    return null;
-                }
-                return opened;
-            }
-            await new Promise((r) => setTimeout(r, RETRY_MS));
-        }
-        return null;
+            return false;
+        };
+        return openWhenReady(port, givenUp);
     }
 
     /** Open a session for ``target`` once its adapter answers (by hand: also a declined

@@ -60,19 +60,20 @@ export function tryOpen(port: number): Promise<Opened | null> {
 }
 
 /**
- * Try until the adapter answers, ``cancelled()`` says stop (returns null), or
- * ``timeoutMs`` passes (returns null; ``Infinity`` for no limit).
+ * Try until the adapter answers, ``cancelled()`` says stop (returns null; it is asked
+ * before each try and once more when one succeeds), or ``timeoutMs`` passes (returns null;
+ * ``Infinity`` for no limit).
  */
 export async function openWhenReady(
     port: number,
-    cancelled: () => boolean,
+    cancelled: () => boolean | Promise<boolean>,
     timeoutMs = Infinity,
 ): Promise<Opened | null> {
     const deadline = Date.now() + timeoutMs;
-    while (!cancelled() && Date.now() < deadline) {
+    while (!(await cancelled()) && Date.now() < deadline) {
         const opened = await tryOpen(port);
         if (opened) {
-            if (cancelled()) {
+            if (await cancelled()) {
                 opened.socket.destroy();
                 return null;
             }
