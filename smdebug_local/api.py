@@ -26,15 +26,6 @@ def activate(session: DebugSession) -> DebugSession:
     return session
 
 
-def close(session: DebugSession) -> None:
-    """Close ``session``; if it is the active one, no session is active any more."""
-    global _active
-    with _lock:
-        if _active is session:
-            _active = None
-    session.close()
-
-
 def enable(
     port: int | None = None,
     *,
@@ -93,8 +84,10 @@ def disable() -> None:
 
 
 def active() -> DebugSession | None:
-    """The session :func:`enable` started, if any."""
-    return _active
+    """The session :func:`enable` started, if any and not closed since (leaving its
+    ``with`` block closes it)."""
+    session = _active
+    return session if session is not None and not session.closed else None
 
 
 # At interpreter exit, clean up *before* Python joins non-daemon threads: local mode serves

@@ -24,10 +24,7 @@ from .payload._smdebug_local_boot import debugpy_version_for
 from .state import driver_entry
 
 if TYPE_CHECKING:
-    from .session import DebugSession
-
-if TYPE_CHECKING:
-    pass
+    from .run_context import RunContext
 
 ROLE = "driver"
 
@@ -67,7 +64,7 @@ def load_debugpy(builds: str) -> ModuleType:
     return debugpy
 
 
-def debug(session: DebugSession) -> DriverTarget:
+def debug(session: RunContext) -> DriverTarget:
     """Debug the session's own process on its next free port, listed in the state file
     before it waits (so ``status`` shows where to attach)."""
     options = session.options

@@ -76,6 +76,7 @@ class DebugSession:
         # Re-entrant: on_compose (holding it) may say something once via unsupported().
         self.lock = threading.RLock()
         self._labelled = False
+        self.closed = False  # close() was called: no longer any API's active session
         self.removed: set[str] = set()
         # Local mode's job folders (each holds the compose file compose runs on), or None
         # once a configuration came without one: then any compose child is the session's.
@@ -214,6 +215,7 @@ class DebugSession:
 
     def close(self) -> None:
         """Unhook the SDK and remove this run's containers. Safe to call twice."""
+        self.closed = True
         if self.watch is not None:
             watch, self.watch = self.watch, None
             watch.close()
@@ -240,6 +242,4 @@ class DebugSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from . import api
-
-        api.close(self)
+        self.close()  # no longer the active session (see api.active)

@@ -9,7 +9,13 @@ def _session(closed: list):
     from test_sdk_compose_file import session
 
     s = session()
-    s.close = lambda: closed.append(s)  # type: ignore[method-assign]
+    real_close = s.close
+
+    def close() -> None:  # the real close (it marks the session closed), recorded
+        closed.append(s)
+        real_close()
+
+    s.close = close  # type: ignore[method-assign]
     return s
 
 
