@@ -91,6 +91,11 @@ class DebugTarget:
     ranks: tuple[int, ...] | None = None
     # The rank each of ``host_ports`` is for (a distributed job's host), else ().
     slot_ranks: tuple[int, ...] = ()
+    # The runtimes the payload names processes by (``runtimes.payload``).
+    stacks: tuple[Mapping, ...] = ()
+    # The SageMaker Pipelines step the container's job runs for (a local pipeline), or None;
+    # known only on the host, so the bootstrap is told (it names the step in its lines).
+    step: str | None = None
 
     @property
     def host(self) -> str:
@@ -132,13 +137,16 @@ def parse_volume(spec: str) -> tuple[str, str, str]:
 
 
 def code_mappings(service: Mapping, container_dir: str) -> list[tuple[str, str]]:
-    """``(host_dir, container_dir)`` for each volume mounted exactly at ``container_dir``."""
+    """``(host_dir, container_dir)`` for each volume mounted exactly at ``container_dir``
+    (spelled without a trailing slash: the SDK mounts a FrameworkProcessor's code at
+    ``.../code/``, and the folder is one however spelled)."""
+    folder = container_dir.rstrip("/") or "/"
     mappings = []
     for spec in service.get("volumes") or []:
         if isinstance(spec, str):
             host, container, _ = parse_volume(spec)
-            if container.rstrip("/") == container_dir.rstrip("/"):
-                mappings.append((host, container))
+            if (container.rstrip("/") or "/") == folder:
+                mappings.append((host, folder))
     return mappings
 
 
@@ -205,6 +213,8 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"defer": dict(target.defer)} if target.defer else {}),
         **({"auto_mapped": True} if target.auto_mapped else {}),
         **({"ranks": list(target.ranks)} if target.ranks is not None else {}),
+        **({"stacks": [dict(s) for s in target.stacks]} if target.stacks else {}),
+        **({"step": target.step} if target.step else {}),
         **(
             {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
             if target.debugger == "pydevd-pycharm"

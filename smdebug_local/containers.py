@@ -1,5 +1,5 @@
-"""How a :class:`~smdebug_local.session.DebugSession` makes one container debuggable:
-compose services (local mode) and docker-py containers (ModelBuilder's) alike.
+"""How a debugging run (:class:`~smdebug_local.run_context.RunContext`) makes one container
+debuggable: compose services (local mode) and docker-py containers (ModelBuilder's) alike.
 
 Both end in :func:`debug_service`: the role's plan (:mod:`.roles`), host ports, the target
 (:mod:`.targets`), the service rewrite (:mod:`.compose`), and the target listed in the
@@ -20,14 +20,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import docker_run, messages
-from .compose import code_mappings, label_service, short_host, transform_service
+from . import docker_run, messages, runtimes
+from .compose import code_mappings, env_to_dict, label_service, short_host, transform_service
 from .roles import ROLES, Plan, RoleSettings, plan
 from .sdk import ComposeRequest, ContainerRequest
 from .targets import debug_target
 
 if TYPE_CHECKING:
-    from .session import DebugSession
+    from .run_context import RunContext
 
 # The role label of the compose copy SDK 3.x ModelBuilder starts next to its own container
 # (it fails on the port that container holds): labelled for clean-up, never debugged, and
@@ -38,19 +38,21 @@ MODEL_DIR = "/opt/ml/model"
 
 
 def debug_service(
-    session: DebugSession,
+    session: RunContext,
     role: str,
     settings: RoleSettings,
     name: str,
     service: Mapping,
     image: str,
     source_dirs: tuple[str, ...] | None = None,
+    step: str | None = None,
 ) -> dict:
     """``service`` made debuggable: planned, given ports, listed (call with the lock held).
 
     ``source_dirs`` (ModelBuilder's containers and models: the folders of the user's
     pickled code) are mounted at their own paths; such containers are not followed by
-    watch mode (it reloads compose endpoints only).
+    watch mode (it reloads compose endpoints only). ``step``: the pipeline step the
+    container's job runs for (its lines, the state file and ``status`` name it).
     """
     user_mappings = session.options.path_mappings
     program = None
@@ -59,12 +61,15 @@ def debug_service(
     auto_mapped = program is not None and program.local is not None
     if program is not None and program.local is not None:
         user_mappings = ((program.local, program.remote),)
+    image_env = session.diagnosis.image_env(image) or {}
+    runtime = runtimes.recognise(role, {**image_env, **env_to_dict(service.get("environment"))})
     p = plan(
         settings,
         service,
         wait=session.options.wait,
         user_mappings=user_mappings,
         locate=session.locate,
+        runs_from=runtime.code_dirs[0] if runtime is not None and runtime.code_dirs else None,
         **(
             {**job_resources(service), "host": short_host(name), "ranks": session.options.ranks}
             if settings.per_rank
@@ -86,6 +91,7 @@ def debug_service(
         host_ports=ports,
         labels=session.labels,
         status_dir=watch.status_dir(name) if watch is not None else None,
+        step=step,
     )
     if auto_mapped:
         target = dataclasses.replace(target, auto_mapped=True)
@@ -93,9 +99,7 @@ def debug_service(
     session.state.add(target, service)
     if watch is not None:
         watch.follow(role, target, dict(service))
-    return transform_service(
-        service, target, session.mount, session.diagnosis.image_env(image) or {}
-    )
+    return transform_service(service, target, session.mount, image_env)
 
 
 def _json_file(service: Mapping, container_dir: str, *path: str) -> dict:
@@ -136,7 +140,7 @@ def command(service: Mapping) -> str:
     return words[0] if words else ""
 
 
-def compose(session: DebugSession, request: ComposeRequest) -> dict:
+def compose(session: RunContext, request: ComposeRequest) -> dict:
     """The debuggable version of one compose configuration (with the session's lock)."""
     settings = ROLES.get(request.role)
     content = dict(request.content)
@@ -159,13 +163,14 @@ def compose(session: DebugSession, request: ComposeRequest) -> dict:
             service,
             request.image,
             source_dirs=sources or None,
+            step=request.step,
         )
     content["services"] = services
     publish(session)
     return content
 
 
-def publish(session: DebugSession) -> None:
+def publish(session: RunContext) -> None:
     """The state file and the IDE's configurations follow the targets (with the lock)."""
     session.state.save(session.script)
     if session.options.ide == "vscode":
@@ -202,7 +207,7 @@ def container_name() -> str:
 class Builders:
     """The session's side of ModelBuilder's docker-py containers."""
 
-    def __init__(self, session: DebugSession) -> None:
+    def __init__(self, session: RunContext) -> None:
         self._session = session
         self._inside = threading.local()
         # Folders of the user's files whose code was pickled by value (InferenceSpecs).
@@ -231,7 +236,9 @@ class Builders:
             service = label_service(service, request.role, session.labels)
         else:
             if request.code_dirs:
-                settings = dataclasses.replace(settings, code_dirs=request.code_dirs, live_code=())
+                settings = dataclasses.replace(
+                    settings, code_dirs=request.code_dirs, live_code=(), model_code=None
+                )
             service = debug_service(
                 session,
                 request.role,

@@ -12,7 +12,7 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass
 
-from . import diagnose
+from . import diagnose, runtimes
 from .debuggers import debugpy
 from .engine import Engine, compose_command
 from .errors import SmdebugError
@@ -127,14 +127,15 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
                 f"docker pull {image} (or build it)",
             )
         ]
+    checks = [stack_check(engine.image_env(image) or {})]
     found = engine.python(image, {})
     problem = diagnose.python_problem(image, found[1] if found else None)
     if found is None or problem is not None:
-        checks = [Check("image python", "FAIL", *(problem or ("no Python found", "")))]
+        checks.append(Check("image python", "FAIL", *(problem or ("no Python found", ""))))
     else:
         major, minor = found[1]
-        checks = [Check("image python", "PASS", f"{image} has Python {major}.{minor}")]
-    if found is not None and checks[0].status == "PASS":
+        checks.append(Check("image python", "PASS", f"{image} has Python {major}.{minor}"))
+    if found is not None and checks[-1].status == "PASS":
         checks.append(_host_gateway(engine, image, found[0]))
     import docker.errors
 
@@ -152,6 +153,17 @@ def _image(engine: Engine, image: str, docker_ok: bool) -> list[Check]:
             )
         )
     return checks
+
+
+def stack_check(environment: dict[str, str]) -> Check:
+    """Which stack the image's environment names, and what its containers will debug."""
+    return Check(
+        "image stack",
+        "PASS",
+        "; ".join(
+            f"{role}: {runtimes.describe(role, environment)}" for role in ("training", "serving")
+        ),
+    )
 
 
 def _host_gateway(engine: Engine, image: str, python: str) -> Check:

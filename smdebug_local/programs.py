@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import messages, sources
+from . import messages, runtimes, sources
 from .compose import env_to_dict
 
 if TYPE_CHECKING:
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 COMMANDS = ("train", "serve")
 # Folders that hold what an image installs, never a program folder of its own (local mode
-# mounts /opt/ml; a toolkit's `train` is a console script in a bin folder).
-_NOT_PROGRAM_DIRS = ("/opt/ml",)
+# mounts /opt/ml; a toolkit's `train` is a console script in a bin folder; a stack's own
+# folders, such as TensorFlow Serving's /sagemaker on its PATH).
+_NOT_PROGRAM_DIRS = ("/opt/ml", *runtimes.own_dirs())
 
 
 def program_dirs(config: Mapping, command: str) -> tuple[str, ...]:

@@ -1,10 +1,11 @@
 """Per-role debug settings, kept as data (as SAM CLI keeps its per-runtime debug settings).
 
-A role is what local mode runs a container for (training, serving, processing). Its settings say which
-processes in the container are the user's code, where the user's code is mounted, and what
-else the container needs so that a paused debugger does not get it killed. Everything here
-is pure: :func:`plan` turns a role, a compose service and the user's options into the
-pieces of a :class:`~smdebug_local.compose.DebugTarget`.
+A role is what local mode runs a container for (training, serving, processing). Its settings
+say where local mode mounts the user's code and how many debug ports a container needs;
+which processes run the user's code, and what a paused debugger needs of them, is each
+stack's own (:mod:`smdebug_local.runtimes`), gathered here per role. Everything here is
+pure: :func:`plan` turns a role, a compose service and the user's options into the pieces
+of a :class:`~smdebug_local.compose.DebugTarget`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from . import runtimes
 from .compose import code_mappings, env_to_dict
-
-# A model server's response timeout while debugging: one hour, so a request held at a
-# breakpoint is not answered with a timeout and its worker is not restarted.
-PAUSE_TOLERANT_TIMEOUT = "3600"
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,10 @@ class RoleSettings:
     """How containers of one role are debugged.
 
     code_dirs     -- where local mode mounts the user's source directory
+    model_code    -- the copy of the code a model archive holds (``code/`` of the folder
+                     mounted at /opt/ml/model): when nothing is mounted at ``code_dirs``
+                     (TensorFlowModel repacks the code and mounts none), the user's folder
+                     behind it is located by content and mounted over it
     copied_code   -- what is mounted there is a copy local mode downloaded (processing code
                      goes through S3), so the user's own directory has to be located
     match         -- fnmatch patterns of the programs that run user code
@@ -39,6 +41,9 @@ class RoleSettings:
     map_matches   -- also treat programs under the user's ``--map`` roots as user code
     defer_match   -- processes (fnmatch) whose debugger starts only when they import the
                      user's code, so the server's own imports run untraced (faster starts)
+    defer_roots   -- folders whose first import starts a deferred debugger, beyond the
+                     mapped ones (the stacks' own code folders)
+    stacks        -- the role's runtimes as the payload names processes by
     """
 
     code_dirs: tuple[str, ...]
@@ -51,67 +56,45 @@ class RoleSettings:
     per_rank: bool = False
     map_matches: bool = True
     defer_match: tuple[str, ...] = ()
+    defer_roots: tuple[str, ...] = ()
+    stacks: tuple[Mapping, ...] = ()
+    model_code: str | None = None
 
 
-# The Python servers of bring-your-own serving images (gunicorn with any worker class --
-# sync, gthread, gevent, uvicorn's -- uvicorn, waitress, Flask's own): each runs the
-# user's app in its own process or in processes it forks or spawns.
-BYOC_SERVERS = ("gunicorn", "uvicorn", "waitress-serve", "flask")
+def _of_role(role: str, **settings) -> RoleSettings:
+    """``settings`` with ``role``'s runtimes' patterns, timeouts and names."""
+    return RoleSettings(
+        match=runtimes.match(role),
+        env_defaults=runtimes.env_defaults(role),
+        defer_match=runtimes.defer_match(role),
+        defer_roots=runtimes.code_dirs(role),
+        stacks=tuple(runtimes.payload(role)),
+        **settings,
+    )
+
 
 ROLES: dict[str, RoleSettings] = {
-    # The training toolkit runs `python -- <entry>.py` with cwd /opt/ml/code. SDK 3.x
-    # ModelTrainer mounts the code as the input channel `code` and its driver runs
-    # `python <entry>.py` from there.
-    "training": RoleSettings(
-        code_dirs=("/opt/ml/code", "/opt/ml/input/data/code"),
-        match=("/opt/ml/code/*", "/opt/ml/input/data/code/*"),
-        wait=True,
-        per_rank=True,
+    # The training toolkit and ModelTrainer run the entry point from where the code is
+    # mounted (runtimes.training_toolkit).
+    "training": _of_role(
+        "training", code_dirs=("/opt/ml/code", "/opt/ml/input/data/code"), wait=True, per_rank=True
     ),
-    # ScriptProcessor & co. upload the code to S3 as the input `code`; local mode downloads
-    # it to a temporary directory mounted at /opt/ml/processing/input/code and runs
-    # `python3 /opt/ml/processing/input/code/<script>.py`.
-    "processing": RoleSettings(
-        code_dirs=("/opt/ml/processing/input/code",),
-        match=("/opt/ml/processing/input/code/*",),
-        wait=True,
-        copied_code=True,
+    # A downloaded copy of the code (runtimes.processing).
+    "processing": _of_role(
+        "processing", code_dirs=("/opt/ml/processing/input/code",), wait=True, copied_code=True
     ),
-    # TorchServe/MMS: the Java frontend spawns one Python model_service_worker per worker,
-    # each importing the user module from /opt/ml/model/code (a copy repacked into
-    # model.tar.gz). Bring-your-own containers run a Python server (BYOC_SERVERS), as a
-    # command or with `python -m`; its workers (forked by gunicorn, spawned by uvicorn)
-    # join the server's debug session.
-    "serving": RoleSettings(
+    # Model servers import the user module from /opt/ml/model/code, a copy repacked into
+    # model.tar.gz; with local code the SDK mounts the user's folder at /opt/ml/code.
+    "serving": _of_role(
+        "serving",
         code_dirs=("/opt/ml/code",),
-        match=(
-            "*/ts/model_service_worker.py",
-            "*/mms/model_service_worker.py",
-            *(f"*/bin/{server}" for server in BYOC_SERVERS),
-            *(f"*/{server.split('-')[0]}/__main__.py" for server in BYOC_SERVERS),
-        ),
         wait=False,
         live_code=("/opt/ml/model/code",),
-        env_defaults={
-            # TorchServe/MMS response timeout (sagemaker-inference reads it).
-            "SAGEMAKER_MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
-            # TorchServe (enable_envvars_config=true in the SageMaker toolkit's config): how
-            # long a worker may take to load the model (model_fn) and to answer.
-            "TS_DEFAULT_STARTUP_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
-            "TS_DEFAULT_RESPONSE_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
-            # gunicorn worker timeout in the classic bring-your-own-container `serve`.
-            "MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT,
-            # uvicorn --workers N kills a worker that does not answer its supervisor's
-            # health check within 5 s; a paused worker's answering thread is paused too.
-            "UVICORN_TIMEOUT_WORKER_HEALTHCHECK": PAUSE_TOLERANT_TIMEOUT,
-        },
+        model_code="/opt/ml/model",
         per_worker=True,
         # A BYOC `serve` program under the mapped root only starts the server: debugging
         # it would take the port its workers need.
         map_matches=False,
-        # A TorchServe/MMS worker imports torch and the server before the user's module:
-        # about a second per worker start under the debugger's tracing, saved.
-        defer_match=("*/ts/model_service_worker.py", "*/mms/model_service_worker.py"),
     ),
 }
 
@@ -127,6 +110,7 @@ class Plan:
     wait: bool
     port_count: int
     defer: Mapping | None = None  # see _smdebug_local_boot.StartOnImport
+    stacks: tuple[Mapping, ...] = ()  # the role's runtimes, as the payload names processes
     # A distributed job's host: the rank each debug port is for (the payload's port_slot
     # gives rank R of the host that port every run); () when not known.
     slot_ranks: tuple[int, ...] = ()
@@ -195,6 +179,16 @@ def slot_ranks(per_host: int, host: str, ranks: tuple[int, ...] | None) -> tuple
     return tuple(r for r in range(first, first + per_host) if ranks is None or r in ranks)
 
 
+def _roots(mappings: list[tuple[str, str]], extra: tuple[str, ...]) -> list[str]:
+    """The container folders of the user's code: the mapped ones, then ``extra`` folders
+    not inside one of them."""
+    roots = list(dict.fromkeys(remote.rstrip("/") for _, remote in mappings))
+    for folder in extra:
+        if not any(folder == r or folder.startswith(r + "/") for r in roots):
+            roots.append(folder)
+    return roots
+
+
 def plan(
     settings: RoleSettings,
     service: Mapping,
@@ -208,6 +202,7 @@ def plan(
     distributed: Mapping | None = None,
     host: str = "",
     ranks: tuple[int, ...] | None = None,
+    runs_from: str | None = None,
 ) -> Plan:
     """Derive match patterns, path mappings, mounts, environment and port count.
 
@@ -216,17 +211,31 @@ def plan(
     ``hyperparameters`` (the job's hyperparameters.json) and ``gpus`` (the GPUs the
     container gets) say how many ranks a distributed job starts per host; ``host``
     (``algo-2``) and ``ranks`` (``--ranks``) how many of them are debugged.
+    ``runs_from``: the container folder the image's stack imports the user's code from
+    (:func:`smdebug_local.runtimes.recognise`), when it says one; the user's folder is
+    mapped there first (a debugger translates a breakpoint by the first mapping of its
+    folder), after any mapping the user gave.
     """
     mounted = [m for code_dir in settings.code_dirs for m in code_mappings(service, code_dir)]
     if settings.copied_code:
         mounted = [(locate(local) or local, remote) for local, remote in mounted]
     mappings = list(user_mappings)
     volumes = []
+    if not mounted and not user_mappings and settings.model_code:
+        for local, _ in code_mappings(service, settings.model_code):
+            original = locate(f"{local.rstrip('/')}/code")
+            if original is not None:
+                mappings.append((original, f"{settings.model_code}/code"))
+                volumes.append(f"{original}:{settings.model_code}/code")
     for local, _ in mounted:
         for copy_dir in settings.live_code:
             mappings.append((local, copy_dir))
             volumes.append(f"{local}:{copy_dir}")
     mappings += [m for m in mounted if m not in mappings]
+    if runs_from is not None:
+        given = len(user_mappings)
+        found = sorted(mappings[given:], key=lambda m: m[1].rstrip("/") != runs_from)
+        mappings[given:] = found
     match = settings.match
     if settings.map_matches:
         match += tuple(f"{remote.rstrip('/')}/*" for _, remote in user_mappings)
@@ -247,11 +256,9 @@ def plan(
         env_defaults=dict(settings.env_defaults),
         wait=settings.wait if wait is None else wait,
         port_count=ports,
-        defer={
-            "match": list(settings.defer_match),
-            "roots": list(dict.fromkeys(remote for _, remote in mappings)),
-        }
-        if settings.defer_match and mappings
+        defer={"match": list(settings.defer_match), "roots": _roots(mappings, settings.defer_roots)}
+        if settings.defer_match and (mappings or settings.defer_roots)
         else None,
         slot_ranks=per_slot,
+        stacks=settings.stacks,
     )

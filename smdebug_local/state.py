@@ -37,6 +37,8 @@ def target_entry(target: DebugTarget, service: Mapping) -> dict:
         "service": target.service,
         "container": service.get("container_name"),
         "job": env.get("TRAINING_JOB_NAME") or env.get("PROCESSING_JOB_NAME") or None,
+        # The SageMaker Pipelines step the job runs for (a local pipeline), else None.
+        "step": target.step,
         "endpoints": target.endpoints,
         # A distributed job's host: the rank each endpoint is for (the same order).
         **({"ranks": list(target.slot_ranks)} if target.slot_ranks else {}),
@@ -57,6 +59,7 @@ def driver_entry(endpoint: str, wait: bool, pid: int) -> dict:
         "service": f"driver-{pid}",
         "container": None,
         "job": None,
+        "step": None,
         "endpoints": [endpoint],
         "connect": None,
         "wait": wait,
@@ -127,9 +130,15 @@ def pid_alive(pid: int) -> bool:
 
 
 def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
-    """Table rows for ``status``: ``live`` maps compose service names to Docker's status."""
-    out = [["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]]
-    for t in doc.get("targets") or []:
+    """Table rows for ``status``: ``live`` maps compose service names to Docker's status.
+
+    A run of a local pipeline has a STEP column (which step each container is for); other
+    runs' tables are as they always were.
+    """
+    targets = doc.get("targets") or []
+    steps = any(t.get("step") for t in targets)
+    out = [["ROLE", "HOST", *(["STEP"] if steps else []), "JOB", "ATTACH", "MAPPING", "STATUS"]]
+    for t in targets:
         mappings = t.get("pathMappings") or []
         mapping = f"{mappings[0]['localRoot']} -> {mappings[0]['remoteRoot']}" if mappings else ""
         attach = ", ".join(t["endpoints"]) if t["endpoints"] else f"connects to {t.get('connect')}"
@@ -142,7 +151,8 @@ def rows(doc: Mapping, live: Mapping[str, str]) -> list[list[str]]:
         )
         for host, endpoint in per_rank:
             job = t.get("job") or t.get("container") or t["service"]
-            out.append([t["role"], host, job, endpoint, mapping, live_status(t, live)])
+            step = [t.get("step") or ""] if steps else []
+            out.append([t["role"], host, *step, job, endpoint, mapping, live_status(t, live)])
     return out
 
 

@@ -30,9 +30,11 @@ def debug_target(
     host_ports: tuple[int, ...],
     labels: Mapping[str, str],
     status_dir: str | None,
+    step: str | None = None,
 ) -> DebugTarget:
     """The target for ``service``: listening on ``host_ports`` (listen mode) or connecting
-    back to the IDE (connect mode, ``host_ports`` empty)."""
+    back to the IDE (connect mode, ``host_ports`` empty); ``step`` is the pipeline step its
+    job runs for, if any."""
     connect = options.mode == "connect"
     return DebugTarget(
         role=role,
@@ -51,4 +53,6 @@ def debug_target(
         defer=plan.defer,
         ranks=options.ranks,
         slot_ranks=() if connect else plan.slot_ranks,
+        stacks=plan.stacks,
+        step=step,
     )

@@ -42,8 +42,10 @@ GROUP = "smdebug-local"
 TASK_LABEL = "smdebug-local: run"
 # Matches the lines the in-container bootstrap prints when debugpy listens, or is about to
 # connect back to the IDE (connect mode): the task's end of "starting", when VS Code attaches.
+# The process's name may follow the host (rank, worker, TensorFlow task; the driver's pid),
+# then its stack.
 READY_PATTERN = (
-    r"smdebug-local: \S+ \S+ (rank \d+/\d+ |\d+ )?"
+    r"smdebug-local: \S+ \S+ (rank \d+/\d+ |[a-z]+(?: \d+)? |\d+ )?(\([^)]*\) )?"
     r"(waiting for debugger on|debugger listening on|connecting to debugger at) "
 )
 # A problem VS Code records (and then prompts "Error exists after running preLaunchTask"

@@ -79,7 +79,12 @@ def parse_config(raw):
                  under one of the roots is imported (see StartOnImport)
     pydevd_pycharm -- directory holding the pydevd-pycharm tree (for "pydevd-pycharm")
     ranks     -- [0, 2]: of a distributed job's ranks only these are debugged (all if absent)
+    stacks    -- [{"label": "MMS", "match": [...], "args": [...], "env": {...},
+                 "embedded": true, "processes": "worker"}, ...]: the role's runtimes, which
+                 name a process (see _smdebug_local_ranks.stack_of)
     auto_mapped -- the first mapping was found, not given (said in the waiting line)
+    step      -- the SageMaker Pipelines step this container's job runs for (local
+                 pipelines; named in every line, see _smdebug_local_ranks.where)
     """
     config = json.loads(raw)
     if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
@@ -216,7 +221,9 @@ def _import_debugpy(config):
     version = debugpy_version_for(sys.version_info)
     if version is None:
         raise RuntimeError(
-            "Python %d.%d is too old for debugpy (needs 3.8+)" % tuple(sys.version_info[:2])
+            "Python %d.%d is older than the debugpy builds smdebug-local ships support "
+            "(3.8+): use an image with Python 3.8 or newer to debug this container"
+            % tuple(sys.version_info[:2])
         )
     path = os.path.join(config.get("debugpy", "/opt/smdebug-local/debugpy"), version)
     if not os.path.isdir(os.path.join(path, "debugpy")):
@@ -313,6 +320,8 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
         return
     endpoint = _listen(debugpy, config["ports"], probe, ranking.port_slot(config, os.environ))
     os.environ[ACTIVE_ENV] = str(os.getpid())
+    config["worker"] = 1 + [e for _, e in config["ports"]].index(endpoint)
+    who = ranking.where(config, os.environ)
     if wait:
         _say("%s waiting for debugger on %s%s" % (who, endpoint, suffix))
         debugpy.wait_for_client()
@@ -372,6 +381,31 @@ def _start_or_say(config):
         _not_started(exc)
 
 
+def _executable():
+    """The program this process runs: an embedded interpreter's binary (``sys.argv`` is
+    ``['']`` there, as in the REPL, which no stack's pattern matches)."""
+    try:
+        return os.path.realpath("/proc/self/exe")
+    except OSError:
+        return None
+
+
+def recognise(config, argv, cwd, environ, command_line=_command_line, executable=_executable):
+    """The program this process runs if it is one to debug (else None); sets
+    ``config["stack"]`` to the stack it belongs to. ``argv`` is ``sys.argv`` as
+    sitecustomize sees it; ``command_line`` and ``executable`` read the process's full
+    argv and binary, only when needed."""
+    path = entry_point(argv, cwd, command_line)
+    stacks = config.get("stacks") or []
+    if path is None and argv == [""] and any(s.get("embedded") for s in stacks):
+        path = executable()
+    if not matches(path, config.get("match") or []):
+        return None
+    ranking = _sibling("_smdebug_local_ranks")
+    config["stack"] = ranking.stack_of(stacks, path, command_line()[1:], environ, matches)
+    return path
+
+
 def main():
     """Entry from sitecustomize: start debugpy if this process is the configured entry point."""
     raw = os.environ.get(CONFIG_ENV)
@@ -380,8 +414,9 @@ def main():
         return
     try:
         config = parse_config(raw)
-        path = entry_point(sys.argv, os.getcwd())
-        if not matches(path, config.get("match") or []):
+        argv = getattr(sys, "argv", None) or [""]  # an embedded interpreter may set none
+        path = recognise(config, argv, os.getcwd(), os.environ)
+        if path is None:
             return
         ranking = _sibling("_smdebug_local_ranks")
         ranks, rank = config.get("ranks"), ranking.rank_of(os.environ)

@@ -272,8 +272,27 @@ def watch(config):
     return pause_watch
 
 
+def _gevent_patched():
+    """True once gevent has monkey-patched ``threading`` in this process (a gevent worker)."""
+    monkey = sys.modules.get("gevent.monkey")
+    try:
+        return monkey is not None and bool(monkey.is_module_patched("threading"))
+    except Exception:
+        return False
+
+
 def _start_quietly(pause_watch):
-    """Start the watch in a forked child; a failure is one line, never a traceback."""
+    """Start the watch in a forked child; a failure is one line, never a traceback.
+
+    Not in a child forked by a gevent-patched process: that fork is nearly always
+    ``subprocess`` about to exec (sagemaker-containers' workers run ``nvidia-smi`` on their
+    first request), and a thread started there goes through gevent's patched ``threading``
+    -- the child then never reached its exec and the request hung (gevent's own fork hooks
+    also expect one thread). gunicorn forks its workers before they patch, so each worker
+    still gets its watch.
+    """
+    if _gevent_patched():
+        return
     try:
         pause_watch.start()
     except Exception as exc:

@@ -1,9 +1,15 @@
-"""Which process of a distributed job this is, and who says a line: part of the payload.
+"""Which process this is -- its stack, its rank or task -- and who says a line: part of
+the payload.
 
 Loaded by the bootstrap in the containers (stdlib only, Python 3.8 syntax, like it).
-Launchers (torchrun, Open MPI, MPICH) say a process's rank in its environment; the rank
-names the process in every line and decides which of the container's debug ports it takes.
+The host sends the role's stacks (``smdebug_local.runtimes``) as data; the first whose
+conditions hold names the process. Launchers (torchrun, Open MPI, MPICH) say a process's
+rank in its environment, TensorFlow its task in ``TF_CONFIG``; the rank names the process
+in every line and decides which of the container's debug ports it takes.
 """
+
+import fnmatch
+import json
 
 # Where launchers say which rank a process is: torchrun (and torch.distributed.launch),
 # Open MPI, MPICH/Intel MPI.
@@ -46,10 +52,64 @@ def port_slot(config, environ):
     return sum(1 for r in ranks if first <= r < rank[0])
 
 
+def stack_of(stacks, path, argv, environ, matches):
+    """The first of ``stacks`` (the host's ``runtimes.payload``) that this process is:
+    its program matches, one of its arguments if the stack names some, and the
+    container's environment; ``{}`` when none is. ``matches(path, patterns)`` is the
+    bootstrap's path test."""
+    for stack in stacks or ():
+        if not matches(path, stack.get("match") or []):
+            continue
+        args = stack.get("args") or []
+        if args and not any(fnmatch.fnmatchcase(a, p) for a in argv for p in args):
+            continue
+        env = stack.get("env") or {}
+        if all(fnmatch.fnmatchcase(environ.get(k, ""), v) for k, v in env.items()):
+            return stack
+    return {}
+
+
+def tf_task(environ):
+    """``chief``, ``worker 1``, ``ps 0``: this process's task in TensorFlow's TF_CONFIG
+    (the one chief -- ``master`` in the SageMaker toolkit's -- has no index)."""
+    try:
+        task = json.loads(environ.get("TF_CONFIG") or "{}").get("task") or {}
+    except (ValueError, AttributeError):
+        return None
+    kind, index = task.get("type"), task.get("index")
+    if not isinstance(kind, str) or not kind:
+        return None
+    return (
+        kind
+        if kind in ("chief", "master") or not isinstance(index, int)
+        else "%s %d" % (kind, index)
+    )
+
+
 def where(config, environ):
-    """``training algo-1`` or ``training algo-1 rank 1/4``: who says a line."""
+    """Who says a line: ``training algo-1``, ``training algo-1 rank 1/4 (PyTorch)``,
+    ``serving algo-1 worker 2 (MMS)``, ``training algo-2 worker 0 (TensorFlow)``; in a
+    local pipeline ``training algo-1 (step Train)``, ``serving algo-1 worker 1
+    (TorchServe, step Score)``. ``config["stack"]`` is this process's stack,
+    ``config["worker"]`` which of the container's ports it took (1-based), both set by the
+    bootstrap; ``config["step"]`` the pipeline step, set by the host.
+
+    The step shares the one parenthesis with the stack, so the line keeps the shape IDE
+    tasks already match (``(...)`` between the process and "waiting")."""
     text = "%s %s" % (config.get("role", "container"), config.get("host", ""))
+    text = text.strip()
+    stack = config.get("stack") or {}
     rank = rank_of(environ)
+    task = tf_task(environ) if stack.get("processes") == "tf_config" else None
     if rank is not None and rank[1] > 1:
-        text = "%s rank %d/%d" % (text.strip(), rank[0], rank[1])
-    return text.strip()
+        text = "%s rank %d/%d" % (text, rank[0], rank[1])
+    elif task:
+        text = "%s %s" % (text, task)
+    elif stack.get("processes") == "worker" and config.get("worker"):
+        text = "%s worker %d" % (text, config["worker"])
+    about = [stack["label"]] if stack.get("label") else []
+    if config.get("step"):
+        about.append("step %s" % config["step"])
+    if about:
+        text = "%s (%s)" % (text, ", ".join(about))
+    return text

@@ -32,6 +32,9 @@ class ComposeRequest:
     image: str
     content: Mapping  # the SDK's compose dict; never mutated
     workdir: str | None = None  # local mode's temporary folder for this job (deleted after)
+    # The SageMaker Pipelines step this job runs for (local pipelines run each step's job on
+    # the executor's thread), so lines and ``status`` can say which step a container is.
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,8 @@ def available_adapters() -> list[SdkAdapter]:
     from .model_trainer import ModelTrainerAdapter
 
     candidates: list[SdkAdapter] = [
-        ComposeFileAdapter("sagemaker.local"),
-        ComposeFileAdapter("sagemaker.core.local"),
+        ComposeFileAdapter("sagemaker.local", pipeline="sagemaker.local.pipeline"),
+        ComposeFileAdapter("sagemaker.core.local", pipeline="sagemaker.mlops.local.pipeline"),
         ModelTrainerAdapter(),
         ModelBuilderAdapter(),
     ]

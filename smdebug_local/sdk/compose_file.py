@@ -28,6 +28,12 @@ Hook points, each a private name that has been stable across SDK 2.x and is the 
 * ``_HostingContainer.run(self)``, the serving thread, raises when compose exits with
   anything but 0/130 -- as it does (137) when the session removed the container on purpose;
   only that case is kept quiet.
+* ``LocalPipelineExecutor._execute_step(self, step)`` (``sagemaker.local.pipeline``; SDK
+  3.x ``sagemaker.mlops.local.pipeline``), hooked when that module is imported: a local
+  SageMaker Pipelines execution runs each step's job (processing, training, transform)
+  synchronously inside it, on the caller's thread, so the compose configuration generated
+  there belongs to ``step.name`` (:class:`PipelineSteps`). Nothing in the container says
+  which step it is for -- job names are only derived from it.
 
 Every replacement takes ``*args, **kwargs`` and reads its arguments by name from the SDK
 function's own signature (:func:`~smdebug_local.sdk._patch.arguments`), so it accepts each
@@ -42,14 +48,16 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import urllib3
 import yaml
 
-from . import ROLES, ComposeRequest, Hooks, ServingWait, TrainingRequest
-from ._patch import arguments
+from . import ROLES, ComposeRequest, Hooks, ServingWait, TrainingRequest, _sdk_has
+from ._patch import after_import, arguments
 from ._patch import unwrap as _unwrap
 from ._patch import wrap as _wrap
 
@@ -144,13 +152,51 @@ def _compose_exit(container) -> int | None:
     return -1 if code is None else code
 
 
-class ComposeFileAdapter:
-    """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package."""
+def step_name(step: object) -> str | None:
+    """The name of a pipeline step the executor runs (None: not a named step)."""
+    name = getattr(step, "name", None)
+    return name if isinstance(name, str) and name else None
 
-    def __init__(self, package: str) -> None:
+
+class PipelineSteps:
+    """The SageMaker Pipelines step each thread is executing, if any.
+
+    A local pipeline execution runs its steps one after another on one thread, each step's
+    job inside the executor's ``_execute_step``; what that job's containers are for is known
+    only there, on the host -- so it is kept per thread (two pipelines may run at once on
+    two threads) and read when the job's compose configuration is generated.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def current(self) -> str | None:
+        """The step this thread is executing (None: outside any pipeline step)."""
+        return getattr(self._local, "name", None)
+
+    @contextmanager
+    def running(self, name: str | None) -> Iterator[None]:
+        """This thread executes step ``name`` while inside (nesting restores the outer)."""
+        outer = self.current
+        self._local.name = name
+        try:
+            yield
+        finally:
+            self._local.name = outer
+
+
+class ComposeFileAdapter:
+    """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package, and
+    the local pipeline executor (``pipeline``, a module) whose jobs run through it."""
+
+    def __init__(self, package: str, pipeline: str | None = None) -> None:
         self.name = self.module = package
+        self.pipeline = pipeline
+        self.steps = PipelineSteps()
         self._filename = "docker-compose.yaml"
         self._installed: list[tuple[object, str]] = []
+        self._cancel_pipeline: Callable[[], None] | None = None
 
     def _compose_path(self, container) -> str:
         return os.path.join(container.container_root, self._filename)
@@ -187,6 +233,7 @@ class ComposeFileAdapter:
                     container.image,
                     content,
                     getattr(container, "container_root", None),
+                    step=adapter.steps.current,
                 )
                 debug = hooks.on_compose(request)
                 with open(adapter._compose_path(container), "w") as f:
@@ -269,6 +316,29 @@ class ComposeFileAdapter:
         makers = (make_generate, make_train, make_serve, make_stop, make_wait, make_run)
         for (owner, name), make in zip(self._installed, makers):
             _wrap(owner, name, make)
+        if self._cancel_pipeline is not None:  # installed again: one pending hook
+            self._cancel_pipeline()
+        if self.pipeline is not None and _sdk_has(self.pipeline):
+            self._cancel_pipeline = after_import(self.pipeline, self._hook_pipeline)
+
+    def _hook_pipeline(self, module) -> None:
+        """Name the step each pipeline job runs for (see :class:`PipelineSteps`); an
+        executor of another shape only loses the names -- its jobs are still debugged."""
+        executor = getattr(module, "LocalPipelineExecutor", None)
+        if executor is None or "_execute_step" not in executor.__dict__:
+            return
+        steps = self.steps
+
+        def make_execute(original):
+            def execute_step(pipeline_executor, *args, **kwargs):
+                step = arguments(original, pipeline_executor, *args, **kwargs)["step"]
+                with steps.running(step_name(step)):
+                    return original(pipeline_executor, *args, **kwargs)
+
+            return execute_step
+
+        _wrap(executor, "_execute_step", make_execute)
+        self._installed.append((executor, "_execute_step"))
 
     def _abandon(self, container, hooks: Hooks) -> None:
         """Stop the serving compose of a wait that failed, leaving no container behind.
@@ -294,6 +364,9 @@ class ComposeFileAdapter:
             hooks.before_stop(names)
 
     def uninstall(self) -> None:
+        cancel, self._cancel_pipeline = self._cancel_pipeline, None
+        if cancel is not None:
+            cancel()
         for owner, name in self._installed:
             _unwrap(owner, name)
         self._installed = []

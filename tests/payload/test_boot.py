@@ -32,6 +32,16 @@ def test_debugpy_version_for(version, expected):
     assert boot.debugpy_version_for(version) == expected
 
 
+def test_a_python_37_image_is_told_what_would_make_it_debuggable(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 7, 9, "final", 0))
+    with pytest.raises(RuntimeError) as raised:
+        boot._import_debugpy({})
+    assert str(raised.value) == (
+        "Python 3.7 is older than the debugpy builds smdebug-local ships support (3.8+): "
+        "use an image with Python 3.8 or newer to debug this container"
+    )
+
+
 def test_entry_point_of_a_script_relative_to_cwd():
     def unused():
         raise AssertionError("the full command line is only read for -m")
@@ -344,6 +354,26 @@ def test_ranks_are_named_from_the_launchers_variables():
     assert ranking.where(config, mpi) == "training algo-1 rank 3/4"
     assert ranking.where(config, {"RANK": "0", "WORLD_SIZE": "1"}) == "training algo-1"
     assert ranking.rank_of({"RANK": "x", "WORLD_SIZE": "2"}) is None
+
+
+def test_a_pipeline_step_is_named_with_the_stack_in_one_parenthesis():
+    """The host says which pipeline step a container is for; lines keep one ``(...)``,
+    the shape IDE tasks written earlier already match."""
+    config = {"role": "training", "host": "algo-1", "step": "Train"}
+    assert ranking.where(config, {}) == "training algo-1 (step Train)"
+    torchrun = {"RANK": "1", "WORLD_SIZE": "2"}
+    assert ranking.where(dict(config, stack={"label": "PyTorch"}), torchrun) == (
+        "training algo-1 rank 1/2 (PyTorch, step Train)"
+    )
+    serving = {
+        "role": "serving",
+        "host": "algo-1",
+        "step": "Score",
+        "worker": 1,
+        "stack": {"label": "TorchServe", "processes": "worker"},
+    }
+    assert ranking.where(serving, {}) == "serving algo-1 worker 1 (TorchServe, step Score)"
+    assert ranking.where(dict(serving, step=None), {}) == "serving algo-1 worker 1 (TorchServe)"
 
 
 def test_ranks_left_out_run_without_a_debugger(monkeypatch, capsys):

@@ -6,6 +6,7 @@ Runs under every host Python 3.8+ like the other payload tests (imported as in c
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -100,6 +101,28 @@ def test_the_watch_runs_again_in_a_forked_child(tmp_path):
         os._exit(0 if len(_watch_threads()) == 1 else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+class _Monkey:
+    """gevent.monkey as the payload asks it (stand-in: no gevent on the host)."""
+
+    @staticmethod
+    def is_module_patched(name):
+        return name == "threading"
+
+
+def test_no_watch_in_a_child_forked_after_gevent_patched(monkeypatch):
+    """A gevent worker's fork is subprocess about to exec: starting a thread there went
+    through gevent's threading and the child never reached its exec (the request hung)."""
+    started = []
+    watch = pause.PauseWatch(lambda: [])
+    monkeypatch.setattr(watch, "start", lambda: started.append(1))
+    monkeypatch.setitem(sys.modules, "gevent.monkey", _Monkey())
+    pause._start_quietly(watch)
+    assert started == []
+    monkeypatch.delitem(sys.modules, "gevent.monkey")
+    pause._start_quietly(watch)  # a worker forked before patching still gets its watch
+    assert started == [1]
 
 
 def test_nothing_starts_when_nothing_applies():

@@ -157,6 +157,14 @@ def test_code_mappings(service):
     assert code_mappings(service, "/opt/program") == []
 
 
+def test_code_mappings_name_the_folder_without_a_trailing_slash():
+    # A FrameworkProcessor's code input, as the SDK mounts it.
+    service = {"volumes": ["/tmp/tmpab12/code:/opt/ml/processing/input/code/"]}
+    assert code_mappings(service, "/opt/ml/processing/input/code") == [
+        ("/tmp/tmpab12/code", "/opt/ml/processing/input/code")
+    ]
+
+
 @pytest.mark.parametrize(
     "spec, expected",
     [

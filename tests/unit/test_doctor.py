@@ -36,5 +36,21 @@ class OnlyPython:
 def test_the_host_gateway_probe_uses_the_images_own_python():
     engine = OnlyPython()
     checks = doctor._image(engine, "img", docker_ok=True)  # type: ignore[arg-type]
-    assert [c.status for c in checks] == ["PASS", "PASS", "PASS"]
+    assert [c.name for c in checks][:2] == ["image stack", "image python"]
+    assert [c.status for c in checks] == ["PASS"] * 4
     assert engine.commands[0][0] == "python"
+
+
+def test_the_image_stack_check_names_the_stack_an_image_says_it_runs():
+    from smdebug_local.doctor import stack_check
+
+    sklearn = {
+        "SAGEMAKER_TRAINING_MODULE": "sagemaker_sklearn_container.training:main",
+        "SAGEMAKER_SERVING_MODULE": "sagemaker_sklearn_container.serving:main",
+    }
+    check = stack_check(sklearn)
+    assert check.status == "PASS"
+    assert check.detail.startswith("training: scikit-learn: the entry point")
+    assert "serving: scikit-learn: gunicorn and its gevent workers" in check.detail
+    assert "serving: TensorFlow Serving: " in stack_check({"PATH": "/sagemaker:/usr/bin"}).detail
+    assert "its processes decide (TorchServe, MMS" in stack_check({}).detail

@@ -37,11 +37,35 @@ def test_serving_mounts_live_source_over_the_repacked_copy_and_maps_it():
     assert p.env_defaults["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "3600"
     assert "*/ts/model_service_worker.py" in p.match
     # Workers start their debugger when they import the user's code, not before.
+    # (and DJL's and Triton's from the model folder, where they keep the user's code).
     assert p.defer == {
-        "match": ["*/ts/model_service_worker.py", "*/mms/model_service_worker.py"],
-        "roots": ["/opt/ml/model/code", "/opt/ml/code"],
+        "match": [
+            "*/ts/model_service_worker.py",
+            "*/mms/model_service_worker.py",
+            "*/djl_python_engine.py",
+            "*/triton_python_backend_stub",
+        ],
+        "roots": ["/opt/ml/model/code", "/opt/ml/code", "/opt/ml/model"],
     }
     assert plan(ROLES["training"], serving_service([]), wait=None).defer is None
+
+
+def test_the_folder_the_stack_runs_the_code_from_is_mapped_first():
+    """sagemaker-containers' gunicorn workers import from /opt/ml/code, not the model's copy:
+    a debugger translates breakpoints by the first mapping of the user's folder."""
+    p = plan(ROLES["serving"], serving_service([]), wait=None, cpus=1, runs_from="/opt/ml/code")
+    assert p.mappings == (("/home/me/src", "/opt/ml/code"), ("/home/me/src", "/opt/ml/model/code"))
+    assert p.volumes == ("/home/me/src:/opt/ml/model/code",)
+    given = (("/home/me/program", "/opt/program"),)
+    p = plan(
+        ROLES["serving"],
+        serving_service([]),
+        wait=None,
+        cpus=1,
+        user_mappings=given,
+        runs_from="/opt/ml/code",
+    )
+    assert p.mappings[0] == given[0] and p.mappings[1] == ("/home/me/src", "/opt/ml/code")
 
 
 def test_serving_wait_only_when_asked_and_map_roots_are_not_entry_points():

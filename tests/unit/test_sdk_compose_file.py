@@ -259,3 +259,81 @@ def test_each_rank_of_a_torchrun_host_gets_a_port(sdk_training_compose, tmp_path
     out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     assert [len(svc["ports"]) for svc in out["services"].values()] == [1, 1]
     assert all(t.ranks == (0, 3) for t in s.targets)
+
+
+class Steps(Marker):
+    """Hooks that record which pipeline step each compose configuration came with."""
+
+    def __init__(self) -> None:
+        self.steps: list[str | None] = []
+
+    def on_compose(self, request: ComposeRequest) -> dict:
+        self.steps.append(request.step)
+        return super().on_compose(request)
+
+
+def test_a_local_pipeline_steps_job_comes_with_the_steps_name(sdk_container):
+    """The executor runs each step's job on its own thread inside ``_execute_step``: the
+    compose configuration generated there is that step's; outside it is no step's."""
+    from types import SimpleNamespace
+
+    from sagemaker.local.pipeline import LocalPipelineExecutor
+
+    original = LocalPipelineExecutor.__dict__["_execute_step"]
+
+    class Job:
+        def execute(self):
+            sdk_container._generate_compose_file("train")
+            return {"done": True}
+
+    executing = []
+    executor = SimpleNamespace(
+        execution=SimpleNamespace(
+            mark_step_executing=executing.append,
+            update_step_properties=lambda name, properties: executing.append(properties),
+        ),
+        _step_executor_factory=SimpleNamespace(get=lambda step: Job()),
+    )
+    adapter = ComposeFileAdapter("sagemaker.local", pipeline="sagemaker.local.pipeline")
+    hooks = Steps()
+    adapter.install(hooks)
+    adapter.install(hooks)  # once more: still one hook, undone by one uninstall
+    try:
+        LocalPipelineExecutor._execute_step(executor, SimpleNamespace(name="Train"))
+        sdk_container._generate_compose_file("train")
+    finally:
+        adapter.uninstall()
+    assert LocalPipelineExecutor.__dict__["_execute_step"] is original
+    assert executing == ["Train", {"done": True}]
+    assert hooks.steps == ["Train", None]
+
+
+def test_a_step_is_named_for_this_thread_only_and_nesting_restores_the_outer():
+    import threading
+
+    from smdebug_local.sdk.compose_file import PipelineSteps, step_name
+
+    steps = PipelineSteps()
+    seen = []
+    with steps.running("Prep"):
+        thread = threading.Thread(target=lambda: seen.append(steps.current))
+        thread.start()
+        thread.join()
+        with steps.running("Inner"):
+            seen.append(steps.current)
+        seen.append(steps.current)
+    assert seen == [None, "Inner", "Prep"] and steps.current is None
+    assert step_name(type("Step", (), {"name": "Train"})()) == "Train"
+    assert step_name(object()) is None and step_name(type("S", (), {"name": ""})()) is None
+
+
+def test_a_pipeline_steps_target_names_the_step_in_the_container_and_the_state_file(
+    sdk_training_compose, tmp_path
+):
+    s = session(workspace=tmp_path)
+    content = s.on_compose(ComposeRequest("training", "img", sdk_training_compose, step="Train"))
+    for service in content["services"].values():
+        config = json.loads(env_to_dict(service["environment"])["SMDEBUG_LOCAL"])
+        assert config["step"] == "Train"
+    doc = json.loads((tmp_path / ".smdebug-local" / "state.json").read_text())
+    assert [t["step"] for t in doc["targets"]] == ["Train", "Train"]

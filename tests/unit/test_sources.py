@@ -48,3 +48,32 @@ def test_skips_virtualenvs_and_vcs_dirs(tmp_path):
     work = _write(tmp_path / "work", {".venv/lib/preprocess.py": "p", ".git/preprocess.py": "p"})
     copy = _write(tmp_path / "copy", {"preprocess.py": "p"})
     assert find_original(str(copy), [str(work)]) is None
+
+
+def test_a_framework_processors_source_archive_is_matched_by_its_members(tmp_path):
+    import tarfile
+
+    work = _write(
+        tmp_path / "work",
+        {
+            "jobs/src/process.py": "import helpers\n",
+            "jobs/src/helpers.py": "X = 1\n",
+            "jobs/src/__pycache__/helpers.cpython-311.pyc": "junk",
+            "jobs/old/process.py": "import helpers\n",
+            "jobs/old/helpers.py": "X = 0\n",
+        },
+    )
+    copy = tmp_path / "tmpdownload"
+    copy.mkdir()
+    with tarfile.open(copy / "sourcedir.tar.gz", "w:gz") as tar:
+        for name in ("process.py", "helpers.py"):
+            tar.add(work / "jobs" / "src" / name, arcname=name)
+    assert find_original(str(copy), [str(work)]) == str(work / "jobs" / "src")
+    (work / "jobs" / "src" / "helpers.py").write_text("X = 2\n")  # edited since the upload
+    assert find_original(str(copy), [str(work)]) is None
+
+
+def test_an_unreadable_archive_finds_nothing(tmp_path):
+    work = _write(tmp_path / "work", {"src/sourcedir.tar.gz": "not a tarball"})
+    copy = _write(tmp_path / "copy", {"sourcedir.tar.gz": "not a tarball"})
+    assert find_original(str(copy), [str(work)]) is None

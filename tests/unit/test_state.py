@@ -57,6 +57,23 @@ def test_rows_show_where_to_attach_and_live_status():
     assert text.splitlines()[0].split() == ["ROLE", "HOST", "JOB", "ATTACH", "MAPPING", "STATUS"]
 
 
+def test_a_pipeline_run_lists_each_containers_step():
+    """A local pipeline's containers say which step they are for (a STEP column); other
+    runs' tables keep their columns."""
+    train = DebugTarget(role="training", service="algo-1-abcde", host_ports=(5678,), step="Train")
+    score = DebugTarget(role="serving", service="algo-1-fghij", host_ports=(5679,), step="Score")
+    entries = [state.target_entry(t, {}) for t in (train, score)]
+    assert [e["step"] for e in entries] == ["Train", "Score"]
+    doc = state.document("r1", 1, "pipeline.py", entries)
+    rows = state.rows(doc, {"algo-1-abcde": "running"})
+    assert rows[0] == ["ROLE", "HOST", "STEP", "JOB", "ATTACH", "MAPPING", "STATUS"]
+    assert [r[:4] for r in rows[1:]] == [
+        ["training", "algo-1", "Train", "algo-1-abcde"],
+        ["serving", "algo-1", "Score", "algo-1-fghij"],
+    ]
+    assert state.target_entry(DebugTarget("training", "algo-1-x", (5678,)), {})["step"] is None
+
+
 def test_a_distributed_host_lists_a_rank_per_endpoint():
     target = DebugTarget(
         role="training",

@@ -271,6 +271,28 @@ def test_task_ends_on_the_ready_line_the_bootstrap_prints():
         "smdebug-local: training algo-1 rank 1/2 waiting for debugger on 127.0.0.1:5679 "
         "(/src -> /opt/ml/code)"
     )
+    assert ends.search(
+        "smdebug-local: serving algo-1 worker 2 (MMS) debugger listening on 127.0.0.1:5679 "
+        "(/src -> /opt/ml/model/code) (not waiting)"
+    )
+    assert ends.search(
+        "smdebug-local: training algo-1 rank 1/2 (PyTorch) waiting for debugger on "
+        "127.0.0.1:5679 (/src -> /opt/ml/code)"
+    )
+    assert ends.search(
+        "smdebug-local: training algo-2 worker 0 (TensorFlow) waiting for debugger on "
+        "127.0.0.1:5679 (/src -> /opt/ml/code)"
+    )
+    assert ends.search("smdebug-local: training algo-1 chief (TensorFlow) waiting for debugger on ")
+    # A local pipeline's step shares the parenthesis (tasks written earlier still match).
+    assert ends.search(
+        "smdebug-local: training algo-1 (step Train) waiting for debugger on "
+        "127.0.0.1:5678 (/src -> /opt/ml/code)"
+    )
+    assert ends.search(
+        "smdebug-local: serving algo-1 worker 1 (TorchServe, step Score) waiting for debugger "
+        "on 127.0.0.1:5679 (/src -> /opt/ml/code)"
+    )
     assert not ends.search("smdebug-local: preparing debugpy 1.8.22")
     # VS Code looks for no problem in a line that ends background activity: the error line
     # must not end it (the run exits right after it, which ends the wait).
