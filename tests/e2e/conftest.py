@@ -12,6 +12,9 @@ Environment overrides, to run the suite against real images (e.g. an AWS PyTorch
   SMDEBUG_LOCAL_TEST_SERVING_IMAGE    instead of the locally built pytorch-inference image
   SMDEBUG_LOCAL_TEST_BYOC_IMAGE       instead of the locally built byoc-flask image
   SMDEBUG_LOCAL_TEST_BYOC_SAMPLE_IMAGE  instead of the locally built byoc-sample image
+  SMDEBUG_LOCAL_TEST_SKLEARN_IMAGE    instead of the locally built sklearn-containers image
+  SMDEBUG_LOCAL_TEST_HF_IMAGE         instead of the locally built hf-inference image
+  SMDEBUG_LOCAL_TEST_TENSORFLOW_IMAGE instead of the locally built tensorflow image
   SMDEBUG_LOCAL_TEST_COMPOSE          the Docker Compose local mode runs with: unset = the
                                       machine's own; v1 = the machine's docker-compose 1.x;
                                       v2 = Compose v2 as the standalone docker-compose;
@@ -158,6 +161,21 @@ def byoc_sample_image(docker_engine) -> str:
     return _image("SMDEBUG_LOCAL_TEST_BYOC_SAMPLE_IMAGE", "byoc-sample")
 
 
+@pytest.fixture(scope="session")
+def sklearn_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_SKLEARN_IMAGE", "sklearn-containers")
+
+
+@pytest.fixture(scope="session")
+def hf_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_HF_IMAGE", "hf-inference")
+
+
+@pytest.fixture(scope="session")
+def tensorflow_image(docker_engine) -> str:
+    return _image("SMDEBUG_LOCAL_TEST_TENSORFLOW_IMAGE", "tensorflow")
+
+
 def our_containers() -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-a", "--filter", f"label={LABEL_RUN}", "--format", "{{.Names}}"],
@@ -168,13 +186,32 @@ def our_containers() -> list[str]:
     return out.split()
 
 
+def describe_containers(names: set[str] | list[str]) -> str:
+    """Each container's state, creation time and smdebug-local labels: what a leak report
+    needs to name the run (and the phase) that left it."""
+    if not names:
+        return "none"
+    out = subprocess.run(
+        [
+            "docker",
+            "inspect",
+            "--format",
+            "{{.Name}} {{.State.Status}} created {{.Created}} {{json .Config.Labels}}",
+            *sorted(names),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return (out.stdout + out.stderr).strip()
+
+
 @pytest.fixture(autouse=True)
 def no_containers_left(docker_engine):
     """Every e2e test must leave no container of ours behind."""
     before = set(our_containers())
     yield
     left = set(our_containers()) - before
-    assert not left, f"containers left behind: {left}"
+    assert not left, f"containers left behind: {describe_containers(left)}"
 
 
 @pytest.fixture
@@ -262,8 +299,13 @@ def sdk3(tmp_path_factory) -> Path:
 @pytest.fixture
 def plain(tmp_path: Path) -> Path:
     """A private copy of the minimal plain-Python project (tests/e2e/projects/plain)."""
-    dest = tmp_path / "plain"
-    shutil.copytree(Path(__file__).parent / "projects" / "plain", dest)
+    return copy_project("plain", tmp_path / "plain")
+
+
+def copy_project(name: str, dest: Path) -> Path:
+    """A private copy of ``tests/e2e/projects/<name>`` at ``dest`` (tests must not write
+    into the repo); returns ``dest``."""
+    shutil.copytree(Path(__file__).parent / "projects" / name, dest)
     return dest
 
 
@@ -275,8 +317,12 @@ def marker_line(path: Path, marker: str) -> int:
     raise AssertionError(f"{marker!r} not in {path}")
 
 
+# "... (PyTorch)", "... (step Train)", "... (TorchServe, step Score)": the stack, then a
+# local pipeline's step, share one parenthesis.
 WAITING = re.compile(
-    r"smdebug-local: (?P<role>\w+) (?P<host>\S+)(?: rank (?P<rank>\d+)/(?P<world>\d+))? "
+    r"smdebug-local: (?P<role>\w+) (?P<host>\S+)(?: rank (?P<rank>\d+)/(?P<world>\d+))?"
+    r"(?: (?P<process>[a-z]+(?: \d+)?))?"
+    r"(?: \((?:(?!step )(?P<stack>[^),]+?)(?:, |(?=\))))?(?:step (?P<step>[^)]+))?\))? "
     r"(?:waiting for debugger|debugger listening) "
     r"on (?P<bind>[\d.]+):(?P<port>\d+) \((?P<local>.+) -> (?P<remote>\S+)\)"
 )

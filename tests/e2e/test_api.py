@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import WAITING, our_containers
+from conftest import WAITING, describe_containers, our_containers
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +38,7 @@ print("last line", flush=True)  # no delete_endpoint(): the script must still en
 
 
 def test_enable_scoped_and_a_script_without_delete_endpoint_ends(tmp_path, byoc_image):
+    earlier = set(our_containers())  # another test's leak is reported by that test
     (tmp_path / "program").mkdir()
     (tmp_path / "script.py").write_text(SCRIPT)
     proc = subprocess.Popen(
@@ -63,4 +64,5 @@ def test_enable_scoped_and_a_script_without_delete_endpoint_ends(tmp_path, byoc_
     roles = [m["role"] for m in map(WAITING.search, lines) if m]
     assert roles == ["training", "serving"], output
     assert "fit without debugging after the with-block: True" in output
-    assert not our_containers()
+    left = set(our_containers()) - earlier
+    assert not left, describe_containers(left)

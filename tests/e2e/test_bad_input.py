@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMDEBUG, Run, build_wheel
+from conftest import SMDEBUG, Run, build_wheel, copy_project
 
 pytestmark = pytest.mark.e2e
 
@@ -99,12 +99,10 @@ def test_requested_port_taken(workspace):
 
 
 def test_image_without_python(tmp_path):
-    import shutil
-
     import build
 
     project = tmp_path / "plain"
-    shutil.copytree(Path(__file__).parent / "projects" / "plain", project)
+    copy_project("plain", project)
     image = build.ensure("no-python")
     source = snapshot(project / "src")
     run = Run(["driver.py"], cwd=project, env={"TEST_IMAGE": image})

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_serving import READY, Post, attach, post_csv
 
-from conftest import WAITING, marker_line
+from conftest import WAITING, copy_project, marker_line
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ AUTO_MAPPED = "mapped automatically (the same files as the image's)"
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     project = tmp_path / "byoc_sample"
-    shutil.copytree(Path(__file__).parent / "projects" / "byoc_sample", project)
+    copy_project("byoc_sample", project)
     shutil.copytree(PROGRAM, project / "container" / "decision_trees")
     return project
 

@@ -106,7 +106,7 @@ def test_listening_ide_is_reattached_on_every_run(plain, training_image, start_r
             listener.join(300)
             assert "debugger" in session, (round_, session.get("error"), run.output)
             assert run.saw(
-                f"training algo-1 connecting to debugger at host.docker.internal:"
+                f"training algo-1 (PyTorch) connecting to debugger at host.docker.internal:"
                 f"{port} ({plain / 'src'} -> /opt/ml/code)"
             ), run.output
             debugger = session["debugger"]

@@ -9,7 +9,6 @@ the user's files as they were.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WAITING, marker_line, our_containers
+from conftest import WAITING, copy_project, describe_containers, marker_line, our_containers
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +87,9 @@ def deploy_phase(quickstart, training_image, serving_image, start_run):
             },
         )
         # The worker listens while deploy() still waits for the endpoint.
-        run.wait_for(re.compile(r"smdebug-local: serving algo-1 debugger listening"))
+        run.wait_for(
+            re.compile(r"smdebug-local: serving algo-1 worker 1 \(TorchServe\) debugger listening")
+        )
         assert not run.saw("endpoint ready")
         return run, quickstart / "src"
 
@@ -99,13 +100,15 @@ def deploy_phase(quickstart, training_image, serving_image, start_run):
 @pytest.mark.parametrize("phase", ["training", "paused", "deploy"])
 def test_every_ending_in_every_phase_leaves_nothing(phase, event, training_phase, deploy_phase):
     reach = deploy_phase if phase == "deploy" else training_phase
+    earlier = set(our_containers())  # another test's leak is reported by that test
     run, source = reach(phase)
     before = snapshot(source)
     sig, status = EVENTS[event]
     started = time.monotonic()
     run.proc.send_signal(sig)
     assert run.finish(timeout=60) == status, run.output
-    assert not our_containers()
+    left = set(our_containers()) - earlier
+    assert not left, f"{describe_containers(left)}\n{run.output}"
     assert not compose_processes()
     print(f"{phase}/{event}: ended and cleaned up in {time.monotonic() - started:.1f}s")
     assert snapshot(source) == before
@@ -115,7 +118,7 @@ def test_two_runs_at_once_do_not_collide(tmp_path, py39_image, start_run):
     projects = []
     for name in ("one", "two"):
         projects.append(tmp_path / name)
-        shutil.copytree(Path(__file__).parent / "projects" / "plain", projects[-1])
+        copy_project("plain", projects[-1])
     runs = [start_run(["driver.py"], cwd=p, env={"TEST_IMAGE": py39_image}) for p in projects]
     matches = [run.wait_for(WAITING)[0] for run in runs]
     assert matches[0]["port"] != matches[1]["port"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -21,13 +20,15 @@ from test_connect_mode import _bridge_port
 from test_pycharm import PYCHARM_BUILD
 from test_serving import attach
 
-from conftest import WAITING, marker_line
+from conftest import WAITING, copy_project, marker_line
 from pydevd_server import PydevdServer
 
 pytestmark = pytest.mark.e2e
 
-# How long one rank is held at the breakpoint while the others wait in a collective.
-RANK_PAUSE = float(os.environ.get("SMDEBUG_LOCAL_TEST_RANK_PAUSE", "150"))
+# How long one rank is held at the breakpoint while the others wait in a collective: past a
+# minute (gloo's process group itself allows 30 min; the payload warns when a pause outlasts
+# a group's timeout).
+RANK_PAUSE = float(os.environ.get("SMDEBUG_LOCAL_TEST_RANK_PAUSE", "70"))
 ARTIFACT = re.compile(r"model artifact: file://\S+model\.tar\.gz")
 # The image fixture each launcher needs (MPI: Open MPI, sshd and mpi4py in the image).
 IMAGES = {"torchrun": "training_image", "mpi": "mpi_training_image"}
@@ -35,9 +36,7 @@ IMAGES = {"torchrun": "training_image", "mpi": "mpi_training_image"}
 
 @pytest.fixture
 def ranks_project(tmp_path: Path) -> Path:
-    project = tmp_path / "ranks"
-    shutil.copytree(Path(__file__).parent / "projects" / "ranks", project)
-    return project
+    return copy_project("ranks", tmp_path / "ranks")
 
 
 def run_job(
@@ -139,7 +138,10 @@ def test_only_the_ranks_asked_for_are_debugged(ranks_project, launcher, request,
     assert waiting["rank"] == "0", waiting.group(0)
     launched_by(run, launcher, 1)
     run.wait_for(
-        re.compile(r"smdebug-local: training algo-1 rank 1/2 runs without a debugger \(--ranks 0\)")
+        re.compile(
+            r"smdebug-local: training algo-1 rank 1/2 \(PyTorch\) runs without a debugger "
+            r"\(--ranks 0\)"
+        )
     )
     source = ranks_project / "src" / "train.py"
     debugger = attach(waiting, {source: [marker_line(source, "# ranks breakpoint")]})
@@ -183,7 +185,7 @@ def test_pycharm_debug_server_gets_every_rank(ranks_project, training_image, sta
     finally:
         server.close()
     for rank in (0, 1):
-        assert run.saw(f"training algo-1 rank {rank}/2 connecting to PyCharm debug server"), (
-            run.output
-        )
+        assert run.saw(
+            f"training algo-1 rank {rank}/2 (PyTorch) connecting to PyCharm debug server"
+        ), run.output
     run.wait_for(ARTIFACT)

@@ -56,6 +56,15 @@ RECIPES = {
         # AWS's bring-your-own sample layout: nginx + gunicorn (gevent), and the other
         # Python serving models (uvicorn, Flask's server, waitress) over the same program.
         Recipe("byoc-sample", "bookworm"),
+        # The scikit-learn and XGBoost containers' stack: sagemaker-containers 2.8 serving
+        # and XGBoost script mode, sagemaker-training for scikit-learn training (stand-ins of
+        # the two framework packages, which are not on PyPI).
+        Recipe("sklearn-containers", "bookworm"),
+        # Hugging Face inference on the real Multi Model Server (Java frontend), no torch.
+        Recipe("hf-inference", "bookworm"),
+        # The TensorFlow family: the real training toolkit over tensorflow-cpu (the CPU wheel:
+        # no CUDA libraries), and the TensorFlow Serving container's Python service layout.
+        Recipe("tensorflow", "bookworm", wheels=("tensorflow-cpu==2.21.0",)),
         # Python 3.13 (Debian trixie), where debugpy traces through sys.monitoring (PEP 669).
         # PyPI has no CPU-only torch for Linux x86-64: the cp313 wheel needs its CUDA
         # libraries just to import, so they are installed once, in the shared parent image.
