@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from . import runtimes
 from .compose import code_mappings, env_to_dict
 
+# Where model servers import the user's code from, unless their stack says another folder
+# (:mod:`smdebug_local.runtimes`): the code/ copy in the model archive, mounted live.
+SERVING_CODE_DIR = "/opt/ml/model/code"
+
 
 @dataclass(frozen=True)
 class RoleSettings:
@@ -89,7 +93,7 @@ ROLES: dict[str, RoleSettings] = {
         "serving",
         code_dirs=("/opt/ml/code",),
         wait=False,
-        live_code=("/opt/ml/model/code",),
+        live_code=(SERVING_CODE_DIR,),
         model_code="/opt/ml/model",
         per_worker=True,
         # A BYOC `serve` program under the mapped root only starts the server: debugging

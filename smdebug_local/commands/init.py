@@ -26,6 +26,13 @@ TRAINING_CODE_DIR = click.option(
     help="Container folder of the training code (/opt/ml/input/data/code for SDK "
     "3.x ModelTrainer).",
 )
+SERVING_CODE_DIR = click.option(
+    "--serving-code-dir",
+    default="/opt/ml/model/code",
+    show_default=True,
+    help="Container folder the model server's workers import your code from (/opt/ml/code "
+    "for the scikit-learn and XGBoost containers).",
+)
 
 
 @click.group()
@@ -95,6 +102,7 @@ def _write_ide_files(folder: Path, write) -> None:
     'attach configuration, and a compound "training (all ranks)".',
 )
 @TRAINING_CODE_DIR
+@SERVING_CODE_DIR
 @click.option(
     "--mode",
     type=click.Choice(["listen", "connect"]),
@@ -131,6 +139,7 @@ def init_vscode(
     hosts: int,
     ranks_per_host: int,
     training_code_dir: str,
+    serving_code_dir: str,
     mode: str,
     listen_host: str | None,
     debug_driver: bool,
@@ -172,6 +181,7 @@ def init_vscode(
             training_hosts=hosts,
             ranks_per_host=ranks_per_host,
             training_code_dir=training_code_dir,
+            serving_code_dir=serving_code_dir,
             mode=mode,
             listen_host=(listen_host or _bridge_gateway()) if connect else LOOPBACK,
             driver=debug_driver,
@@ -199,6 +209,7 @@ def init_vscode(
     help="Training's Debug Server port; serving's is N+1 (as `run --ide pycharm`).",
 )
 @TRAINING_CODE_DIR
+@SERVING_CODE_DIR
 @click.option(
     "--workspace",
     type=click.Path(file_okay=False),
@@ -206,7 +217,9 @@ def init_vscode(
     show_default=True,
     help="The PyCharm project folder (where .idea/ lives).",
 )
-def init_pycharm(source_dir: str, port: int, training_code_dir: str, workspace: str) -> None:
+def init_pycharm(
+    source_dir: str, port: int, training_code_dir: str, serving_code_dir: str, workspace: str
+) -> None:
     """Write PyCharm "Python Debug Server" run configurations into .idea/runConfigurations.
 
     "smdebug-local: training" listens on --port with your source folder mapped to the
@@ -225,5 +238,7 @@ def init_pycharm(source_dir: str, port: int, training_code_dir: str, workspace: 
             )
     except SmdebugError as err:
         _fail(err)
-    files = pycharm.files(Path(source_dir).as_posix().rstrip("/"), port, training_code_dir)
+    files = pycharm.files(
+        Path(source_dir).as_posix().rstrip("/"), port, training_code_dir, serving_code_dir
+    )
     _write_ide_files(root / ".idea", lambda: pycharm.write(root, files))

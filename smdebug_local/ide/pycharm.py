@@ -21,11 +21,11 @@ from xml.sax.saxutils import quoteattr
 from .. import messages
 from ..files import write_atomic
 from ..options import HOST_FROM_CONTAINER, PYCHARM_PORT_OFFSETS
+from ..roles import SERVING_CODE_DIR
 from . import template
 
 FOLDER = Path(".idea", "runConfigurations")
 MARKER = "Written by smdebug-local init pycharm"
-SERVING_CODE_DIR = "/opt/ml/model/code"
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,16 @@ class Server:
         return f"smdebug_local_{self.role}.xml"
 
 
-def servers(source_dir: str, port: int, training_code_dir: str = "/opt/ml/code") -> list[Server]:
+def servers(
+    source_dir: str,
+    port: int,
+    training_code_dir: str = "/opt/ml/code",
+    serving_code_dir: str = SERVING_CODE_DIR,
+) -> list[Server]:
     local = "$PROJECT_DIR$" + ("" if source_dir in ("", ".") else f"/{source_dir}")
     return [
         Server("training", port + PYCHARM_PORT_OFFSETS["training"], local, training_code_dir),
-        Server("serving", port + PYCHARM_PORT_OFFSETS["serving"], local, SERVING_CODE_DIR),
+        Server("serving", port + PYCHARM_PORT_OFFSETS["serving"], local, serving_code_dir),
     ]
 
 
@@ -74,9 +79,14 @@ def render_compound(name: str, members: list[Server]) -> str:
     )
 
 
-def files(source_dir: str, port: int, training_code_dir: str = "/opt/ml/code") -> dict[str, str]:
+def files(
+    source_dir: str,
+    port: int,
+    training_code_dir: str = "/opt/ml/code",
+    serving_code_dir: str = SERVING_CODE_DIR,
+) -> dict[str, str]:
     """File name -> content of every configuration ``init pycharm`` writes."""
-    found = servers(source_dir, port, training_code_dir)
+    found = servers(source_dir, port, training_code_dir, serving_code_dir)
     out = {s.filename: render(s) for s in found}
     out["smdebug_local_all.xml"] = render_compound("smdebug-local: all debug servers", found)
     return out

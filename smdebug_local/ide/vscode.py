@@ -35,7 +35,7 @@ from ..compose import DebugTarget
 from ..files import write_atomic
 from ..messages import JSONC_INVALID, SOURCE_OUTSIDE_WORKSPACE
 from ..options import DEFAULT_PORT
-from ..roles import ROLES
+from ..roles import ROLES, SERVING_CODE_DIR
 from . import jsonc, template
 
 GROUP = "smdebug-local"
@@ -80,6 +80,9 @@ class Layout:
     training_hosts: int = 1  # instance_count of the training job
     ranks_per_host: int = 1  # processes per host of a distributed job (torchrun, MPI)
     training_code_dir: str = "/opt/ml/code"  # /opt/ml/input/data/code for ModelTrainer
+    # Where the model server's workers import the code from: the model's code/ copy
+    # (TorchServe, MMS, TF Serving), /opt/ml/code for scikit-learn/XGBoost's gunicorn.
+    serving_code_dir: str = SERVING_CODE_DIR
     mode: str = "listen"  # "connect": one listen configuration the containers connect to
     listen_host: str = "172.17.0.1"  # connect mode: the Docker bridge address
     # The ports a run really got (`run --ide vscode`); None: as allocation would give them
@@ -149,6 +152,10 @@ def run_layout(
         ranks_per_host=len(training[0].host_ports) if training else 1,
         serving_ports=serving_ports,
         training_code_dir=found["training"][0][1] if found["training"] else "/opt/ml/code",
+        serving_code_dir=next(
+            (t.mappings[0][1] for t in targets if t.role == "serving" and t.mappings),
+            SERVING_CODE_DIR,
+        ),
         mode="connect" if connect else "listen",
         listen_host=listen_host or "127.0.0.1",
         driver=driver_port is not None,
@@ -272,7 +279,7 @@ def launch_entries(layout: Layout) -> tuple[list[dict], list[dict]]:
     elif training:
         training[0]["preLaunchTask"] = TASK_LABEL
     serving = [
-        _attach(f"smdebug-local: serving worker {i + 1}", port, "/opt/ml/model/code", layout)
+        _attach(f"smdebug-local: serving worker {i + 1}", port, layout.serving_code_dir, layout)
         for i, port in enumerate(serving_ports)
     ]
     compounds = []

@@ -414,7 +414,9 @@ def main():
         return
     try:
         config = parse_config(raw)
-        argv = getattr(sys, "argv", None) or [""]  # an embedded interpreter may set none
+        # An embedded interpreter may set no sys.argv, and Python 3.6 sets it only after
+        # site runs: then the process's own command line says what it runs.
+        argv = getattr(sys, "argv", None) or _command_line()[1:] or [""]
         path = recognise(config, argv, os.getcwd(), os.environ)
         if path is None:
             return

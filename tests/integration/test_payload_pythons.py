@@ -82,3 +82,37 @@ def test_payload_tests_pass_under_each_host_python(minor):
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout.splitlines()[-1]
+
+
+def _pyenv_python(minor: str) -> Path:
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+    found = sorted(Path(root or Path.home() / ".pyenv", "versions").glob(f"{minor}.*/bin/python"))
+    assert found, f"no Python {minor} under pyenv (pyenv install {minor})"
+    return found[-1]
+
+
+@pytest.mark.parametrize("minor", ["3.6", "3.7"])
+def test_an_image_python_too_old_to_debug_runs_the_job_and_says_why(minor, tmp_path):
+    """The PyTorch 1.8 (3.6) and TensorFlow 2.3-2.4 (3.7) DLCs: the bootstrap loads, says in
+    one line what would make debugging work, and the user's script runs as without it."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("import sys\nprint('trained', sys.argv[1:])\n")
+    config = (
+        '{"role": "training", "host": "algo-1", "ports": [[5678, "127.0.0.1:5678"]], '
+        f'"match": ["{code}/*"], "wait": true}}'
+    )
+    run = subprocess.run(
+        [str(_pyenv_python(minor)), str(code / "train.py"), "--epochs", "1"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PAYLOAD), "SMDEBUG_LOCAL": config},
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "trained ['--epochs', '1']\n"
+    assert run.stderr == (
+        f"smdebug-local: debugger not started (RuntimeError: Python {minor} is older than the "
+        "debugpy builds smdebug-local ships support (3.8+): use an image with Python 3.8 or "
+        "newer to debug this container); running without it\n"
+    )

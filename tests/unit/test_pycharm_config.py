@@ -52,6 +52,13 @@ def test_each_role_gets_a_debug_server_with_its_port_and_mapping():
     ]
 
 
+def test_serving_maps_to_the_folder_its_stack_imports_from():
+    files = ide.files("src", 6000, serving_code_dir="/opt/ml/code")
+    config = ET.fromstring(files["smdebug_local_serving.xml"]).find("configuration")
+    (mapping,) = config.iter("mapping")
+    assert mapping.get("remote-root") == "/opt/ml/code"
+
+
 def test_values_are_escaped_for_xml():
     text = ide.files('a&b "dir"', 5678)["smdebug_local_training.xml"]
     (mapping,) = ET.fromstring(text).iter("mapping")

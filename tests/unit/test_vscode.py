@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -221,6 +222,18 @@ def test_a_runs_layout_comes_from_its_targets(tmp_path):
     ) == ("d.py", "src", (5679,), (5680, 5681), ("--ide", "vscode", "--port", "5679"))
     with pytest.raises(SmdebugError, match="outside the workspace"):
         vscode.run_layout(targets, tmp_path / "elsewhere", "d.py", 5678, False, False)
+    # The serving configurations map to where the workers import the code from: the
+    # target's first mapping (scikit-learn/XGBoost serving: /opt/ml/code).
+    configs, _ = vscode.launch_entries(layout)
+    assert {c["pathMappings"][0]["remoteRoot"] for c in configs if "serving" in c["name"]} == {
+        "/opt/ml/model/code"
+    }
+    sklearn = [targets[0], dataclasses.replace(targets[1], mappings=targets[1].mappings[::-1])]
+    layout = vscode.run_layout(sklearn, tmp_path, str(tmp_path / "d.py"), 5678, False, False)
+    configs, _ = vscode.launch_entries(layout)
+    assert {c["pathMappings"][0]["remoteRoot"] for c in configs if "serving" in c["name"]} == {
+        "/opt/ml/code"
+    }
 
 
 def test_one_config_and_port_per_training_host():
