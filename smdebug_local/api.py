@@ -42,8 +42,8 @@ def enable(
     session as a context manager. ``port`` is the first host port (default 5678, next free
     ports for further containers and model-server workers; an explicit port must be free).
     ``wait``: None waits in training only, True also makes model loading wait, False never
-    waits. Debug ports are published on ``bind`` (loopback by default: debugpy runs any code
-    it is sent). ``path_mappings`` maps local folders to container folders for code baked
+    waits. The debug endpoints listen on ``bind`` (loopback by default, where they let in
+    only this user's own connections: debugpy runs any code it is sent). ``path_mappings`` maps local folders to container folders for code baked
     into an image, e.g. ``{"./program": "/opt/program"}``. ``mode="connect"`` makes every
     container connect back to an IDE listening on ``port`` instead (see the README).
     ``debug_driver=True`` also debugs this process (e.g. ModelBuilder's ``Mode.IN_PROCESS``

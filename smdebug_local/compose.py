@@ -9,8 +9,9 @@ unit-tested on dicts produced by the real SDK.
 
 Rules that matter to users:
 
-* the debug port is published on ``127.0.0.1`` unless they explicitly choose otherwise
-  (debugpy is remote code execution);
+* a container's debug ports are published on an ephemeral port of ``127.0.0.1`` only, and
+  its adapter lets in only the run's relay, which holds the endpoint users attach to
+  (debugpy is remote code execution: see :mod:`smdebug_local.relay`);
 * environment variables are merged *by key*: compose v1 rejects duplicate keys, and the
   SDK hides that error;
 * the image's own ``PYTHONPATH`` is kept (compose ``environment`` would replace it).
@@ -39,6 +40,9 @@ LABEL_PORT = "smdebug-local.port"
 LABEL_PID = "smdebug-local.pid"
 LABEL_HOST = "smdebug-local.host"
 CONTAINER_DEBUG_PORT = 5678
+# Where Docker publishes a container's debug ports: the host's loopback only (the relay,
+# in the run's own process, is their one client).
+PUBLISH_ADDRESS = "127.0.0.1"
 # pydevd's container-side path translation: [[client (local) root, server (container) root]].
 PYDEVD_PATHS_ENV = "PATHS_FROM_ECLIPSE_TO_PYTHON"
 
@@ -96,6 +100,9 @@ class DebugTarget:
     # The SageMaker Pipelines step the container's job runs for (a local pipeline), or None;
     # known only on the host, so the bootstrap is told (it names the step in its lines).
     step: str | None = None
+    # Who the container's debug adapter lets in ("secret:<hex>": the run's relay, see
+    # smdebug_local.relay); None in connect-back mode, where nothing listens.
+    door: str | None = None
 
     @property
     def host(self) -> str:
@@ -111,7 +118,8 @@ class DebugTarget:
 
     @property
     def endpoints(self) -> list[str]:
-        """Where a debugger on the host connects, one per port (none in connect mode)."""
+        """Where a debugger on the host connects, one per port (none in connect mode): the
+        run's relay (:mod:`smdebug_local.relay`), which forwards to the container's port."""
         return [endpoint for _, endpoint in self.ports]
 
 
@@ -215,6 +223,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"ranks": list(target.ranks)} if target.ranks is not None else {}),
         **({"stacks": [dict(s) for s in target.stacks]} if target.stacks else {}),
         **({"step": target.step} if target.step else {}),
+        **({"door": target.door} if target.door else {}),
         **(
             {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
             if target.debugger == "pydevd-pycharm"
@@ -258,9 +267,11 @@ def transform_service(
     out["volumes"] = volumes
 
     if target.ports:
+        # Docker picks the host port (the relay asks it which); the endpoint users attach
+        # to is the relay's.
         out["ports"] = [
             *(out.get("ports") or []),
-            *(f"{endpoint}:{port}" for port, endpoint in target.ports),
+            *(f"{PUBLISH_ADDRESS}::{port}" for port, _ in target.ports),
         ]
     if target.connect:
         # Linux engines resolve host.docker.internal only when told to (Docker >= 20.10).

@@ -92,9 +92,14 @@ def debug_service(
         labels=session.labels,
         status_dir=watch.status_dir(name) if watch is not None else None,
         step=step,
+        secret=session.secret,
     )
     if auto_mapped:
         target = dataclasses.replace(target, auto_mapped=True)
+    if session.relay is not None:
+        container = service.get("container_name")
+        for (container_port, _), port in zip(target.ports, target.host_ports):
+            session.relay.route(port, (container, name), container_port)
     session.targets.append(target)
     session.state.add(target, service)
     if watch is not None:

@@ -4,23 +4,26 @@
 Code of the user's that local mode runs on this machine -- ModelBuilder's ``IN_PROCESS``
 mode serves the InferenceSpec from a FastAPI/uvicorn thread of the driver, and anything
 the script does around ``fit()``/``deploy()`` -- is debugged by starting debugpy in this
-process, listening on a loopback port of its own. Nothing runs in a container, so no path
-mapping is needed. debugpy is the host's (a dependency of smdebug-local); if this Python
+process, listening on a loopback port of its own, whose adapter lets in only this user's
+sockets. Nothing runs in a container, so no path mapping is needed. debugpy is the host's (a dependency of smdebug-local); if this Python
 lacks it, the pure-Python build the containers mount is used.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import containers
+from .compose import Mount
 from .notices import say
-from .payload._smdebug_local_boot import debugpy_version_for
+from .payload._smdebug_local_boot import CONFIG_ENV, debugpy_version_for
+from .relay import checks_accounts
 from .state import driver_entry
 
 if TYPE_CHECKING:
@@ -74,19 +77,39 @@ def debug(session: RunContext) -> DriverTarget:
         entry = driver_entry(f"{options.bind}:{port}", options.wait is not False, os.getpid())
         session.state.add_entry(entry)
         containers.publish(session)  # the state file, and `--ide vscode`'s configuration
-    return start(options.bind, port, options.wait, session.mount.debugpy_dir, say)
+    return start(options.bind, port, options.wait, session.mount, say)
+
+
+def adapter_environment(boot_dir: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment debugpy's adapter starts with: the payload first on its
+    ``PYTHONPATH`` and a configuration naming the ``owner`` door, so it lets in only this
+    user's sockets (see the payload's ``_smdebug_local_door``)."""
+    inherited = environ.get("PYTHONPATH")
+    return {
+        **environ,
+        "PYTHONPATH": boot_dir + (os.pathsep + inherited if inherited else ""),
+        CONFIG_ENV: json.dumps({"door": "owner"}),
+    }
 
 
 def start(
-    bind: str, port: int, wait: bool | None, debugpy_dir: str, say: Callable[[str], None]
+    bind: str, port: int, wait: bool | None, mount: Mount, say: Callable[[str], None]
 ) -> DriverTarget:
     """Listen for a debugger on ``bind:port``; with ``wait`` (None: the default) return
-    only once one has attached, so the script's first line is already debugged."""
+    only once one has attached, so the script's first line is already debugged. On a
+    loopback ``bind`` only this user's own sockets get a session."""
     # Frozen stdlib modules (3.11+) only make pydevd warn about lines of the stdlib.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    debugpy = load_debugpy(debugpy_dir)
+    debugpy = load_debugpy(mount.debugpy_dir)
     # The driver's children (docker compose, pip, ...) are not the user's code.
-    debugpy.configure(subProcess=False)
+    debugpy.configure(
+        subProcess=False,
+        **(
+            {"pythonEnv": adapter_environment(mount.boot_dir, os.environ)}
+            if checks_accounts(bind)
+            else {}
+        ),
+    )
     debugpy.listen((bind, port))
     target = DriverTarget(bind, port, wait is not False, os.getpid())
     say(target.line())

@@ -210,6 +210,31 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
 
+    def published_port(
+        self, container_port: int, *, name: str | None = None, labels: tuple[str, ...] = ()
+    ) -> int | None:
+        """The host loopback port Docker published a container's ``container_port`` on;
+        None while there is no such container (or it publishes nothing yet). The container:
+        the one ``name``d, else the running one carrying every ``label=value`` of ``labels``
+        (a compose service without a container name)."""
+        import docker.errors
+
+        try:
+            if name is not None:
+                container = self.client.containers.get(name)
+            else:
+                found = self.client.containers.list(filters={"label": list(labels)})
+                if not found:
+                    return None
+                container = found[0]
+            bindings = container.attrs["NetworkSettings"]["Ports"] or {}
+        except (docker.errors.DockerException, KeyError):
+            return None
+        for binding in bindings.get(f"{container_port}/tcp") or []:
+            if binding.get("HostIp") in ("127.0.0.1", "0.0.0.0", "") and binding.get("HostPort"):
+                return int(binding["HostPort"])
+        return None
+
     def copy_program(
         self, image: str, folders: tuple[str, ...], command: str, dest: Path, labels: Mapping
     ) -> str | None:

@@ -213,8 +213,15 @@ DRIVER_CONNECT = Message(
 # -- notices: the run goes on ------------------------------------------------------------
 EXPOSED = Message(
     "WARNING: debug ports are published on {bind}: anyone who can reach this address can run "
-    "code in the containers",
+    "code in the containers and read their AWS credentials (only loopback endpoints let in "
+    "your own account alone)",
     "keep the default --bind 127.0.0.1 unless this network is yours alone",
+    notice=True,
+)
+ACCOUNTS_UNCHECKED = Message(
+    "this system does not say which account owns a connection: any local account can attach "
+    "to this run's debug endpoints (the containers still let in only this run)",
+    "on a shared machine, debug on Linux or keep other accounts off it",
     notice=True,
 )
 CODE_NOT_LOCATED = Message(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .options import DebugOptions
     from .ports import PortAllocator
     from .programs import Programs
+    from .relay import Relay
     from .state import RunState
     from .watch.mode import WatchMode
 
@@ -35,6 +36,8 @@ class RunContext(Protocol):
     targets: list[DebugTarget]
     mount: Mount
     ports: PortAllocator | None
+    relay: Relay | None  # the run's endpoints on the host (listen mode)
+    secret: str  # what the run's containers' debug adapters ask of the relay
     notices: Notices
     diagnosis: Diagnosis
     state: RunState

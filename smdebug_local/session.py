@@ -11,6 +11,7 @@ behind, even when the driver script fails or never calls ``delete_endpoint``.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -28,6 +29,7 @@ from .notices import Notices, say
 from .options import DebugOptions
 from .ports import PortAllocator, reserve
 from .programs import Programs
+from .relay import Locator, Relay, checks_accounts
 from .sdk import (
     ComposeRequest,
     ContainerRequest,
@@ -54,6 +56,7 @@ class DebugSession:
         engine: Engine | None = None,
         workspace: Path | None = None,
         exporter: Exporter | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.options = options
         self.engine = engine or Engine()
@@ -69,6 +72,12 @@ class DebugSession:
         self.exporter = exporter  # export-compose: sees every configuration first
         self.mount = mount
         self.ports = ports  # None in connect mode: the port is the IDE's
+        # Only the run's relay knows it: the containers' debug adapters ask it of every
+        # client, and the relay lets only this user's sockets through (see .relay).
+        self.secret = secrets.token_hex(16)
+        if relay is None and options.mode == "listen":
+            relay = Relay(self.secret, options.bind, self._published)
+        self.relay = relay
         self.notices = Notices()
         self.diagnosis = Diagnosis(self.engine, self.run_id)
         self.state = RunState(self.workspace, self.run_id, self.notices.once)
@@ -118,6 +127,8 @@ class DebugSession:
         adapters = available_adapters()
         if options.exposed:
             say(messages.EXPOSED.text(bind=options.bind))
+        elif options.mode == "listen" and not checks_accounts(options.bind):
+            say(messages.ACCOUNTS_UNCHECKED.text())
         session = cls(options, mount, ports=ports, engine=engine, exporter=exporter)
         session._undo = [install_on_import(adapter, session) for adapter in adapters]
         return session
@@ -198,9 +209,18 @@ class DebugSession:
             services = {t.service for t in targets}
             self.targets = [t for t in self.targets if t.service not in services]
             self.state.drop(services)
+            freed = [p for t in targets for p in t.host_ports]
+            if self.relay is not None:
+                self.relay.release(freed)
             if self.ports is not None:
-                self.ports.release(p for t in targets for p in t.host_ports)
+                self.ports.release(freed)
             self.state.save(self.script)
+
+    def _published(self, container: Locator, container_port: int) -> int | None:
+        """Where Docker published a container's debug port (the relay forwards there)."""
+        name, service = container
+        labels = (f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.service={service}")
+        return self.engine.published_port(container_port, name=name, labels=labels)
 
     def _restart(self, container: str) -> None:
         """Restart a serving container in place (its exit is expected, not a failure)."""
@@ -230,6 +250,8 @@ class DebugSession:
             # is nothing it waits for (a compose still creating one is ended at once).
             await_compose_children(roots, timeout=10.0 if removed else 0.0)
             self._remove_labelled()  # created while compose was ending (never started)
+        if self.relay is not None:
+            self.relay.close()
         if self.ports is not None:
             self.ports.close()
 

@@ -31,10 +31,12 @@ def debug_target(
     labels: Mapping[str, str],
     status_dir: str | None,
     step: str | None = None,
+    secret: str = "",
 ) -> DebugTarget:
     """The target for ``service``: listening on ``host_ports`` (listen mode) or connecting
     back to the IDE (connect mode, ``host_ports`` empty); ``step`` is the pipeline step its
-    job runs for, if any."""
+    job runs for, if any; ``secret`` the run's, which its debug adapter asks of every
+    client (listen mode)."""
     connect = options.mode == "connect"
     return DebugTarget(
         role=role,
@@ -55,4 +57,5 @@ def debug_target(
         slot_ranks=() if connect else plan.slot_ranks,
         stacks=plan.stacks,
         step=step,
+        door=None if connect else f"secret:{secret}",
     )

@@ -25,19 +25,23 @@ class DapError(AssertionError):
     """The adapter refused a request or an expected message did not arrive in time."""
 
 
-def _connect(host: str, port: int, timeout: float, peek: bool = True) -> socket.socket:
+def _connect(
+    host: str, port: int, timeout: float, peek: bool = True, preamble: bytes = b""
+) -> socket.socket:
     """Connect once the adapter really talks.
 
     Docker's port proxy accepts a TCP connection even when nothing listens inside the
     container yet, then drops it; so a connection counts only once the adapter's first
     bytes (it sends ``output`` events at once) have arrived. An adapter on the host
     (``peek=False``) is trusted as soon as it accepts: it speaks only when spoken to.
+    ``preamble``: sent first (the run's secret line, to reach an adapter without the relay).
     """
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             sock = socket.create_connection((host, port), timeout=2)
+            sock.sendall(preamble)
             if not peek:
                 sock.settimeout(None)
                 return sock
@@ -57,10 +61,16 @@ class Connection:
     """One DAP connection: framing, request/response matching, an event log."""
 
     def __init__(
-        self, host: str, port: int, name: str, timeout: float = 60, peek: bool = True
+        self,
+        host: str,
+        port: int,
+        name: str,
+        timeout: float = 60,
+        peek: bool = True,
+        preamble: bytes = b"",
     ) -> None:
         self.name = name
-        self.sock = _connect(host, port, timeout, peek)
+        self.sock = _connect(host, port, timeout, peek, preamble)
         self._seq = itertools.count(1)
         self._send_lock = threading.Lock()
         self._responses: dict[int, dict] = {}
@@ -222,6 +232,7 @@ class Debugger:
     errors: list[BaseException] = field(default_factory=list)
     children_ready: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     peek: bool = True  # False for an adapter on the host (see _connect)
+    preamble: bytes = b""  # sent first on every connection (see _connect)
 
     def attach(self, timeout: float = 120) -> Connection:
         config = {
@@ -235,7 +246,7 @@ class Debugger:
         return self._attach(config, "main", timeout)
 
     def _attach(self, config: dict, name: str, timeout: float = 60) -> Connection:
-        conn = Connection(self.host, self.port, name, timeout, self.peek)
+        conn = Connection(self.host, self.port, name, timeout, self.peek, self.preamble)
         conn.on_event = self._on_event
         self.connections.append(conn)
         conn.request(

@@ -35,8 +35,8 @@ from . import fail as _fail
     default=LOOPBACK,
     show_default=True,
     metavar="ADDR",
-    help="Host address to publish debug ports on. Anything but loopback lets "
-    "other machines run code in your containers.",
+    help="Host address the debug endpoints listen on (on loopback they let in your own "
+    "account only). Anything but loopback lets other machines run code in your containers.",
 )
 @click.option(
     "--map",

@@ -17,8 +17,8 @@ Configuration arrives as one JSON environment variable (``SMDEBUG_LOCAL``) writt
 host-side compose transform; see :func:`parse_config` for the keys. The modules beside it
 are loaded only when used, in processes that are debugged: ``_smdebug_local_ranks`` (which
 rank of a distributed job this is), ``_smdebug_local_connect`` (connect-back mode),
-``_smdebug_local_pause`` (pause reports) and ``_smdebug_local_pycharm`` (PyCharm's Debug
-Server).
+``_smdebug_local_pause`` (pause reports), ``_smdebug_local_pycharm`` (PyCharm's Debug
+Server) and ``_smdebug_local_door`` (in debugpy's adapter process: who may attach).
 """
 
 import fnmatch
@@ -85,9 +85,14 @@ def parse_config(raw):
     auto_mapped -- the first mapping was found, not given (said in the waiting line)
     step      -- the SageMaker Pipelines step this container's job runs for (local
                  pipelines; named in every line, see _smdebug_local_ranks.where)
+    door      -- "secret:<hex>" or "owner": who debugpy's adapter lets in (listen mode;
+                 see _smdebug_local_door). Alone, it configures only an adapter (the
+                 driver's, on the host).
     """
     config = json.loads(raw)
-    if not isinstance(config, dict) or not (config.get("ports") or config.get("connect")):
+    if not isinstance(config, dict) or not (
+        config.get("ports") or config.get("connect") or config.get("door")
+    ):
         raise ValueError("%s is not a smdebug-local configuration" % CONFIG_ENV)
     return config
 
@@ -390,6 +395,17 @@ def _executable():
         return None
 
 
+def _is_adapter(argv):
+    """True if this interpreter runs debugpy's adapter (``python <tree>/debugpy/adapter``,
+    as ``debugpy.listen`` starts it, with the debuggee's environment)."""
+    path = os.path.normpath(argv[0]) if argv and argv[0] else ""
+    if os.path.basename(path) == "__main__.py":
+        path = os.path.dirname(path)
+    return os.path.basename(path) == "adapter" and os.path.basename(os.path.dirname(path)) == (
+        "debugpy"
+    )
+
+
 def recognise(config, argv, cwd, environ, command_line=_command_line, executable=_executable):
     """The program this process runs if it is one to debug (else None); sets
     ``config["stack"]`` to the stack it belongs to. ``argv`` is ``sys.argv`` as
@@ -407,16 +423,23 @@ def recognise(config, argv, cwd, environ, command_line=_command_line, executable
 
 
 def main():
-    """Entry from sitecustomize: start debugpy if this process is the configured entry point."""
+    """Entry from sitecustomize: start debugpy if this process is the configured entry
+    point; in debugpy's adapter, put its door on."""
     raw = os.environ.get(CONFIG_ENV)
+    if not raw:
+        return
+    # An embedded interpreter may set no sys.argv, and Python 3.6 sets it only after site
+    # runs: then the process's own command line says what it runs.
+    argv = getattr(sys, "argv", None) or _command_line()[1:] or [""]
+    if _is_adapter(argv):
+        # Fails closed: the adapter exits rather than serve anyone who connects.
+        _sibling("_smdebug_local_door").install_from(raw)
+        return
     active = os.environ.get(ACTIVE_ENV)
-    if not raw or (active and active != str(os.getpid())):
+    if active and active != str(os.getpid()):
         return
     try:
         config = parse_config(raw)
-        # An embedded interpreter may set no sys.argv, and Python 3.6 sets it only after
-        # site runs: then the process's own command line says what it runs.
-        argv = getattr(sys, "argv", None) or _command_line()[1:] or [""]
         path = recognise(config, argv, os.getcwd(), os.environ)
         if path is None:
             return

@@ -40,14 +40,25 @@ def service(sdk_training_compose):
     return sdk_training_compose["services"]["algo-1-ab1cd"]
 
 
-def test_publishes_on_loopback_only(service):
+def test_publishes_on_loopback_only_on_a_port_docker_picks(service):
+    """The endpoint users attach to is the run's relay (port 5690); Docker publishes the
+    container's port on an ephemeral loopback port the relay forwards to."""
     out = transform_service(service, target(port=5690), MOUNT)
-    assert out["ports"] == ["127.0.0.1:5690:5678"]
+    assert out["ports"] == ["127.0.0.1::5678"]
+    config = json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])
+    assert config["ports"] == [[5678, "127.0.0.1:5690"]]
 
 
-def test_bind_is_explicit(service):
+def test_bind_is_explicit_and_docker_still_publishes_on_loopback(service):
     out = transform_service(service, target(bind="0.0.0.0"), MOUNT)
-    assert out["ports"] == ["0.0.0.0:5678:5678"]
+    assert out["ports"] == ["127.0.0.1::5678"]
+    config = json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])
+    assert config["ports"] == [[5678, "0.0.0.0:5678"]]
+
+
+def test_the_adapter_asks_every_client_for_the_runs_secret(service):
+    out = transform_service(service, target(door="secret:ab12"), MOUNT)
+    assert json.loads(env_to_dict(out["environment"])["SMDEBUG_LOCAL"])["door"] == "secret:ab12"
 
 
 def test_payload_mounts_are_read_only_and_sdk_volumes_kept(service):
@@ -142,7 +153,7 @@ def test_input_is_not_mutated_and_other_keys_survive(service):
 
 def test_existing_ports_from_container_config_are_kept(service):
     out = transform_service({**service, "ports": ["8888:8888"]}, target(), MOUNT)
-    assert out["ports"] == ["8888:8888", "127.0.0.1:5678:5678"]
+    assert out["ports"] == ["8888:8888", "127.0.0.1::5678"]
 
 
 def test_two_hosts_get_their_own_short_names(sdk_training_compose):
@@ -195,7 +206,7 @@ def test_one_port_per_worker_and_extra_mounts_and_env_defaults(service):
         env_defaults={"SAGEMAKER_MODEL_SERVER_TIMEOUT": "3600", "AWS_REGION": "never-used"},
     )
     out = transform_service(service, t, MOUNT)
-    assert out["ports"] == ["127.0.0.1:5700:5678", "127.0.0.1:5702:5679"]
+    assert out["ports"] == ["127.0.0.1::5678", "127.0.0.1::5679"]
     assert out["volumes"][-1] == "/src:/opt/ml/model/code:ro"
     env = env_to_dict(out["environment"])
     assert env["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "3600"

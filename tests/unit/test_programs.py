@@ -21,6 +21,8 @@ from smdebug_local.programs import Programs, program_dirs
 from smdebug_local.sdk import ComposeRequest
 from smdebug_local.session import DebugSession
 
+from fake_relay import RecordingRelay
+
 SAMPLE = {  # AWS's scikit_bring_your_own Dockerfile: PATH and WORKDIR
     "Env": ["PATH=/opt/program:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
     "WorkingDir": "/opt/program",
@@ -155,6 +157,7 @@ def test_a_byoc_job_is_mapped_and_the_waiting_line_says_how(
         engine=ImageEngine(SAMPLE, {"/opt/program": PROGRAM}),
         ports=PortAllocator(opts.port, probe=lambda port, bind: True),
         workspace=Path(tempfile.mkdtemp(prefix="smdebug-local-ws-")),
+        relay=RecordingRelay(),
     )
     try:
         session.on_compose(ComposeRequest("training", "img", sdk_training_compose))

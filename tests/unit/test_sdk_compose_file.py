@@ -14,6 +14,8 @@ from smdebug_local.sdk import ComposeRequest
 from smdebug_local.sdk.compose_file import ComposeFileAdapter
 from smdebug_local.session import DebugSession
 
+from fake_relay import RecordingRelay
+
 
 class Marker:
     """Hooks that tag the compose content (pure logic under test: the adapter's routing)."""
@@ -95,6 +97,7 @@ def session(workspace=None, **options) -> DebugSession:
         engine=NoEngine(),
         ports=PortAllocator(opts.port, probe=lambda port, bind: port != 5679),
         workspace=workspace or Path(tempfile.mkdtemp(prefix="smdebug-local-ws-")),
+        relay=RecordingRelay(),
     )
 
 
@@ -102,14 +105,21 @@ def test_each_training_host_gets_its_own_port_and_target(sdk_training_compose):
     s = session(wait=False)
     out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     ports = {name: svc["ports"] for name, svc in out["services"].items()}
-    assert ports == {
-        "algo-1-ab1cd": ["127.0.0.1:5678:5678"],
-        "algo-2-ab1cd": ["127.0.0.1:5680:5678"],
-    }
+    assert ports == {"algo-1-ab1cd": ["127.0.0.1::5678"], "algo-2-ab1cd": ["127.0.0.1::5678"]}
     assert [(t.host, t.host_ports, t.wait) for t in s.targets] == [
         ("algo-1", (5678,), False),
         ("algo-2", (5680,), False),
     ]
+    # Each host's endpoint is the relay's, forwarding to that container's debug port.
+    names = {n: svc["container_name"] for n, svc in out["services"].items()}
+    assert s.relay.routes == {
+        5678: ((names["algo-1-ab1cd"], "algo-1-ab1cd"), 5678),
+        5680: ((names["algo-2-ab1cd"], "algo-2-ab1cd"), 5678),
+    }
+    config = json.loads(
+        env_to_dict(out["services"]["algo-1-ab1cd"]["environment"])["SMDEBUG_LOCAL"]
+    )
+    assert config["door"] == f"secret:{s.secret}" and len(s.secret) == 32
     assert s.targets[0].mappings[0][1] == "/opt/ml/code"
     assert out["networks"] == sdk_training_compose["networks"]
     svc = out["services"]["algo-1-ab1cd"]
@@ -251,8 +261,14 @@ def test_each_rank_of_a_torchrun_host_gets_a_port(sdk_training_compose, tmp_path
     out = s.on_compose(ComposeRequest("training", "img", sdk_training_compose))
     ports = {name: svc["ports"] for name, svc in out["services"].items()}
     assert ports == {
-        "algo-1-ab1cd": ["127.0.0.1:5678:5678", "127.0.0.1:5680:5679"],
-        "algo-2-ab1cd": ["127.0.0.1:5681:5678", "127.0.0.1:5682:5679"],
+        "algo-1-ab1cd": ["127.0.0.1::5678", "127.0.0.1::5679"],
+        "algo-2-ab1cd": ["127.0.0.1::5678", "127.0.0.1::5679"],
+    }
+    assert {p: cport for p, (_, cport) in s.relay.routes.items()} == {
+        5678: 5678,
+        5680: 5679,
+        5681: 5678,
+        5682: 5679,
     }
     # --ranks 0,3: one debugged rank per host, one port each.
     s = session(wait=False, ranks=(0, 3))

@@ -1,0 +1,6 @@
+"""Integration tests: the test tooling of tests/ (the DAP client, tests/dap.py) is importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
