@@ -4,13 +4,17 @@ Only containers carrying ``smdebug-local.run`` are considered, and of those only
 whose owning process (``smdebug-local.pid`` on ``smdebug-local.host``) is gone: a run still
 going on in another terminal or notebook keeps its containers. A run that ends normally
 removes its own containers; leftovers come from killed drivers (``kill -9``, a crashed
-kernel) or a Docker restart in the middle of a run.
+kernel) or a Docker restart in the middle of a run. The next run in the same workspace
+removes a killed run's leftovers by itself (:func:`earlier_runs`, from its state file).
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
+from pathlib import Path
 
+from . import messages, state
 from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN
 from .engine import Engine
 from .state import pid_alive
@@ -38,3 +42,20 @@ def clean(engine: Engine, dry_run: bool = False) -> list[str]:
     if not dry_run:
         engine.remove_containers(found)
     return [c.name for c in found]
+
+
+def earlier_runs(engine: Engine, workspace: Path, say: Callable[[str], None]) -> None:
+    """Before a run starts in ``workspace``: remove what earlier runs there left when their
+    process was killed (``kill -9``, a crashed kernel) -- their containers, which hold
+    debug ports and data mounts, and their state files -- and say so."""
+    for path, doc in state.runs(workspace):
+        if not state.is_stale(doc):
+            continue
+        removed = engine.remove_containers(engine.containers(LABEL_RUN, str(doc.get("run"))))
+        path.unlink(missing_ok=True)
+        if removed:
+            say(
+                messages.EARLIER_RUN_REMOVED.text(
+                    count=removed, pid=doc.get("pid"), script=doc.get("script") or "?"
+                )
+            )

@@ -154,6 +154,24 @@ STATE_VERSION = Message(
     "{path} is not a state file of this smdebug-local version",
     "delete it (it is rewritten by the next run)",
 )
+STATE_NOT_WRITTEN = Message(
+    "cannot write {path} ({reason}); the run goes on, but smdebug-local status and the VS "
+    "Code extension will not see it",
+    "free space on (or make writable) the workspace's .smdebug-local folder",
+    notice=True,
+)
+ANOTHER_RUN = Message(
+    "another run is going on in this workspace (pid {pid}, {script}): this run's debug "
+    "targets are listed in {path}",
+    "`smdebug-local status` shows both runs",
+    notice=True,
+)
+EARLIER_RUN_REMOVED = Message(
+    "removed {count} container(s) left by an earlier run in this workspace (pid {pid}, "
+    "{script}), whose process was killed",
+    "they held its debug ports and data mounts; this run goes on",
+    notice=True,
+)
 NO_RUN = Message(
     "no smdebug-local run in {root}",
     "start one with `smdebug-local run SCRIPT` (or run status in its folder)",

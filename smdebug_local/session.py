@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import containers, debuggers, driver, messages, ping, sources
+from . import clean, containers, debuggers, driver, messages, ping, sources
 from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN, DebugTarget, Mount
 from .diagnose import Diagnosis
 from .engine import Engine, await_compose_children, compose_command
@@ -130,6 +130,7 @@ class DebugSession:
         elif options.mode == "listen" and not checks_accounts(options.bind):
             say(messages.ACCOUNTS_UNCHECKED.text())
         session = cls(options, mount, ports=ports, engine=engine, exporter=exporter)
+        clean.earlier_runs(engine, session.workspace, say)
         session._undo = [install_on_import(adapter, session) for adapter in adapters]
         return session
 

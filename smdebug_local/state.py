@@ -5,27 +5,65 @@ While a run is active, ``<workspace>/.smdebug-local/state.json`` lists every deb
 time local mode starts a container, and removed when the run ends -- so an IDE extension
 or script can read it at any moment. Live container status is not stored (it would be
 stale); ``smdebug-local status`` asks Docker for it.
+
+A run started while another run of this machine goes on in the same workspace writes
+``state-<run>.json`` beside it instead (and says so): each file stays one run's. A file
+whose run's process is gone (the driver was killed) is stale: the next run removes it and
+the containers it names. Only files owned by this user are read: a shared workspace may
+hold other users' runs, which are theirs to attach to.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from . import messages
 from .compose import DebugTarget, env_to_dict
 from .errors import SmdebugError
-from .files import write_atomic
+from .files import locked, write_atomic
 
 STATE_DIR = ".smdebug-local"
 STATE_FILE = "state.json"
+# A run that started while another run went on in the same workspace.
+RUN_STATE_FILE = "state-{run}.json"
+LOCK_FILE = ".lock"
 VERSION = 1
 
 
 def state_path(workspace: Path) -> Path:
     return workspace / STATE_DIR / STATE_FILE
+
+
+def run_state_path(workspace: Path, run_id: str) -> Path:
+    return workspace / STATE_DIR / RUN_STATE_FILE.format(run=run_id)
+
+
+def owned(path: Path) -> bool:
+    """True if this user owns ``path`` (where the system says who owns files)."""
+    getuid = getattr(os, "getuid", None)
+    try:
+        return getuid is None or path.stat().st_uid == getuid()
+    except OSError:
+        return False
+
+
+def state_files(workspace: Path) -> list[Path]:
+    """This user's state files in ``workspace``: ``state.json`` first, then the runs that
+    started beside it, oldest first."""
+    folder = workspace / STATE_DIR
+    others = sorted(folder.glob(RUN_STATE_FILE.format(run="*")), key=lambda p: (_mtime(p), p.name))
+    return [p for p in [state_path(workspace), *others] if p.is_file() and owned(p)]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def target_entry(target: DebugTarget, service: Mapping) -> dict:
@@ -75,18 +113,22 @@ def live_status(target: Mapping, live: Mapping[str, str], alive: bool = True) ->
     return live.get(target.get("service", ""), "gone")
 
 
-def document(run_id: str, pid: int, script: str, targets: Iterable[dict]) -> dict:
+def document(
+    run_id: str, pid: int, script: str, targets: Iterable[dict], host: str | None = None
+) -> dict:
     return {
         "version": VERSION,
         "run": run_id,
         "pid": pid,
+        # The machine the run's process is on (a workspace may be shared between machines).
+        "host": host or socket.gethostname(),
         "script": script,
         "targets": list(targets),
     }
 
 
-def write(workspace: Path, doc: dict) -> Path:
-    path = state_path(workspace)
+def write(workspace: Path, doc: dict, path: Path | None = None) -> Path:
+    path = path or state_path(workspace)
     write_atomic(path, json.dumps(doc, indent=2) + "\n")
     ignore = path.parent / ".gitignore"
     if not ignore.exists():  # run state, never something to commit
@@ -94,9 +136,9 @@ def write(workspace: Path, doc: dict) -> Path:
     return path
 
 
-def read(workspace: Path) -> dict | None:
-    """The state document, or None when no run has written one here."""
-    path = state_path(workspace)
+def read(workspace: Path, path: Path | None = None) -> dict | None:
+    """The state document (``state.json``, or ``path``), or None when there is none."""
+    path = path or state_path(workspace)
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
@@ -108,14 +150,61 @@ def read(workspace: Path) -> dict | None:
     return doc
 
 
-def remove(workspace: Path, run_id: str) -> None:
+def remove(workspace: Path, run_id: str, path: Path | None = None) -> None:
     """Remove the state file if it is this run's (another run may have taken over)."""
+    path = path or state_path(workspace)
     try:
-        doc = read(workspace)
+        doc = read(workspace, path)
     except SmdebugError:
         return
     if doc is not None and doc.get("run") == run_id:
-        state_path(workspace).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
+def is_stale(doc: Mapping, alive: Callable[[int], bool] | None = None) -> bool:
+    """True if the run of ``doc`` is gone: its process, on this machine, no longer exists
+    (a run of another machine is never judged from here)."""
+    if doc.get("host") not in (None, socket.gethostname()):
+        return False
+    pid = doc.get("pid")
+    return not (isinstance(pid, int) and (alive or pid_alive)(pid))
+
+
+def runs(workspace: Path) -> list[tuple[Path, dict]]:
+    """Every readable state file of this user's here, with its document."""
+    found = []
+    for path in state_files(workspace):
+        try:
+            doc = read(workspace, path)
+        except SmdebugError:
+            continue
+        if doc is not None:
+            found.append((path, doc))
+    return found
+
+
+def claim(workspace: Path, doc: dict) -> tuple[Path, dict | None]:
+    """Write a run's first ``doc`` and return the file it went to: ``state.json``, unless
+    another live run holds it (then ``state-<run>.json``, and that run's document is
+    returned too) or another user does (their file is never replaced). Decided and written
+    under a lock on the state folder, so two runs starting at once cannot both take
+    ``state.json``."""
+    folder = workspace / STATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    primary = state_path(workspace)
+    with locked(folder / LOCK_FILE):
+        other = None
+        if primary.exists() and owned(primary):
+            try:
+                other = read(workspace)
+            except SmdebugError:
+                other = None  # unreadable: replaced
+        if other is not None and (other.get("run") == doc["run"] or is_stale(other)):
+            other = None
+        mine = not primary.exists() or owned(primary)
+        path = primary if mine and other is None else run_state_path(workspace, doc["run"])
+        write(workspace, doc, path)
+        return path, other
 
 
 def pid_alive(pid: int) -> bool:
@@ -162,9 +251,11 @@ def table(rows_: list[list[str]]) -> str:
 
 
 class RunState:
-    """This run's entry in the workspace's state file, kept in step with its targets.
+    """This run's state file, kept in step with its targets.
 
-    A read-only workspace only loses the file (``note`` says so once): debugging goes on.
+    A read-only or full workspace only loses the file (``note`` says so once): debugging
+    goes on. A run beside another one in the workspace gets a file of its own
+    (:func:`claim`), and ``note`` says where.
     """
 
     def __init__(self, workspace: Path, run_id: str, note: Callable[[str], None]) -> None:
@@ -172,6 +263,7 @@ class RunState:
         self._run_id = run_id
         self._note = note
         self._entries: list[dict] = []
+        self.path: Path | None = None  # claimed at the first save
 
     def add(self, target: DebugTarget, service: Mapping) -> None:
         self._entries.append(target_entry(target, service))
@@ -193,14 +285,22 @@ class RunState:
     def save(self, script: str) -> None:
         if not self._entries:
             return
+        doc = document(self._run_id, os.getpid(), script, self._entries)
         try:
-            write(self.workspace, document(self._run_id, os.getpid(), script, self._entries))
+            if self.path is None:
+                self.path, other = claim(self.workspace, doc)
+                if other is not None:
+                    self._note(
+                        messages.ANOTHER_RUN.text(
+                            pid=other.get("pid"), script=other.get("script"), path=self.path
+                        )
+                    )
+            else:
+                write(self.workspace, doc, self.path)
         except OSError as err:
-            self._note(
-                f"cannot write {state_path(self.workspace)} ({err.strerror}); "
-                "`smdebug-local status` will not see this run"
-            )
+            where = self.path or state_path(self.workspace)
+            self._note(messages.STATE_NOT_WRITTEN.text(path=where, reason=err.strerror or err))
 
     def close(self) -> None:
-        if self._entries:
-            remove(self.workspace, self._run_id)
+        if self.path is not None:
+            remove(self.workspace, self._run_id, self.path)

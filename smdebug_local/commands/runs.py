@@ -28,10 +28,11 @@ from . import fail as _fail
     help="Print the state file, with each target's live status, as JSON.",
 )
 def status(workspace: str, as_json: bool) -> None:
-    """Show the debug targets of the run going on in this workspace: where to attach.
+    """Show the debug targets of the runs going on in this workspace: where to attach.
 
-    Reads .smdebug-local/state.json (written by `run` and `enable()`) and asks Docker for
-    each container's status. Exit 1 if no run is going on here.
+    Reads .smdebug-local/state.json (written by `run` and `enable()`; a run started beside
+    another one writes state-<run>.json) and asks Docker for each container's status. Exit 1
+    if no run is going on here.
     """
     from .. import state
     from ..compose import LABEL_RUN
@@ -39,33 +40,44 @@ def status(workspace: str, as_json: bool) -> None:
 
     root = Path(workspace).resolve()
     try:
-        doc = state.read(root)
-        if doc is None:
+        if not state.state_files(root):
             raise messages.NO_RUN.error(root=root)
-        live = {}
+        state.read(root)  # an unreadable state.json is an error, not "no run"
+        found = state.runs(root)
+        live: dict[str, dict[str, str]] = {}
         try:
-            for c in Engine().containers(LABEL_RUN, doc["run"]):
-                live[c.labels.get("com.docker.compose.service", c.name)] = c.status
+            engine = Engine()
+            for _, doc in found:
+                live[doc["run"]] = {
+                    c.labels.get("com.docker.compose.service", c.name): c.status
+                    for c in engine.containers(LABEL_RUN, doc["run"])
+                }
         except SmdebugError:
             pass  # Docker down: the table says "gone"
     except SmdebugError as err:
         _fail(err)
-    alive = state.pid_alive(int(doc["pid"]))
+    alive = {doc["run"]: state.pid_alive(int(doc["pid"])) for _, doc in found}
     if as_json:
-        for target in doc["targets"]:
-            target["status"] = live.get(target["service"], "gone")
-        click.echo(json.dumps({**doc, "alive": alive}, indent=2))
+        docs = []
+        for _, doc in found:
+            for target in doc["targets"]:
+                target["status"] = live.get(doc["run"], {}).get(target["service"], "gone")
+            docs.append({**doc, "alive": alive[doc["run"]]})
+        # The first run as always; runs started beside it (state-<run>.json) under "others".
+        click.echo(json.dumps({**docs[0], "others": docs[1:]}, indent=2))
     else:
-        click.echo(
-            f"run {doc['run']} (pid {doc['pid']}, {doc['script']})"
-            + (
-                ""
-                if alive
-                else " -- its process is gone; `smdebug-local clean` removes what it left"
+        for i, (_, doc) in enumerate(found):
+            click.echo(
+                ("\n" if i else "")
+                + f"run {doc['run']} (pid {doc['pid']}, {doc['script']})"
+                + (
+                    ""
+                    if alive[doc["run"]]
+                    else " -- its process is gone; `smdebug-local clean` removes what it left"
+                )
             )
-        )
-        click.echo(state.table(state.rows(doc, live)))
-    sys.exit(0 if alive else 1)
+            click.echo(state.table(state.rows(doc, live.get(doc["run"], {}))))
+    sys.exit(0 if any(alive.values()) else 1)
 
 
 @click.command()

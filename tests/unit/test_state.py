@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 
 import pytest
 
@@ -96,3 +98,111 @@ def test_a_corrupt_file_is_named_with_the_fix(tmp_path):
     (tmp_path / ".smdebug-local" / "state.json").write_text("{not json")
     with pytest.raises(SmdebugError, match=r"state\.json cannot be read .*delete it"):
         state.read(tmp_path)
+
+
+def entry(service: str = "algo-1-abcde") -> dict:
+    return state.target_entry(DebugTarget("training", service, (5678,)), {})
+
+
+def test_a_second_run_in_the_workspace_gets_its_own_file_and_says_so(tmp_path):
+    notes: list[str] = []
+    first = state.RunState(tmp_path, "run-1", notes.append)
+    first.add_entry(entry())
+    first.save("train.py")
+    second = state.RunState(tmp_path, "run-2", notes.append)
+    second.add_entry(entry("algo-1-fghij"))
+    second.save("deploy.py")
+    assert first.path == state.state_path(tmp_path)
+    assert second.path == tmp_path / ".smdebug-local" / "state-run-2.json"
+    assert notes == [
+        f"another run is going on in this workspace (pid {os.getpid()}, train.py): this run's "
+        f"debug targets are listed in {second.path}; `smdebug-local status` shows both runs"
+    ]
+    # Each file stays its run's, through further saves and the first run's end.
+    first.save("train.py")
+    second.save("deploy.py")
+    assert [doc["run"] for _, doc in state.runs(tmp_path)] == ["run-1", "run-2"]
+    first.close()
+    assert [doc["run"] for _, doc in state.runs(tmp_path)] == ["run-2"]
+    second.close()
+    assert state.runs(tmp_path) == []
+
+
+def test_a_killed_runs_file_is_taken_over(tmp_path):
+    state.write(tmp_path, state.document("dead", 2**22 + 12345, "train.py", [entry()]))
+    run = state.RunState(tmp_path, "run-2", lambda note: pytest.fail(note))
+    run.add_entry(entry())
+    run.save("train.py")
+    assert run.path == state.state_path(tmp_path)
+    assert state.read(tmp_path)["run"] == "run-2"
+
+
+def test_another_machines_run_is_never_judged_stale():
+    doc = state.document("r", 2**22 + 12345, "t.py", [], host="another-machine")
+    assert not state.is_stale(doc)
+    assert state.is_stale({**doc, "host": state.socket.gethostname()})
+    assert not state.is_stale({**doc, "host": state.socket.gethostname(), "pid": os.getpid()})
+
+
+def test_another_users_file_is_neither_read_nor_replaced(tmp_path, monkeypatch):
+    theirs = state.write(tmp_path, state.document("theirs", os.getpid(), "t.py", [entry()]))
+    monkeypatch.setattr(state, "owned", lambda path: path != theirs)
+    assert state.state_files(tmp_path) == [] and state.runs(tmp_path) == []
+    run = state.RunState(tmp_path, "mine", lambda note: pytest.fail(note))
+    run.add_entry(entry())
+    run.save("train.py")
+    assert run.path == tmp_path / ".smdebug-local" / "state-mine.json"
+    assert json.loads(theirs.read_text())["run"] == "theirs"
+
+
+def test_a_full_disk_is_one_line_and_the_run_goes_on(tmp_path, monkeypatch):
+    notes: list[str] = []
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(state, "write_atomic", full)
+    run = state.RunState(tmp_path, "run-1", notes.append)
+    run.add_entry(entry())
+    run.save("train.py")  # no exception
+    assert notes == [
+        f"cannot write {state.state_path(tmp_path)} (No space left on device); the run goes on, "
+        "but smdebug-local status and the VS Code extension will not see it; free space on (or "
+        "make writable) the workspace's .smdebug-local folder"
+    ]
+    monkeypatch.undo()
+    run.save("train.py")  # space again: the file is written
+    assert state.read(tmp_path)["run"] == "run-1"
+
+
+class Containers:
+    """Docker, as far as earlier_runs asks it: containers by run label."""
+
+    def __init__(self, by_run: dict[str, list[str]]) -> None:
+        self.by_run = by_run
+        self.removed: list[str] = []
+
+    def containers(self, label, value=None):
+        return self.by_run.get(value, [])
+
+    def remove_containers(self, found):
+        self.removed += found
+        return len(found)
+
+
+def test_the_next_run_removes_what_a_killed_run_left_and_says_so(tmp_path):
+    from smdebug_local import clean
+
+    state.write(tmp_path, state.document("dead", 2**22 + 12345, "train.py", [entry()]))
+    live = state.run_state_path(tmp_path, "live")
+    state.write(tmp_path, state.document("live", os.getpid(), "deploy.py", [entry()]), live)
+    engine = Containers({"dead": ["c1", "c2"], "live": ["c3"]})
+    said: list[str] = []
+    clean.earlier_runs(engine, tmp_path, said.append)
+    assert engine.removed == ["c1", "c2"]
+    assert said == [
+        "removed 2 container(s) left by an earlier run in this workspace (pid 4206649, "
+        "train.py), whose process was killed; they held its debug ports and data mounts; this "
+        "run goes on"
+    ]
+    assert [doc["run"] for _, doc in state.runs(tmp_path)] == ["live"]

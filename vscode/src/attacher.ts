@@ -1,6 +1,8 @@
 // Keeps VS Code's debug sessions in step with the runs of this workspace: reads each
-// folder's state file when it changes (a watcher per folder, plus a 1 s check that also
-// notices a run that died without removing its file), attaches every new target
+// folder's state files when they change -- state.json, and state-<run>.json of a run
+// started beside another; a file of another user's is never read -- (a watcher per folder,
+// plus a 1 s check that also notices a run that died without removing its file), attaches
+// every new target
 // (src/decide.ts says which), ends the sessions of targets that left, and tracks each
 // target's state for the view and the status bar.
 
@@ -12,7 +14,7 @@ import { DEBUG_TYPE, OpenedConnections } from './adapter';
 import { LOOPBACK, Opened, openWhenReady } from './connect';
 import { decide, Known, SessionPhase, targetState, TargetState } from './decide';
 import { containerRunsFor, descendantOf, isRunProcess } from './processes';
-import { parseState, Run, STATE_DIR, STATE_FILE, StateError, Target } from './state';
+import { ownedBy, parseState, Run, STATE_DIR, STATE_GLOB, stateFileNames, StateError, Target } from './state';
 
 const POLL_MS = 1000;
 /** A target tried again after its process ended: how often Docker is asked whether its
@@ -116,73 +118,101 @@ export class Attacher implements vscode.Disposable {
         }
         let changed = false;
         const seen = new Set<string>();
+        const folders = new Set<string>();
         for (const folder of vscode.workspace.workspaceFolders ?? []) {
-            const file = path.join(folder.uri.fsPath, STATE_DIR, STATE_FILE);
-            seen.add(file);
-            if (!this.watchers.has(file)) {
+            const dir = path.join(folder.uri.fsPath, STATE_DIR);
+            folders.add(dir);
+            if (!this.watchers.has(dir)) {
                 const watcher = vscode.workspace.createFileSystemWatcher(
-                    new vscode.RelativePattern(folder, `${STATE_DIR}/${STATE_FILE}`),
+                    new vscode.RelativePattern(folder, `${STATE_DIR}/${STATE_GLOB}`),
                 );
                 for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) {
                     event(() => this.refresh());
                 }
-                this.watchers.set(file, watcher);
+                this.watchers.set(dir, watcher);
             }
-            const known = this.folders.get(file);
-            let stamp: string;
+            let names: string[] = [];
             try {
-                const stat = fs.statSync(file);
-                stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+                names = stateFileNames(fs.readdirSync(dir));
             } catch {
-                stamp = 'missing';
+                names = []; // no run has written here
             }
-            if (known?.stamp === stamp) {
-                // Unchanged; but a run killed hard leaves its file behind.
-                if (known.run && !isRunProcess(known.run.pid)) {
-                    this.folders.set(file, { ...known, run: null, problem: this.stale(known.run, file) });
-                    changed = true;
-                }
-                continue;
+            for (const name of names) {
+                const file = path.join(dir, name);
+                seen.add(file);
+                changed = this.read(folder, file) || changed;
             }
-            let source: string | null = null;
-            if (stamp !== 'missing') {
-                try {
-                    source = fs.readFileSync(file, 'utf8');
-                } catch {
-                    continue; // replaced between stat and read: the next check reads it
-                }
-            }
-            let run: Run | null = null;
-            let problem: string | null = null;
-            if (source !== null) {
-                try {
-                    run = parseState(source);
-                } catch (err) {
-                    if (!(err instanceof StateError)) {
-                        throw err;
-                    }
-                    problem = `${file}: ${err.message}`;
-                    this.log(`cannot read ${problem}`);
-                }
-            }
-            if (run && !isRunProcess(run.pid)) {
-                problem = this.stale(run, file);
-                run = null;
-            }
-            this.folders.set(file, { folder, run, problem, stamp });
-            changed = true;
         }
         for (const file of [...this.folders.keys()]) {
             if (!seen.has(file)) {
                 this.folders.delete(file);
-                this.watchers.get(file)?.dispose();
-                this.watchers.delete(file);
                 changed = true;
+            }
+        }
+        for (const dir of [...this.watchers.keys()]) {
+            if (!folders.has(dir)) {
+                this.watchers.get(dir)?.dispose();
+                this.watchers.delete(dir);
             }
         }
         if (changed) {
             this.apply();
         }
+    }
+
+    /** Read one state file if it changed; true if what it says changed. */
+    private read(folder: vscode.WorkspaceFolder, file: string): boolean {
+        const known = this.folders.get(file);
+        let stamp: string;
+        try {
+            const stat = fs.statSync(file);
+            if (!ownedBy(process.getuid?.(), stat.uid)) {
+                if (known?.stamp !== 'foreign') {
+                    this.log(`${file} belongs to another user: not read, nothing of it attached`);
+                    this.folders.set(file, { folder, run: null, problem: null, stamp: 'foreign' });
+                    return true;
+                }
+                return false;
+            }
+            stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+        } catch {
+            stamp = 'missing';
+        }
+        if (known?.stamp === stamp) {
+            // Unchanged; but a run killed hard leaves its file behind.
+            if (known.run && !isRunProcess(known.run.pid)) {
+                this.folders.set(file, { ...known, run: null, problem: this.stale(known.run, file) });
+                return true;
+            }
+            return false;
+        }
+        let source: string | null = null;
+        if (stamp !== 'missing') {
+            try {
+                source = fs.readFileSync(file, 'utf8');
+            } catch {
+                return false; // replaced between stat and read: the next check reads it
+            }
+        }
+        let run: Run | null = null;
+        let problem: string | null = null;
+        if (source !== null) {
+            try {
+                run = parseState(source);
+            } catch (err) {
+                if (!(err instanceof StateError)) {
+                    throw err;
+                }
+                problem = `${file}: ${err.message}`;
+                this.log(`cannot read ${problem}`);
+            }
+        }
+        if (run && !isRunProcess(run.pid)) {
+            problem = this.stale(run, file);
+            run = null;
+        }
+        this.folders.set(file, { folder, run, problem, stamp });
+        return true;
     }
 
     /** A state file whose run is not running: nothing of it is attached. */

@@ -8,7 +8,27 @@
 
 export const STATE_DIR = '.smdebug-local';
 export const STATE_FILE = 'state.json';
+/** A run started while another run went on in the same workspace writes its own file. */
+const RUN_STATE_FILE = /^state-[A-Za-z0-9]+\.json$/;
+/** What the extension watches in each folder's STATE_DIR. */
+export const STATE_GLOB = 'state*.json';
 export const VERSION = 1;
+
+/** The state files among a folder's STATE_DIR entries: state.json first, then the runs
+ * started beside it (state-<run>.json), in name order. */
+export function stateFileNames(names: string[]): string[] {
+    return [
+        ...names.filter((n) => n === STATE_FILE),
+        ...names.filter((n) => RUN_STATE_FILE.test(n)).sort(),
+    ];
+}
+
+/** Whether a state file owned by ``fileUid`` is this user's (``uid``: undefined where the
+ * system has no user ids). Another user's run in a shared workspace is never attached:
+ * its endpoints would not let this user in anyway, and its file is theirs to write. */
+export function ownedBy(uid: number | undefined, fileUid: number): boolean {
+    return uid === undefined || uid === fileUid;
+}
 
 export interface PathMapping {
     localRoot: string;

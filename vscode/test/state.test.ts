@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
 
-import { parseState, portOf, StateError } from '../src/state';
+import { ownedBy, parseState, portOf, stateFileNames, StateError } from '../src/state';
 
 // As smdebug_local/state.py writes it (a training host with 2 ranks, a serving container
 // with 2 workers, the driver, a connect-back container).
@@ -93,4 +93,19 @@ test('portOf', () => {
     assert.equal(portOf('localhost:5678'), 5678);
     assert.equal(portOf('10.0.0.5:5678'), null); // not reached through 127.0.0.1: never attached
     assert.equal(portOf('172.17.0.1:5678'), null);
+});
+
+test('state files: state.json first, then the runs started beside it; nothing else', () => {
+    assert.deepEqual(
+        stateFileNames(['.gitignore', 'state-b2.json', '.lock', 'state.json', 'state-a1.json',
+            '.state.json.x1.tmp', 'state-../x.json', 'export']),
+        ['state.json', 'state-a1.json', 'state-b2.json'],
+    );
+    assert.deepEqual(stateFileNames([]), []);
+});
+
+test('another user\'s state file is not this user\'s', () => {
+    assert.equal(ownedBy(1000, 1000), true);
+    assert.equal(ownedBy(1000, 1001), false);
+    assert.equal(ownedBy(undefined, 1001), true); // no user ids (Windows)
 });
