@@ -39,7 +39,10 @@ class Diagnosis:
         return self._image_env[image]
 
     def failures(self, role: str | None = None) -> list[str]:
-        """Everything that went wrong in this run: missing images, then failed containers."""
+        """Everything that went wrong in this run: missing images, then failed containers;
+        or that the engine itself went away."""
+        if not self._engine.answers():
+            return [messages.DOCKER_LOST.text()]
         return self.missing_images() + self.exited(role)
 
     def missing_images(self) -> list[str]:

@@ -194,6 +194,19 @@ class Engine:
         """Raise :class:`SmdebugError` unless the engine answers (connecting pings it)."""
         _ = self.client
 
+    def answers(self, within: float = 0.0) -> bool:
+        """True once the engine answers a ping, trying for up to ``within`` seconds (a
+        daemon restarting comes back in a few)."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                self.client.ping()
+                return True
+            except Exception:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.5)
+
     def image_env(self, image: str) -> dict[str, str] | None:
         """The image's configured environment, or None if the image is not local (yet)."""
         config = self.image_config(image)

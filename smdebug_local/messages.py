@@ -57,6 +57,17 @@ DOCKER_DOWN = Message(
     "cannot reach the Docker engine ({reason})",
     "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and retry",
 )
+DOCKER_LOST = Message(
+    "the Docker engine stopped answering during the run (restarted or stopped): the run's "
+    "containers stopped with it",
+    "start the job again once Docker is back",
+)
+DOCKER_NOT_BACK = Message(
+    "the Docker engine did not come back within {seconds} s: this run's containers are still there",
+    "`smdebug-local clean` removes them once Docker is back (the next run in this folder "
+    "does it by itself)",
+    notice=True,
+)
 COMPOSE_MISSING = Message(
     "Docker Compose is not installed (neither `docker compose` v2 nor `docker-compose`)",
     "install it (e.g. `apt-get install docker-compose` or the Docker Compose plugin)",

@@ -44,6 +44,11 @@ if TYPE_CHECKING:  # export-compose loads its module only when used
     from .export import Exporter
 
 
+# How long the end of a run waits for a Docker engine that went away (a daemon restart) to
+# answer again, so its containers can be removed.
+DOCKER_BACK_WITHIN = 30
+
+
 class DebugSession:
     """One debugging run; :meth:`start` checks the machine and hooks the SDK."""
 
@@ -244,7 +249,9 @@ class DebugSession:
             undo()
         self._undo = []
         self.state.close()
-        if self._labelled:
+        if self._labelled and not self.engine.answers(within=DOCKER_BACK_WITHIN):
+            say(messages.DOCKER_NOT_BACK.text(seconds=DOCKER_BACK_WITHIN))
+        elif self._labelled:
             roots = None if self._compose_roots is None else frozenset(self._compose_roots)
             removed = self._remove_labelled()
             # compose ends by itself once its containers are gone; with none removed there
