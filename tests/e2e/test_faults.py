@@ -120,3 +120,50 @@ def test_a_full_disk_under_the_state_file_is_one_line_and_the_run_goes_on(
         "free space on (or make writable) the workspace's .smdebug-local folder"
     ), lines[0]
     assert not os.path.exists(full_state_folder / "state.json")
+
+
+def _dockerd_pid() -> int | None:
+    found = subprocess.run(["pgrep", "-xo", "dockerd"], capture_output=True, text=True).stdout
+    return int(found) if found.strip() else None
+
+
+def _docker_answers() -> bool:
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+def _wait(what: str, condition, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout}s")
+        time.sleep(0.5)
+
+
+def test_a_docker_restart_mid_run_ends_the_run_in_one_line_and_leaves_nothing(
+    plain, py39_image, start_run
+):
+    """The daemon stops while training waits for its debugger (its containers stop with
+    it): the run fails saying so in one line; once the daemon is back (as dev/setup.sh
+    starts it), the run's end removes its containers."""
+    run = start_run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
+    run.wait_for(WAITING)
+    pid = _dockerd_pid()
+    assert pid is not None, "no dockerd process to restart"
+    os.kill(pid, signal.SIGTERM)
+    try:
+        _wait("dockerd stopped", lambda: _dockerd_pid() is None)
+        run.wait_for(re.compile(r"smdebug-local: error: the Docker engine stopped answering"))
+    finally:
+        with open("/tmp/smdebug-local-dockerd.log", "a") as log:
+            subprocess.Popen(
+                ["dockerd"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        _wait("dockerd answering again", _docker_answers)
+    assert run.finish(timeout=120) != 0
+    errors = [line for line in run.lines if line.startswith("smdebug-local: error:")]
+    assert errors == [
+        "smdebug-local: error: the Docker engine stopped answering during the run (restarted or "
+        "stopped): the run's containers stopped with it; start the job again once Docker is back"
+    ], run.output
+    assert not run.saw("did not come back"), run.output
+    # (the autouse fixture checks that no container of the run is left)
