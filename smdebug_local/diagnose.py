@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import messages
 from .compose import LABEL_ROLE, LABEL_RUN
-from .engine import Engine
+from .engine import Engine, engine_errors
 
 MIN_PYTHON = (3, 8)
 
@@ -41,9 +41,10 @@ class Diagnosis:
     def failures(self, role: str | None = None) -> list[str]:
         """Everything that went wrong in this run: missing images, then failed containers;
         or that the engine itself went away."""
-        if not self._engine.answers():
+        try:
+            return self.missing_images() + self.exited(role)
+        except engine_errors():
             return [messages.DOCKER_LOST.text()]
-        return self.missing_images() + self.exited(role)
 
     def missing_images(self) -> list[str]:
         """A line per image of this run not on this machine (compose may still pull it)."""

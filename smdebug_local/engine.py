@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import shutil
@@ -173,6 +174,16 @@ class ContainerExit:
     image: str
     exit_code: int
     tail: list[str]
+
+
+@functools.cache
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """What the Docker client raises when the engine went away mid-call (its socket closed
+    or gone: a daemon restart): docker-py's errors and requests' connection errors, which
+    are OSErrors. A function, so that docker is imported only when a call is made."""
+    from docker.errors import DockerException
+
+    return (DockerException, OSError)
 
 
 class Engine:

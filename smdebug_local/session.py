@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from . import clean, containers, debuggers, driver, messages, ping, sources
 from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN, DebugTarget, Mount
 from .diagnose import Diagnosis
-from .engine import Engine, await_compose_children, compose_command
+from .engine import Engine, await_compose_children, compose_command, engine_errors
 from .notices import Notices, say
 from .options import DebugOptions
 from .ports import PortAllocator, reserve
@@ -249,19 +249,29 @@ class DebugSession:
             undo()
         self._undo = []
         self.state.close()
-        if self._labelled and not self.engine.answers(within=DOCKER_BACK_WITHIN):
-            say(messages.DOCKER_NOT_BACK.text(seconds=DOCKER_BACK_WITHIN))
-        elif self._labelled:
-            roots = None if self._compose_roots is None else frozenset(self._compose_roots)
-            removed = self._remove_labelled()
-            # compose ends by itself once its containers are gone; with none removed there
-            # is nothing it waits for (a compose still creating one is ended at once).
-            await_compose_children(roots, timeout=10.0 if removed else 0.0)
-            self._remove_labelled()  # created while compose was ending (never started)
+        if self._labelled:
+            self._remove_containers()
         if self.relay is not None:
             self.relay.close()
         if self.ports is not None:
             self.ports.close()
+
+    def _remove_containers(self) -> None:
+        """Remove this run's containers; if the engine went away meanwhile (a daemon
+        restart), once it answers again -- or say who will."""
+        roots = None if self._compose_roots is None else frozenset(self._compose_roots)
+        for attempt in (1, 2):
+            try:
+                removed = self._remove_labelled()
+                # compose ends by itself once its containers are gone; with none removed
+                # there is nothing it waits for (a compose still creating one is ended).
+                await_compose_children(roots, timeout=10.0 if removed else 0.0)
+                self._remove_labelled()  # created while compose was ending (never started)
+                return
+            except engine_errors():
+                if attempt == 2 or not self.engine.answers(within=DOCKER_BACK_WITHIN):
+                    break
+        say(messages.DOCKER_NOT_BACK.text(seconds=DOCKER_BACK_WITHIN))
 
     def _remove_labelled(self) -> int:
         containers = self.engine.containers(LABEL_RUN, self.run_id)

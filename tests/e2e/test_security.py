@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 OTHER_USER = "smdebug-other"
 # Run by the other account: for each address, what a DAP client gets after it connects and
 # sends `initialize` (the bytes, or the error). Standard library only: the system's Python.
-PROBE = textwrap.dedent("""
+PROBE = textwrap.dedent(r"""
     import json, socket, sys
     body = b'{"seq": 1, "type": "request", "command": "initialize", "arguments": {}}'
     request = b"Content-Length: %d\r\n\r\n" % len(body) + body
