@@ -7,10 +7,12 @@ the matrix, each in a pytest subprocess with the switches tests/e2e/conftest.py 
   compose v2          SMDEBUG_LOCAL_TEST_COMPOSE=v2         (standalone docker-compose 2.x)
   compose v2-plugin   SMDEBUG_LOCAL_TEST_COMPOSE=v2-plugin  (`docker compose`, as SDK 2.x
                                                               finds it on Docker Desktop)
-  python 3.13, 3.14   SMDEBUG_LOCAL_TEST_TRAINING_IMAGE / _SERVING_IMAGE = the images built
-                      on Debian trixie / sid (tests/images/*-py313, *-py314)
+  python 3.13, 3.14   SMDEBUG_LOCAL_TEST_PY39_IMAGE / _BYOC_SAMPLE_IMAGE = the plain-Python
+                      training image and the bring-your-own sample built on Debian trixie /
+                      sid (tests/images/build.py: py313-training, byoc-sample-py313, ...)
 
-and asserts every selected test passed (the counts and the time are printed). Compose v2
+and asserts every selected test passed (the counts and the time are printed). The core
+tests are split between the two Compose v2 flavours (FLAVOURS). Compose v2
 comes from tests/compose/setup.sh (dev/setup.sh sources it; the conftest runs it if needed).
 """
 
@@ -49,9 +51,14 @@ CORE = [
     E2E + "test_guarantees.py::test_every_ending_in_every_phase_leaves_nothing[deploy-sigint]",
 ]
 # In Python 3.13 and 3.14 containers (debugpy traces through sys.monitoring, PEP 669): the
-# training test covers the entry point, a helper module and a DataLoader worker (a forked
-# child); the serving test, TorchServe's Python workers.
-PYTHON_CORE = [CORE[0], CORE[1]]
+# entry point, a helper module and a multiprocessing child (forked on 3.13, started by the
+# forkserver on 3.14) of a plain-Python training image; the bring-your-own sample's gunicorn
+# with gevent workers (forked children) behind nginx. No torch: its Linux wheels for these
+# Pythons are CUDA builds of several GB (TorchServe is tested on Python 3.11).
+PYTHON_CORE = [
+    E2E + "test_training.py::test_entry_point_helper_and_child_process_on_the_images_python",
+    E2E + "test_byoc_servers.py::test_each_serving_model_stops_every_request[gevent]",
+]
 
 
 def run_selected(tests: list[str], env: dict[str, str], tmp_path: Path) -> None:
@@ -103,15 +110,24 @@ def run_selected(tests: list[str], env: dict[str, str], tmp_path: Path) -> None:
     assert proc.returncode == 0 and counts["passed"] == len(tests), output[-12000:]
 
 
-@pytest.mark.parametrize("flavour", ["v2", "v2-plugin"])
+# The core tests split between the two ways Compose v2 is run: each flavour is how the SDK
+# finds and starts compose (its command and process names differ); every core feature runs
+# once under Compose v2, the foreground (training) and background (serving) `up` under each.
+FLAVOURS = {
+    "v2": [CORE[0], CORE[2], CORE[3]],  # training, watch, connect-back
+    "v2-plugin": [CORE[1], CORE[4]],  # serving, Ctrl-C mid-deploy (`docker compose` is `docker`)
+}
+
+
+@pytest.mark.parametrize("flavour", list(FLAVOURS))
 def test_core_e2e_under_compose_v2(flavour, tmp_path):
-    run_selected(CORE, {"SMDEBUG_LOCAL_TEST_COMPOSE": flavour}, tmp_path)
+    run_selected(FLAVOURS[flavour], {"SMDEBUG_LOCAL_TEST_COMPOSE": flavour}, tmp_path)
 
 
 @pytest.mark.parametrize("python", ["py313", "py314"])
 def test_training_and_serving_breakpoints_in_newer_python_containers(python, tmp_path):
     images = {
-        "SMDEBUG_LOCAL_TEST_TRAINING_IMAGE": build.ensure(f"pytorch-training-{python}"),
-        "SMDEBUG_LOCAL_TEST_SERVING_IMAGE": build.ensure(f"pytorch-inference-{python}"),
+        "SMDEBUG_LOCAL_TEST_PY39_IMAGE": build.ensure(f"{python}-training"),
+        "SMDEBUG_LOCAL_TEST_BYOC_SAMPLE_IMAGE": build.ensure(f"byoc-sample-{python}"),
     }
     run_selected(PYTHON_CORE, images, tmp_path)

@@ -152,7 +152,11 @@ def test_transform_fn_in_whichever_of_two_workers_takes_the_request(quickstart, 
     finish(run, debuggers)
 
 
-def test_predict_fn_of_an_input_predict_output_module(quickstart, deploy):
+def test_predict_fn_of_an_input_predict_output_module_then_ctrl_c_removes_the_endpoint(
+    quickstart, deploy
+):
+    """An input_fn/predict_fn/output_fn module stops in predict_fn; then the driver, its
+    endpoint still up, is interrupted by Ctrl-C and leaves nothing behind, quickly."""
     module = quickstart / "src" / "inference_split.py"
     line = marker_line(module, "# predict_fn breakpoint")
     run = deploy("--no-wait", EXAMPLE_ENTRY_POINT=module.name)
@@ -166,7 +170,16 @@ def test_predict_fn_of_an_input_predict_output_module(quickstart, deploy):
     stop.resume()
     status, prediction = post.outcome()
     assert status == 200 and prediction.shape == (4,)
-    finish(run, [debugger])
+    debugger.close()
+
+    assert our_containers()
+    run.proc.send_signal(2)  # SIGINT, as Ctrl-C
+    started = time.monotonic()
+    assert run.finish(timeout=60) == 130, run.output
+    elapsed = time.monotonic() - started
+    assert not our_containers()
+    print(f"run ended -> container gone: {elapsed:.2f}s")
+    assert elapsed < 10, f"stopping took {elapsed:.1f}s"
 
 
 def test_pausing_in_model_fn_and_in_a_request_does_not_kill_the_endpoint(quickstart, deploy):
@@ -198,20 +211,6 @@ def test_pausing_in_model_fn_and_in_a_request_does_not_kill_the_endpoint(quickst
     assert len([m for m in run.wait_for(WAITING, count=2) if m["role"] == "serving"]) == 1
     assert sum("serving algo-1" in ln for ln in run.lines) == 2  # waiting + attached
     finish(run, [debugger])
-
-
-def test_ending_the_run_removes_the_endpoint_quickly(deploy):
-    """A driver interrupted by Ctrl-C while its endpoint is up leaves nothing behind."""
-    run = deploy("--no-wait")
-    run.wait_for(READY)
-    assert our_containers()
-    run.proc.send_signal(2)  # SIGINT, as Ctrl-C
-    started = time.monotonic()
-    assert run.finish(timeout=60) == 130, run.output
-    elapsed = time.monotonic() - started
-    assert not our_containers()
-    print(f"run ended -> container gone: {elapsed:.2f}s")
-    assert elapsed < 10, f"stopping took {elapsed:.1f}s"
 
 
 @pytest.fixture

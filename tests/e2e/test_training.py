@@ -9,6 +9,7 @@ output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -120,45 +121,83 @@ def test_no_wait_runs_to_completion_without_a_debugger(quickstart, training_imag
     assert (quickstart / "output" / "model.tar.gz").is_file()
 
 
-def test_python39_image_uses_debugpy_1_8_21(plain, py39_image, start_run):
-    train = plain / "src" / "train.py"
-    line = marker_line(train, "# sum breakpoint")
-    run = start_run(["driver.py"], cwd=plain, env={"TEST_IMAGE": py39_image})
+@pytest.fixture
+def pyversions(plain: Path) -> Path:
+    """The plain project with the code of tests/e2e/projects/pyversions: a helper module
+    and a child process beside the entry point."""
+    shutil.copytree(
+        Path(__file__).parent / "projects" / "pyversions" / "src", plain / "src", dirs_exist_ok=True
+    )
+    return plain
+
+
+def test_entry_point_helper_and_child_process_on_the_images_python(
+    pyversions, py39_image, start_run
+):
+    """On the plain-Python image (Python 3.9 here; 3.13 and 3.14 in tests/compose's matrix):
+    the entry point, a helper module and a multiprocessing child each stop, on the debugpy
+    build of that Python; `status` and the state file say where to attach meanwhile; the
+    script sees no difference in how it was started."""
+    src = pyversions / "src"
+    lines = {
+        src / "helpers.py": marker_line(src / "helpers.py", "# helper breakpoint"),
+        src / "train.py": marker_line(src / "train.py", "# child breakpoint"),
+    }
+    entry = marker_line(src / "train.py", "# entry breakpoint")
+    run = start_run(["driver.py"], cwd=pyversions, env={"TEST_IMAGE": py39_image})
     (match,) = run.wait_for(WAITING)
     # While it runs, `status` says where to attach (and the state file says it to tools).
     status = subprocess.run(
-        [SMDEBUG, "status", "--json"], cwd=plain, capture_output=True, text=True, timeout=60
+        [SMDEBUG, "status", "--json"], cwd=pyversions, capture_output=True, text=True, timeout=60
     )
     assert status.returncode == 0, status.stderr
     (target,) = json.loads(status.stdout)["targets"]
     assert (target["role"], target["host"], target["status"]) == ("training", "algo-1", "running")
     assert target["endpoints"] == [f"127.0.0.1:{match['port']}"]
-    assert target["pathMappings"] == [
-        {"localRoot": str(plain / "src"), "remoteRoot": "/opt/ml/code"}
-    ]
+    assert target["pathMappings"] == [{"localRoot": str(src), "remoteRoot": "/opt/ml/code"}]
     table = subprocess.run(
-        [SMDEBUG, "status"], cwd=plain, capture_output=True, text=True, timeout=60
+        [SMDEBUG, "status"], cwd=pyversions, capture_output=True, text=True, timeout=60
     ).stdout
     assert f"127.0.0.1:{match['port']}" in table and "running" in table
-    debugger = _attach(match, {train: [line]})
-    stop = debugger.next_stop()
+
+    debugger = _attach(
+        match,
+        {
+            src / "helpers.py": [lines[src / "helpers.py"]],
+            src / "train.py": [lines[src / "train.py"], entry],
+        },
+    )
+    stop = debugger.next_stop()  # the helper, in the entry point's process
     top = stop.frames()[0]
-    assert (Path(top["source"]["path"]), top["line"]) == (train, line)
-    assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
-    assert stop.evaluate("sys.version_info[:2]") == "(3, 9)"
-    assert stop.evaluate("__import__('debugpy').__version__") == "'1.8.21'"
+    assert (Path(top["source"]["path"]), top["line"]) == (
+        src / "helpers.py",
+        lines[src / "helpers.py"],
+    )
+    assert stop.locals()["scaled"]["value"] == "[0, 2, 4, 6, 8, 10, 12, 14, 16, 18]"
+    python = stop.evaluate("'%d.%d' % __import__('sys').version_info[:2]").strip("'")
+    expected = "1.8.21" if tuple(map(int, python.split("."))) < (3, 10) else "1.8.22"
+    assert stop.evaluate("__import__('debugpy').__version__") == repr(expected)
+    stop.resume()
+    stop = debugger.next_stop()  # the child process, which debugpy handed over
+    top = stop.frames()[0]
+    assert (Path(top["source"]["path"]), top["line"]) == (src / "train.py", lines[src / "train.py"])
+    assert stop.evaluate("os.getpid() != os.getppid()") == "True"
+    stop.resume()
+    stop = debugger.next_stop()  # the entry point again, with the child's answer
+    assert stop.frames()[0]["line"] == entry
+    assert stop.evaluate("total") == "1140"
     stop.resume()
     assert run.finish() == 0, run.output
-    with tarfile.open(plain / "output" / "model.tar.gz") as tar:
+    with tarfile.open(pyversions / "output" / "model.tar.gz") as tar:
         result = json.load(tar.extractfile("result.json"))
     # Debugging changed nothing the script can observe about how it was started.
     assert {k: result[k] for k in ("total", "python", "argv", "name")} == {
-        "total": 135,
-        "python": "3.9",
+        "total": 1140,
+        "python": python,
         "argv": ["train.py", "--scale", "3"],
         "name": "__main__",
     }
-    assert not (plain / ".smdebug-local" / "state.json").exists()  # the run is over
+    assert not (pyversions / ".smdebug-local" / "state.json").exists()  # the run is over
 
 
 def test_two_hosts_each_get_a_port_and_both_stop(plain, py39_image, start_run):

@@ -6,8 +6,9 @@ image starts from a Debian root file system made by ``debootstrap`` and imported
 recipe) changes: the tag *is* the recipe hash, so ``docker image inspect`` is the cache
 lookup and a stale image can never be mistaken for a current one.
 
-Usage: ``python tests/images/build.py [NAME ...]`` builds the named images (all when none)
-and prints ``NAME=TAG`` lines. The tests call :func:`ensure` directly.
+Usage: ``python tests/images/build.py [NAME ...]`` builds the named images (when none, all
+but the on-demand ones) and prints ``NAME=TAG`` lines. The tests call :func:`ensure`
+directly.
 
 The CA bundle the host's pip uses is copied into each build context because the network
 here intercepts TLS; that is test tooling for such machines, never product behaviour.
@@ -33,14 +34,23 @@ BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
 class Recipe:
     """One test image: the Debian suite it starts from and its recipe directory.
 
-    ``parent``: build FROM that recipe's image instead of the bare Debian base (several
-    images share one large layer, e.g. torch with its CUDA libraries for Python 3.13).
+    ``parent``: build FROM that recipe's image instead of the bare Debian base.
+    ``folder``: the recipe directory, when it is another image's (the same recipe built on
+    another Debian suite, i.e. another Python); by default the image's name.
+    ``on_demand``: not built with the others (the test command), only when named (a
+    benchmark's): images no test needs.
     """
 
     name: str
     suite: str
     wheels: tuple[str, ...] = ()
     parent: str | None = None
+    folder: str | None = None
+    on_demand: bool = False
+
+    @property
+    def directory(self) -> Path:
+        return HERE / (self.folder or self.name)
 
 
 RECIPES = {
@@ -65,16 +75,20 @@ RECIPES = {
         # The TensorFlow family: the real training toolkit over tensorflow-cpu (the CPU wheel:
         # no CUDA libraries), and the TensorFlow Serving container's Python service layout.
         Recipe("tensorflow", "bookworm", wheels=("tensorflow-cpu==2.21.0",)),
-        # Python 3.13 (Debian trixie), where debugpy traces through sys.monitoring (PEP 669).
-        # PyPI has no CPU-only torch for Linux x86-64: the cp313 wheel needs its CUDA
-        # libraries just to import, so they are installed once, in the shared parent image.
-        Recipe("torch-py313", "trixie"),
-        Recipe("pytorch-training-py313", "trixie", parent="torch-py313"),
-        Recipe("pytorch-inference-py313", "trixie", parent="torch-py313"),
-        # Python 3.14 (Debian sid, a moving target: if its packages break, these do first).
-        Recipe("torch-py314", "sid"),
-        Recipe("pytorch-training-py314", "sid", parent="torch-py314"),
-        Recipe("pytorch-inference-py314", "sid", parent="torch-py314"),
+        # Python 3.13 (Debian trixie) and 3.14 (sid), where debugpy traces through
+        # sys.monitoring (PEP 669): the plain-Python training image and the bring-your-own
+        # sample, each the same recipe on the newer suite. No torch: PyPI has no CPU-only
+        # torch for these Pythons, only CUDA builds of several GB.
+        Recipe("py313-training", "trixie", folder="py39-training"),
+        Recipe("byoc-sample-py313", "trixie", folder="byoc-sample"),
+        # Debian sid is a moving target: if its packages break, these do first.
+        Recipe("py314-training", "sid", folder="py39-training"),
+        Recipe("byoc-sample-py314", "sid", folder="byoc-sample"),
+        # PyTorch on Python 3.13 for the training benchmark (benchmarks/training.py --images
+        # pytorch-training,pytorch-training-py313): the cp313 wheel is the CUDA build, whose
+        # libraries (several GB) it needs to import; built only when a benchmark asks.
+        Recipe("torch-py313", "trixie", on_demand=True),
+        Recipe("pytorch-training-py313", "trixie", parent="torch-py313", on_demand=True),
     )
 }
 
@@ -108,7 +122,7 @@ def base_tag(suite: str) -> str:
 
 def recipe_tag(recipe: Recipe) -> str:
     """Tag of ``recipe``'s image: a hash over its files, its wheel pins and its base."""
-    files = sorted(p for p in (HERE / recipe.name).rglob("*") if p.is_file())
+    files = sorted(p for p in recipe.directory.rglob("*") if p.is_file())
     base = recipe_tag(RECIPES[recipe.parent]) if recipe.parent else base_tag(recipe.suite)
     parts = [base.encode(), "\n".join(recipe.wheels).encode()]
     parts += [p.relative_to(HERE).as_posix().encode() + b"\0" + p.read_bytes() for p in files]
@@ -159,7 +173,7 @@ def ensure(name: str) -> str:
         return tag
     base = ensure(recipe.parent) if recipe.parent else ensure_base(recipe.suite)
     with tempfile.TemporaryDirectory(prefix=f"ctx-{name}-") as ctx:
-        shutil.copytree(HERE / name, ctx, dirs_exist_ok=True)
+        shutil.copytree(recipe.directory, ctx, dirs_exist_ok=True)
         shutil.copy(host_ca_bundle(), Path(ctx, "build-ca.pem"))
         if recipe.wheels:
             # The host's pip resolves these from its own index/caches (a local CPU torch wheel
@@ -192,7 +206,7 @@ def ensure(name: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(RECIPES)
+    names = argv or [name for name, recipe in RECIPES.items() if not recipe.on_demand]
     for name in names:
         if name not in RECIPES:
             print(f"unknown image {name!r}; known: {', '.join(RECIPES)}", file=sys.stderr)
