@@ -15,8 +15,6 @@ Usage: .venv/bin/python benchmarks/relay.py [--rounds N]
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,11 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from smdebug_local.debuggers import debugpy as debugpy_cache  # noqa: E402
-from smdebug_local.payload import CONFIG_ENV, PAYLOAD_DIR  # noqa: E402
 from smdebug_local.payload._smdebug_local_door import line_for  # noqa: E402
 from smdebug_local.ports import PortAllocator  # noqa: E402
 from smdebug_local.relay import Relay  # noqa: E402
 
+import door_debuggee  # noqa: E402
 from dap import Debugger, Stop  # noqa: E402
 
 SECRET = "00112233445566778899aabbccddeeff"
@@ -42,22 +40,7 @@ SCRIPT = "i = 0\nwhile True:\n    i += 1  # bench breakpoint\n    i -= 1\n"
 def start_debuggee(folder: Path, port: int, debugpy_dir: Path) -> subprocess.Popen:
     script = folder / "loop.py"
     script.write_text(SCRIPT)
-    config = {
-        "role": "training",
-        "host": "algo-1",
-        "ports": [[port, f"127.0.0.1:{port}"]],
-        "wait": True,
-        "match": [f"{folder}/*"],
-        "debugpy": str(debugpy_dir),
-        "door": f"secret:{SECRET}",
-    }
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update({"PYTHONPATH": str(PAYLOAD_DIR), CONFIG_ENV: json.dumps(config)})
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    assert b"waiting for debugger" in proc.stdout.readline()
-    return proc
+    return door_debuggee.start(script, port, debugpy_dir, SECRET)
 
 
 def timed_request(stop: Stop) -> float:

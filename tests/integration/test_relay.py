@@ -9,10 +9,7 @@ relay does not let in, gets no byte of DAP.
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from smdebug_local.debuggers import debugpy as debugpy_cache
-from smdebug_local.payload import CONFIG_ENV, PAYLOAD_DIR
 from smdebug_local.payload._smdebug_local_door import line_for
 from smdebug_local.ports import PortAllocator
 from smdebug_local.relay import Relay
 
+import door_debuggee
 from dap import Debugger
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -55,27 +52,7 @@ def debuggee(request, tmp_path, debugpy_dir):
     script = code / "train.py"
     script.write_text(SCRIPT)
     port = PortAllocator(21000).allocate()
-    config = {
-        "role": "training",
-        "host": "algo-1",
-        "ports": [[port, f"127.0.0.1:{port}"]],
-        "wait": True,
-        "match": [f"{code}/*"],
-        "debugpy": str(debugpy_dir),
-        "door": f"secret:{SECRET}",
-    }
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update({"PYTHONPATH": str(PAYLOAD_DIR), CONFIG_ENV: json.dumps(config)})
-    proc = subprocess.Popen(
-        [PYTHONS[request.param], str(script)],
-        cwd=code,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    assert "waiting for debugger" in line, line
+    proc = door_debuggee.start(script, port, debugpy_dir, SECRET, PYTHONS[request.param])
     yield proc, port, script
     proc.kill()
     proc.wait()
