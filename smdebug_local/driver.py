@@ -56,14 +56,21 @@ class DriverTarget:
 
 
 def load_debugpy(builds: str) -> ModuleType:
-    """This Python's debugpy (a dependency, but the driver may run in an environment
-    without it), else the containers' build for this Python version under ``builds``."""
-    try:
-        import debugpy
-    except ImportError:
-        version = debugpy_version_for(sys.version_info) or ""
-        sys.path.insert(0, os.path.join(builds, version))
-        import debugpy
+    """The containers' debugpy build for this Python version, under ``builds``: the release
+    whose adapter start the payload's door is written for (and proven with). This Python's
+    own debugpy only where no build is there, or when the script imported one already."""
+    if "debugpy" in sys.modules:
+        return sys.modules["debugpy"]
+    path = os.path.join(builds, debugpy_version_for(sys.version_info) or "")
+    if os.path.isdir(os.path.join(path, "debugpy")):
+        sys.path.insert(0, path)
+        try:
+            import debugpy
+        finally:
+            sys.path.remove(path)  # debugpy knows its own location from here on
+        return debugpy
+    import debugpy
+
     return debugpy
 
 

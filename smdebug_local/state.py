@@ -53,17 +53,9 @@ def owned(path: Path) -> bool:
 
 def state_files(workspace: Path) -> list[Path]:
     """This user's state files in ``workspace``: ``state.json`` first, then the runs that
-    started beside it, oldest first."""
-    folder = workspace / STATE_DIR
-    others = sorted(folder.glob(RUN_STATE_FILE.format(run="*")), key=lambda p: (_mtime(p), p.name))
+    started beside it (by name, as the VS Code extension lists them)."""
+    others = sorted((workspace / STATE_DIR).glob(RUN_STATE_FILE.format(run="*")))
     return [p for p in [state_path(workspace), *others] if p.is_file() and owned(p)]
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def target_entry(target: DebugTarget, service: Mapping) -> dict:

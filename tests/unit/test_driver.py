@@ -31,3 +31,18 @@ def test_a_python_without_debugpy_takes_the_containers_build_for_its_version(tmp
     loaded = load_debugpy(str(tmp_path))
     assert loaded.BUILD and loaded.__file__ == str(package / "__init__.py")
     sys.modules.pop("debugpy")  # the undo of the first delitem restores the real one
+
+
+def test_the_containers_build_is_taken_even_where_debugpy_is_installed(tmp_path, monkeypatch):
+    """The payload's door is written for (and proven with) the builds smdebug-local ships."""
+    version = debugpy_version_for(sys.version_info)
+    package = tmp_path / version / "debugpy"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("BUILD = True\n")
+    monkeypatch.delitem(sys.modules, "debugpy", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    loaded = load_debugpy(str(tmp_path))
+    assert loaded.BUILD and str(tmp_path) not in sys.path[0]
+    sys.modules.pop("debugpy")
+    assert load_debugpy(str(tmp_path / "nothing-here")).__name__ == "debugpy"  # the installed
+    sys.modules.pop("debugpy")
