@@ -5,16 +5,15 @@ Code of the user's that local mode runs on this machine -- ModelBuilder's ``IN_P
 mode serves the InferenceSpec from a FastAPI/uvicorn thread of the driver, and anything
 the script does around ``fit()``/``deploy()`` -- is debugged by starting debugpy in this
 process, listening on a loopback port of its own, whose adapter lets in only this user's
-sockets. Nothing runs in a container, so no path mapping is needed. debugpy is the host's (a dependency of smdebug-local); if this Python
-lacks it, the pure-Python build the containers mount is used.
+sockets. Nothing runs in a container, so no path mapping is needed. debugpy is the build
+the containers get for this Python version (:func:`load_debugpy`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from . import containers
 from .compose import Mount
 from .notices import say
 from .payload._smdebug_local_boot import CONFIG_ENV, debugpy_version_for
+from .payload._smdebug_local_door import adapter_environment
 from .relay import checks_accounts
 from .state import driver_entry
 
@@ -87,18 +87,6 @@ def debug(session: RunContext) -> DriverTarget:
     return start(options.bind, port, options.wait, session.mount, say)
 
 
-def adapter_environment(boot_dir: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment debugpy's adapter starts with: the payload first on its
-    ``PYTHONPATH`` and a configuration naming the ``owner`` door, so it lets in only this
-    user's sockets (see the payload's ``_smdebug_local_door``)."""
-    inherited = environ.get("PYTHONPATH")
-    return {
-        **environ,
-        "PYTHONPATH": boot_dir + (os.pathsep + inherited if inherited else ""),
-        CONFIG_ENV: json.dumps({"door": "owner"}),
-    }
-
-
 def start(
     bind: str, port: int, wait: bool | None, mount: Mount, say: Callable[[str], None]
 ) -> DriverTarget:
@@ -112,7 +100,7 @@ def start(
     debugpy.configure(
         subProcess=False,
         **(
-            {"pythonEnv": adapter_environment(mount.boot_dir, os.environ)}
+            {"pythonEnv": adapter_environment("owner", os.environ, CONFIG_ENV)}
             if checks_accounts(bind)
             else {}
         ),

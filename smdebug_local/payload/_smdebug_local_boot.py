@@ -308,7 +308,12 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
         return
     debugpy = debugpy_module or _import_debugpy(config)
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
-    debugpy.configure(subProcess=True)
+    # debugpy.listen's adapter gets the door (who may attach) from its environment.
+    settings = {"subProcess": True}
+    if config.get("door") and not config.get("connect"):
+        door = _sibling("_smdebug_local_door")
+        settings["pythonEnv"] = door.adapter_environment(config["door"], os.environ, CONFIG_ENV)
+    debugpy.configure(**settings)
     ranking = _sibling("_smdebug_local_ranks")
     who = ranking.where(config, os.environ)
     suffix = _mapping_text(config)

@@ -37,6 +37,19 @@ CLIENT_LISTENER = "Client"
 SOCKETS_MODULE = "debugpy.common.sockets"
 
 
+def adapter_environment(door, environ, config_env="SMDEBUG_LOCAL"):
+    """The environment debugpy's adapter is to start with (``debugpy.configure(pythonEnv=
+    ...)``): this payload first on its PYTHONPATH and a configuration naming ``door`` --
+    whatever the debugged process did to its own environment since it started, the adapter
+    puts its door on."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    inherited = environ.get("PYTHONPATH")
+    env = dict(environ)
+    env["PYTHONPATH"] = here + (os.pathsep + inherited if inherited else "")
+    env[config_env] = json.dumps({"door": door})
+    return env
+
+
 def line_for(secret):
     """The line a client of a ``secret`` door sends first."""
     return PREAMBLE + secret.encode("ascii") + b"\n"

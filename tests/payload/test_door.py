@@ -165,3 +165,11 @@ def test_a_door_that_cannot_be_put_on_stops_the_adapter(monkeypatch):
     with pytest.raises(SystemExit):
         door.install_from("not json")
     door.install_from('{"connect": ["host.docker.internal", 5678]}')  # nothing to guard
+
+
+def test_the_adapter_gets_the_payload_and_its_door_whatever_the_process_did_to_its_env():
+    env = door.adapter_environment("secret:ab12", {"PYTHONPATH": "/img", "HOME": "/root"})
+    here = os.path.dirname(os.path.abspath(door.__file__))
+    assert env["PYTHONPATH"] == here + os.pathsep + "/img" and env["HOME"] == "/root"
+    assert env["SMDEBUG_LOCAL"] == '{"door": "secret:ab12"}'
+    assert door.adapter_environment("owner", {})["PYTHONPATH"] == here
