@@ -316,6 +316,13 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
     debugpy.configure(**settings)
     ranking = _sibling("_smdebug_local_ranks")
     who = ranking.where(config, os.environ)
+    if (config.get("stack") or {}).get("processes") == "tf_config":
+        host = "%s %s" % (config.get("role", "training"), config.get("host", ""))
+        for task in ranking.tf_parameter_servers(os.environ):
+            _say(
+                "%s %s (TensorFlow) is the toolkit's tf.distribute.Server beside %s: no code "
+                "of yours runs there, so it is not debugged" % (host.strip(), task, who)
+            )
     suffix = _mapping_text(config)
     wait = config.get("wait", True)
     if config.get("connect"):

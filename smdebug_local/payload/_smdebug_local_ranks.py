@@ -86,6 +86,19 @@ def tf_task(environ):
     )
 
 
+def tf_parameter_servers(environ):
+    """``["ps 0"]``: the parameter servers of TensorFlow's TF_CONFIG on this process's host
+    (the SageMaker toolkit runs one per host in its own process, beside the script)."""
+    try:
+        doc = json.loads(environ.get("TF_CONFIG") or "{}")
+        cluster, task = doc.get("cluster") or {}, doc.get("task") or {}
+        own = cluster[task["type"]][task["index"]].rsplit(":", 1)[0]
+        servers = cluster.get("ps") or []
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError):
+        return []
+    return ["ps %d" % i for i, address in enumerate(servers) if address.rsplit(":", 1)[0] == own]
+
+
 def where(config, environ):
     """Who says a line: ``training algo-1``, ``training algo-1 rank 1/4 (PyTorch)``,
     ``serving algo-1 worker 2 (MMS)``, ``training algo-2 worker 0 (TensorFlow)``; in a

@@ -90,6 +90,15 @@ def test_two_hosts_every_task_is_named_and_stops(
     waiting = run.wait_for(WAITING, count=2, timeout=300)
     assert {w["host"]: w["process"] for w in waiting} == names, run.output
     assert {w["stack"] for w in waiting} == {"TensorFlow"}
+    if distribution == "parameter_server":  # each host's server is named, and why not debugged
+        for host, ps in (("algo-1", 0), ("algo-2", 1)):
+            run.wait_for(
+                re.compile(
+                    rf"smdebug-local: training {host} ps {ps} \(TensorFlow\) is the toolkit's "
+                    rf"tf\.distribute\.Server beside training {host} {names[host]} \(TensorFlow\): "
+                    r"no code of yours runs there, so it is not debugged"
+                )
+            )
     # Attach to both first: a multi-worker all-reduce needs both workers.
     debuggers = [attach(w, {source: [line]}) for w in waiting]
     stops = [debugger.next_stop(timeout=180) for debugger in debuggers]

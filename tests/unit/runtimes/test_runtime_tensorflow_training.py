@@ -59,3 +59,18 @@ def test_a_broken_tf_config_names_no_task():
         seen("training", SCRIPT, cwd="/opt/ml/code", environ=env).who
         == "training algo-1 (TensorFlow)"
     )
+
+
+def test_the_parameter_servers_beside_a_task_are_named():
+    from smdebug_local.payload import _smdebug_local_ranks as ranks
+
+    assert ranks.tf_parameter_servers(tf_config("master", 0)) == ["ps 0"]
+    assert ranks.tf_parameter_servers(tf_config("worker", 0)) == ["ps 1"]
+    mwms = {
+        "TF_CONFIG": json.dumps(
+            {"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}
+        )
+    }
+    assert ranks.tf_parameter_servers(mwms) == []
+    assert ranks.tf_parameter_servers({"TF_CONFIG": "{not json"}) == []
+    assert ranks.tf_parameter_servers({}) == []
