@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from test_serving import READY, attach
+from test_watch import RELOADED, STILL_WATCHING
 
 from conftest import WAITING, copy_project, marker_line, our_containers
 from dap import DapError, Debugger, Stop
@@ -129,3 +132,38 @@ def test_model_fn_and_two_concurrent_requests_stop_in_both_mms_workers(
     assert run.finish(timeout=180) == 0, run.output
     # No worker was restarted while paused: only the two workers ever started a debugger.
     assert len([m for m in map(WAITING.search, run.lines) if m]) == 2, run.output
+
+
+def test_an_edit_reloads_both_mms_workers_through_its_management_api(project, hf_image, start_run):
+    """Watch mode on Multi Model Server: a saved edit of inference.py restarts both workers
+    (the management API on the inference port, as on TorchServe) and the next request runs
+    the new code, the container kept."""
+    source = project / "code" / "inference.py"
+    run = start_run(
+        ["--no-wait", "--watch", "driver.py"],
+        cwd=project,
+        env={"TEST_IMAGE": hf_image, "TEST_KEEP_ENDPOINT": "1"},
+    )
+    run.wait_for(ANSWER, count=2, timeout=300)
+    run.wait_for(STILL_WATCHING, timeout=60)
+    (container,) = [c for c in our_containers() if "algo-1" in c]
+    text = source.read_text()
+    old = '    return {"outputs": [model["scale"] * x for x in inputs], "pid": os.getpid()}'
+    assert old in text
+    source.write_text(
+        text.replace(old, old.replace('model["scale"] * x', 'model["scale"] * x + 1000'))
+    )
+    (reloaded,) = run.wait_for(RELOADED, timeout=120)
+    assert int(reloaded[1]) == 2, reloaded.string
+    request = urllib.request.Request(
+        "http://127.0.0.1:8080/invocations",
+        data=json.dumps({"inputs": [1, 2]}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=60) as response:
+        answer = json.loads(response.read())
+    assert answer["outputs"] == [1003, 1006], answer
+    assert [c for c in our_containers() if "algo-1" in c] == [container]  # not restarted
+    run.proc.send_signal(signal.SIGINT)
+    assert run.finish(timeout=120) == 130, run.output

@@ -4,9 +4,9 @@
 
 Deploys, prints "endpoint ready after X.XXs", then -- once TEST_GO_FILE exists, if set --
 sends two JSON requests at once (one thread each), prints each answer, and deletes the
-endpoint and the model.
+endpoint and the model (unless TEST_KEEP_ENDPOINT is set: for watch mode to follow it).
 
-Environment: TEST_IMAGE, TEST_GO_FILE.
+Environment: TEST_IMAGE, TEST_GO_FILE, TEST_KEEP_ENDPOINT.
 """
 
 import json
@@ -79,9 +79,16 @@ def main() -> None:
             thread.join()
         if errors:
             raise SystemExit(f"{len(errors)} request(s) failed: {errors}")
-    finally:
-        predictor.delete_model()
-        predictor.delete_endpoint()
+    except BaseException:
+        delete(predictor)
+        raise
+    if not os.environ.get("TEST_KEEP_ENDPOINT"):  # kept: watch mode follows it
+        delete(predictor)
+
+
+def delete(predictor) -> None:
+    predictor.delete_model()
+    predictor.delete_endpoint()
 
 
 if __name__ == "__main__":
