@@ -413,9 +413,8 @@ def _is_adapter(argv):
     path = os.path.normpath(argv[0]) if argv and argv[0] else ""
     if os.path.basename(path) == "__main__.py":
         path = os.path.dirname(path)
-    return os.path.basename(path) == "adapter" and os.path.basename(os.path.dirname(path)) == (
-        "debugpy"
-    )
+    package = os.path.basename(os.path.dirname(path))
+    return os.path.basename(path) == "adapter" and package == "debugpy"
 
 
 def recognise(config, argv, cwd, environ, command_line=_command_line, executable=_executable):
