@@ -4,7 +4,8 @@ A :class:`TrainingJob` reruns the SDK's own training call with the inputs,
 hyperparameters and image it was first given, under a new job name and with its own
 output folder (local mode would overwrite a ``file://`` output in place). An
 :class:`Endpoint` restarts its model-server workers, which import the live source mounted
-over the model's code copy; a server without that API gets its container restarted.
+over the model's code copy; a server without that API (or Multi Model Server, which cannot
+start workers scaled to zero again) gets its container restarted.
 Both keep the containers of their current run, so that :mod:`smdebug_local.watch.watcher` can
 tell whether a debugger is paused in them and cancel a run.
 """
@@ -152,9 +153,9 @@ class Endpoint:
         try:
             workers = model_server.reload_workers(self.base_url)
             how = f"model-server workers reloaded ({workers} started)"
-        except model_server.ReloadUnsupported:
+        except model_server.ReloadUnsupported as why:
             self.restart(self.container)
-            how = "container restarted (the server has no worker-reload API)"
+            how = f"container restarted ({why})"
         except OSError as exc:
             self.say(
                 f"{names} changed: reloading {self.label} failed ({exc}); restarting its container"

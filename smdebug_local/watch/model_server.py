@@ -23,7 +23,15 @@ SCALE_TIMEOUT = 300.0
 
 
 class ReloadUnsupported(Exception):
-    """This endpoint's server has no worker-reload API (a container restart is needed)."""
+    """This endpoint's server cannot restart its workers in place (a container restart is
+    needed); the message says why, as the watch line shows it."""
+
+
+# Multi Model Server (Hugging Face, sagemaker-inference) describes a model as one object,
+# TorchServe as a list of versions. MMS 1.1.11 cannot start workers again once its model was
+# scaled to zero (the frontend cannot reconnect to the worker socket; the scale-up request
+# never returns, with or without a debugger), so its workers are not reloaded by scaling.
+MMS_RELOAD = "Multi Model Server cannot start workers again once scaled to zero"
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,12 @@ def models(base_url: str, timeout: float = 5.0) -> list[ModelWorkers]:
         out = []
         for name in names:
             described = _call("GET", f"{base_url}/models/{urllib.parse.quote(name)}", timeout)
-            entry = described[0] if isinstance(described, list) else described
+            if not isinstance(described, list):
+                raise ReloadUnsupported(MMS_RELOAD)
+            entry = described[0]
             out.append(ModelWorkers(name, int(entry["minWorkers"]), int(entry["maxWorkers"])))
     except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise ReloadUnsupported(f"no model-server management API at {base_url} ({exc})") from exc
+        raise ReloadUnsupported("the server has no worker-reload API") from exc
     if not out:
         raise ReloadUnsupported(f"{base_url} serves no models")
     return out

@@ -263,3 +263,29 @@ def test_an_endpoint_without_management_api_is_restarted():
     endpoint.apply(["/src/inference.py"])
     assert restarted == ["c-algo-1"]
     assert "container restarted (the server has no worker-reload API)" in said[0]
+
+
+def test_torchserve_workers_are_reloaded_and_mms_is_restarted(monkeypatch):
+    """TorchServe describes a model as a list of versions; Multi Model Server as one object,
+    and it cannot start workers it scaled to zero again: its container is restarted."""
+    import pytest
+
+    from smdebug_local.watch import model_server
+
+    listing = {"models": [{"modelName": "model", "modelUrl": "/opt/ml/model"}]}
+    torchserve = [{"modelName": "model", "minWorkers": 2, "maxWorkers": 2, "workers": []}]
+    mms = {"modelName": "model", "minWorkers": 2, "maxWorkers": 2, "loadedAtStartup": True}
+    for described, expected in ((torchserve, [("model", 2, 2)]), (mms, None)):
+        monkeypatch.setattr(
+            model_server,
+            "_call",
+            lambda method, url, timeout, described=described: (
+                listing if url.endswith("/models") else described
+            ),
+        )
+        if expected is None:
+            with pytest.raises(model_server.ReloadUnsupported, match="Multi Model Server"):
+                model_server.models("http://127.0.0.1:8080")
+        else:
+            found = model_server.models("http://127.0.0.1:8080")
+            assert [(m.name, m.min_workers, m.max_workers) for m in found] == expected
