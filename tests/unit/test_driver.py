@@ -20,27 +20,28 @@ class NoInstalledDebugpy:
         return None
 
 
-def test_a_python_without_debugpy_takes_the_containers_build_for_its_version(tmp_path, monkeypatch):
-    version = debugpy_version_for(sys.version_info)
-    package = tmp_path / version / "debugpy"
+def fake_build(builds, monkeypatch):
+    """A stand-in debugpy build for this Python under ``builds`` (its ``BUILD`` says so),
+    with no debugpy imported yet; returns its __init__.py."""
+    package = builds / debugpy_version_for(sys.version_info) / "debugpy"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("BUILD = True\n")
     monkeypatch.delitem(sys.modules, "debugpy", raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))
+    return package / "__init__.py"
+
+
+def test_a_python_without_debugpy_takes_the_containers_build_for_its_version(tmp_path, monkeypatch):
+    init = fake_build(tmp_path, monkeypatch)
     monkeypatch.setattr(sys, "meta_path", [NoInstalledDebugpy(str(tmp_path)), *sys.meta_path])
     loaded = load_debugpy(str(tmp_path))
-    assert loaded.BUILD and loaded.__file__ == str(package / "__init__.py")
+    assert loaded.BUILD and loaded.__file__ == str(init)
     sys.modules.pop("debugpy")  # the undo of the first delitem restores the real one
 
 
 def test_the_containers_build_is_taken_even_where_debugpy_is_installed(tmp_path, monkeypatch):
     """The payload's door is written for (and proven with) the builds smdebug-local ships."""
-    version = debugpy_version_for(sys.version_info)
-    package = tmp_path / version / "debugpy"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("BUILD = True\n")
-    monkeypatch.delitem(sys.modules, "debugpy", raising=False)
-    monkeypatch.setattr(sys, "path", list(sys.path))
+    fake_build(tmp_path, monkeypatch)
     loaded = load_debugpy(str(tmp_path))
     assert loaded.BUILD and str(tmp_path) not in sys.path[0]
     sys.modules.pop("debugpy")
