@@ -313,7 +313,11 @@ class Engine:
     def containers(self, label: str, value: str | None = None) -> list:
         """All containers, running or not, carrying ``label=value`` (any value if None)."""
         selector = label if value is None else f"{label}={value}"
-        return self.client.containers.list(all=True, filters={"label": selector})
+        # ignore_removed: compose may be removing one between the list and its inspect (a
+        # job ending as the run is interrupted) -- gone is what we want, not an error.
+        return self.client.containers.list(
+            all=True, filters={"label": selector}, ignore_removed=True
+        )
 
     def failures(
         self, label: str, value: str, role_label: str, lines: int = 5
@@ -440,4 +444,8 @@ class Engine:
                 removed += 1
             except docker.errors.NotFound:
                 pass
+            except docker.errors.APIError as exc:
+                # 409 "removal ... is already in progress": compose is removing it.
+                if exc.status_code != 409:
+                    raise
         return removed

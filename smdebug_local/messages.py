@@ -177,6 +177,11 @@ ANOTHER_RUN = Message(
     "`smdebug-local status` shows both runs",
     notice=True,
 )
+NOT_REMOVED = Message(
+    "could not remove this run's containers ({reason})",
+    "`smdebug-local clean` removes them (the next run in this folder does it by itself)",
+    notice=True,
+)
 EARLIER_RUN_REMOVED = Message(
     "removed {count} container(s) left by an earlier run in this workspace (pid {pid}, "
     "{script}), whose process was killed",

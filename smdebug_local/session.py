@@ -260,7 +260,7 @@ class DebugSession:
         """Remove this run's containers; if the engine went away meanwhile (a daemon
         restart), once it answers again -- or say who will."""
         roots = None if self._compose_roots is None else frozenset(self._compose_roots)
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             try:
                 removed = self._remove_labelled()
                 # compose ends by itself once its containers are gone; with none removed
@@ -268,10 +268,14 @@ class DebugSession:
                 await_compose_children(roots, timeout=10.0 if removed else 0.0)
                 self._remove_labelled()  # created while compose was ending (never started)
                 return
-            except engine_errors():
-                if attempt == 2 or not self.engine.answers(within=DOCKER_BACK_WITHIN):
-                    break
-        say(messages.DOCKER_NOT_BACK.text(seconds=DOCKER_BACK_WITHIN))
+            except engine_errors() as exc:
+                error = exc
+                if not self.engine.answers(within=DOCKER_BACK_WITHIN):
+                    say(messages.DOCKER_NOT_BACK.text(seconds=DOCKER_BACK_WITHIN))
+                    return
+        # The engine answers but refused twice: say what it said, not that it is gone.
+        reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+        say(messages.NOT_REMOVED.text(reason=reason))
 
     def _remove_labelled(self) -> int:
         containers = self.engine.containers(LABEL_RUN, self.run_id)

@@ -241,6 +241,8 @@ def start_run():
     yield start
     for run in runs:
         run.stop()
+        # Shown by pytest only when the test failed: what the run said, for the diagnosis.
+        print(f"--- smdebug-local run {' '.join(run.args)} ---\n{run.output}")
 
 
 def build_wheel(dest: Path) -> Path:
@@ -334,6 +336,7 @@ class Run:
     def __init__(
         self, args: list[str], cwd: Path, env: dict[str, str] | None = None, smdebug: str = SMDEBUG
     ) -> None:
+        self.args = args
         self.env = env or {}
         full_env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", **self.env}
         self.proc = subprocess.Popen(
