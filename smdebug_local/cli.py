@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
-from .commands import init, machine, run, runs
+from .commands import init, machine, run, runs, vscode
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +25,6 @@ for command in (
     runs.status,
     runs.clean,
     init.init,
+    vscode.vscode,
 ):
     main.add_command(command)

@@ -1,7 +1,8 @@
 """``smdebug-local doctor``: is this machine ready to debug local-mode containers?
 
-Each check is one line -- PASS, FAIL with the fix, or SKIP when a check it depends on
-failed -- in the order a user would fix them. The same checks back the README's
+Each check is one line -- PASS, FAIL with the fix, WARN for something optional (the VS
+Code extension), or SKIP when a check it depends on failed or does not apply -- in the
+order a user would fix them. The same checks back the README's
 Troubleshooting table.
 """
 
@@ -27,7 +28,7 @@ class Check:
     """One readiness check and its verdict."""
 
     name: str
-    status: str  # PASS, FAIL or SKIP
+    status: str  # PASS, FAIL, WARN (optional, the run works) or SKIP
     detail: str
     fix: str = ""
 
@@ -191,13 +192,31 @@ def _host_gateway(engine: Engine, image: str, python: str) -> Check:
     return Check("host-gateway", "PASS", f"{HOST_FROM_CONTAINER} -> {out.strip()}")
 
 
+def _extension() -> Check:
+    """The VS Code extension in the editors on PATH (optional: the generated configurations
+    work without it, so a missing one is a WARN, not a FAIL)."""
+    from .ide import extension
+
+    editors = extension.editors_on_path()
+    if not editors:
+        return Check("vscode extension", "SKIP", "no VS Code command on PATH")
+    try:
+        found = [extension.status(editor) for editor in editors]
+    except SmdebugError as err:
+        return Check("vscode extension", "WARN", err.problem, err.fix)
+    detail = "; ".join(each.line() for each in found)
+    if all(each.current for each in found):
+        return Check("vscode extension", "PASS", detail)
+    return Check("vscode extension", "WARN", detail, "smdebug-local vscode install")
+
+
 def run_checks(
     options: DebugOptions, image: str | None = None, engine: Engine | None = None
 ) -> list[Check]:
     """All checks, in the order a user would fix them."""
     engine = engine or Engine()
     docker = _docker(engine)
-    checks = [docker, _compose(), _sdk(), _debugpy(), _port(options)]
+    checks = [docker, _compose(), _sdk(), _debugpy(), _port(options), _extension()]
     if image:
         checks += _image(engine, image, docker.status == "PASS")
     return checks

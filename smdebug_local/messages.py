@@ -210,6 +210,27 @@ PYCHARM_BROKEN = Message(
     "pydevd-pycharm {version} has no pydevd_pycharm.py", "report this with the build number"
 )
 
+# -- the VS Code extension (smdebug-local vscode ...) ----------------------------------------
+NO_BUNDLED_EXTENSION = Message(
+    "this installation carries no VS Code extension ({path} is missing: a development checkout)",
+    "build it with `bash vscode/build.sh`, or install smdebug-local from its release wheel",
+)
+EDITOR_NOT_FOUND = Message(
+    "`{editor}` is not on PATH",
+    "install the editor's command-line launcher (VS Code: Command Palette > \"Shell Command: "
+    "Install 'code' command in PATH\") or name another with --editor",
+)
+NO_EDITOR = Message(
+    "no VS Code command on PATH (looked for {editors})",
+    "install the editor's command-line launcher (VS Code: Command Palette > \"Shell Command: "
+    "Install 'code' command in PATH\") or pass --editor",
+)
+EDITOR_CLI_FAILED = Message(
+    "`{command}` failed: {reason}",
+    "run it yourself to see the editor's whole message; "
+    "`code --install-extension <vsix>` with `smdebug-local vscode path` installs by hand",
+)
+
 # -- export-compose ------------------------------------------------------------------------
 EXPORT_NO_JOB = Message(
     "the script started no training job",

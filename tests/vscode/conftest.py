@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -232,7 +233,7 @@ def open_vscode(
 ):
     """``open_vscode(workspace, env=None, workspace_settings=None, extensions=()) ->
     Workbench``: a fresh code-server (own user-data and extensions folders, the stand-in and
-    ``extensions`` (.vsix files) installed) serving
+    ``extensions`` (.vsix files) installed, then ``install(server)`` if given) serving
     ``workspace``, opened in a fresh Chromium profile. ``env`` adds to the environment
     code-server (and so the task shell) inherits; by default the quickstart driver's
     SMDEBUG_LOCAL_EXAMPLE_IMAGE is the training image."""
@@ -243,6 +244,7 @@ def open_vscode(
         env: dict[str, str] | None = None,
         workspace_settings: dict | None = None,
         extensions: tuple[Path, ...] = (),
+        install: Callable[[vw.CodeServer], None] | None = None,
     ) -> vw.Workbench:
         if workspace_settings:
             settings = workspace / ".vscode" / "settings.json"
@@ -263,6 +265,8 @@ def open_vscode(
         )
         for vsix in (standin_vsix, *extensions):
             server.install_extension(vsix)
+        if install is not None:  # the test installs (more) by its own means
+            install(server)
         server.write_user_settings(USER_SETTINGS)
         server.start()
         bench = vw.Workbench(browser, server, artifacts)

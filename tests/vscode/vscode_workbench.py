@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -251,6 +252,16 @@ class CodeServer:
             raise RuntimeError(
                 f"code-server --install-extension {vsix.name} failed:\n{out.stdout}\n{out.stderr}"
             )
+
+    def launcher(self, folder: Path) -> Path:
+        """A ``code-server`` command in ``folder`` that is this code-server, its folders as
+        its defaults -- what a user's installed ``code-server`` is. It runs the tools' Node
+        by its path (code-server is a Node program), so ``folder`` on PATH adds no ``node``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "code-server"
+        path.write_text(f'#!/bin/sh\nexec {shlex.join(self._args())} "$@"\n')
+        path.chmod(0o755)
+        return path
 
     def write_user_settings(self, settings: dict) -> None:
         path = self.user_data / "User" / "settings.json"
