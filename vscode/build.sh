@@ -2,7 +2,7 @@
 # Builds the smdebug-local VS Code extension with its npm scripts: npm ci (only when
 # package-lock.json changed), `npm run build` (TypeScript), the unit tests (`npm test`: node's
 # test runner; log in out/unit-tests.log) and `npm run package` (@vscode/vsce) into
-# dist/smdebug-local.vsix. Needs the Node of package.json's engines.node on PATH, or the one
+# dist/smdebug-local.vsix, with smdebug_local/__init__.py's __version__ as its version. Needs the Node of package.json's engines.node on PATH, or the one
 # tests/vscode/setup.sh installs (found by itself). Install the result with
 #   code --install-extension vscode/dist/smdebug-local.vsix
 # Options: --no-test (skip the unit tests).

@@ -3,7 +3,12 @@
 'use strict';
 var path = require('path');
 
-/** Whether version "a.b.c" is at least the ">=x.y.z" floor. */
+/**
+ * Whether version "a.b.c" is at least the ">=x.y.z" floor.
+ * @param {string} version
+ * @param {string} floor
+ * @returns {boolean}
+ */
 function atLeast(version, floor) {
     var v = String(version).replace(/^v/, '').split('.').map(Number);
     var f = String(floor).replace(/^\s*>=\s*/, '').split('.').map(Number);
