@@ -1,6 +1,7 @@
 // `npm run package`: dist/smdebug-local.vsix (@vscode/vsce), stamped with the version of the
 // Python package (../smdebug_local/__init__.py, scripts/version.js): `vsce package <version>
 // --no-update-package-json` writes it into the package's manifest and package.json only.
+// Relative links of README.md resolve to the repository's vscode/ folder.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -25,11 +26,15 @@ if (fs.existsSync(initPy)) {
     console.error(`smdebug-local extension: warning: ${initPy} not found (vscode/ outside its repository): the package gets package.json's version ${version}, which may not be smdebug-local's`);
 }
 
+const repo = manifest.repository.url.replace(/\.git$/, '');
+const folder = manifest.repository.directory;
 const out = path.join('dist', 'smdebug-local.vsix');
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
 const result = spawnSync(process.execPath, [
     require.resolve('@vscode/vsce/vsce'), 'package', version, '--no-update-package-json',
-    '--no-dependencies', '--allow-missing-repository', '--skip-license',
+    '--no-dependencies',
+    '--baseContentUrl', `${repo}/blob/HEAD/${folder}`,
+    '--baseImagesUrl', `${repo}/raw/HEAD/${folder}`,
     '--out', out,
 ], { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) {
