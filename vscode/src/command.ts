@@ -172,7 +172,7 @@ export async function resolveCommand(host: Host): Promise<Resolution> {
             ? `the workspace's virtualenv ${bare.join(', ')} has no ${PROGRAM}`
             : `no virtualenv (${VENVS.join(', ')}) in ${host.folder}`);
     } else {
-        passed.push("the Python extension's interpreter and the workspace's virtualenv (not used in a restricted workspace)");
+        passed.push("not used in a restricted workspace: the Python extension's interpreter, the workspace's virtualenv");
     }
 
     // 4. PATH (absolute entries only: a relative one would be the workspace's)
@@ -191,14 +191,14 @@ export async function resolveCommand(host: Host): Promise<Resolution> {
     }
     passed.push(`${PROGRAM} is not on PATH`);
 
-    const venvHint = host.trusted
-        ? `into the workspace's virtualenv (\`${shown([windows ? p.join('.venv', 'Scripts', 'pip') : p.join('.venv', 'bin', 'pip'), 'install', PROGRAM])}\`), `
-        : '';
+    const install = host.trusted
+        ? `Install it into the workspace's virtualenv (\`${shown([windows ? p.join('.venv', 'Scripts', 'pip') : p.join('.venv', 'bin', 'pip'), 'install', PROGRAM])}\`), `
+            + `or \`pip install ${PROGRAM}\` where VS Code finds it on PATH, or set smdebugLocal.command in your settings`
+        : `Install it with \`pip install ${PROGRAM}\` where VS Code finds it on PATH, or set smdebugLocal.command in your user settings `
+            + '(in a restricted workspace only those count; trust the workspace to use its virtualenv)';
     return {
         ok: false,
-        message: `smdebug-local: cannot find smdebug-local (${passed.join('; ')}). Install it ${venvHint}`
-            + `or \`pip install ${PROGRAM}\` where VS Code finds it on PATH, or set smdebugLocal.command in your settings, `
-            + 'e.g. ["/path/to/venv/bin/python", "-m", "smdebug_local"]'
-            + (host.trusted ? '' : " (in a restricted workspace only your user settings and PATH count; trust the workspace to use its virtualenv)"),
+        message: `smdebug-local: cannot find smdebug-local (${passed.join('; ')}). ${install}, `
+            + 'e.g. ["/path/to/venv/bin/python", "-m", "smdebug_local"]',
     };
 }

@@ -171,7 +171,10 @@ test('a restricted workspace: only the user setting and PATH; never its settings
     h = host({ trusted: false, files: ['/ws/.venv/bin/smdebug-local'] });
     const missing = await resolveCommand(h);
     assert.equal(missing.ok, false);
-    assert.match(missing.message, /Install it or `pip install smdebug-local`.*\(in a restricted workspace only your user settings and PATH count; trust the workspace to use its virtualenv\)$/);
+    assert.equal(missing.message, 'smdebug-local: cannot find smdebug-local (not used in a restricted workspace: '
+        + "the Python extension's interpreter, the workspace's virtualenv; smdebug-local is not on PATH). Install it with "
+        + '`pip install smdebug-local` where VS Code finds it on PATH, or set smdebugLocal.command in your user settings '
+        + '(in a restricted workspace only those count; trust the workspace to use its virtualenv), e.g. ["/path/to/venv/bin/python", "-m", "smdebug_local"]');
 });
 
 test('Windows: Scripts\\smdebug-local.exe, PATHEXT on PATH', async () => {
