@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the smdebug-local VS Code extension: npm ci (only when package-lock.json changed),
-# TypeScript, the unit tests (node's test runner), and the package dist/smdebug-local.vsix
-# (@vscode/vsce). Needs Node >= 22 on PATH, or the one tests/vscode/setup.sh installs
-# (found by itself). Install the result with
+# Builds the smdebug-local VS Code extension with its npm scripts: npm ci (only when
+# package-lock.json changed), `npm run build` (TypeScript), the unit tests (`npm test`: node's
+# test runner; log in out/unit-tests.log) and `npm run package` (@vscode/vsce) into
+# dist/smdebug-local.vsix, with smdebug_local/__init__.py's __version__ as its version. Needs the Node of package.json's engines.node on PATH, or the one
+# tests/vscode/setup.sh installs (found by itself). Install the result with
 #   code --install-extension vscode/dist/smdebug-local.vsix
 # Options: --no-test (skip the unit tests).
 set -euo pipefail
@@ -14,11 +15,11 @@ cached_node=${SMDEBUG_LOCAL_TEST_CACHE:-$HOME/.cache/smdebug-local-test}/code-se
 if [ -x "$cached_node/node" ]; then
     export PATH=$cached_node:$PATH
 fi
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$major" -lt 22 ]; then
-    echo "vscode/build.sh: error: Node >= 22 is needed (found: $(node --version 2>/dev/null || echo none)); run \`bash tests/vscode/setup.sh\` or install Node 22+" >&2
+if ! command -v node > /dev/null; then
+    echo "vscode/build.sh: error: no node on PATH; run \`bash tests/vscode/setup.sh\` or install Node (package.json's engines.node)" >&2
     exit 1
 fi
+node scripts/check-node.js
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 step() { printf 'vscode extension: %-8s %s\n' "$1" "$2"; }
 
@@ -29,14 +30,12 @@ if [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock" ]; then
     echo "$lock" > node_modules/.lock-hash
     step npm "installed build tools in $((SECONDS - start)) s"
 fi
-rm -rf out
-node_modules/.bin/tsc -p .
+npm run --silent build
 step tsc "compiled"
+# --ignore-scripts: only the script itself, not its pre-script's second build.
 if [ "${1:-}" != "--no-test" ]; then
-    node --test 'out/test/*.test.js' > out/unit-tests.log 2>&1 || { cat out/unit-tests.log >&2; step test "FAILED"; exit 1; }
+    npm test --silent --ignore-scripts > out/unit-tests.log 2>&1 || { cat out/unit-tests.log >&2; step test "FAILED"; exit 1; }
     step test "$(grep -E '^ℹ (pass|fail) ' out/unit-tests.log | tr '\n' ' ')"
 fi
-mkdir -p dist
-node_modules/.bin/vsce package --no-dependencies --allow-missing-repository --skip-license \
-    -o dist/smdebug-local.vsix > out/vsce.log 2>&1 || { cat out/vsce.log >&2; exit 1; }
+npm run --silent package --ignore-scripts > out/vsce.log 2>&1 || { cat out/vsce.log >&2; exit 1; }
 step vsix "$here/dist/smdebug-local.vsix"

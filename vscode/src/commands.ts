@@ -7,6 +7,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 
 import type { Attacher, FolderRun } from './attacher';
+import { shown } from './command';
+import { CommandFinder } from './findCommand';
 import { descendantOf, isRunProcess } from './processes';
 import type { Target } from './state';
 import type { Node } from './view';
@@ -20,10 +22,13 @@ export class Commands implements vscode.Disposable {
      * wrapper such as `uv run` that starts it: runs are matched through the process tree). */
     private readonly tasks = new Map<number, vscode.TaskExecution>();
     private readonly disposables: vscode.Disposable[] = [];
+    /** How to start smdebug-local (smdebugLocal.command, or found by itself). */
+    private readonly finder: CommandFinder;
 
     constructor(private readonly attacher: Attacher, private readonly log: (line: string) => void) {
         const register = (id: string, fn: (...args: never[]) => unknown) =>
             this.disposables.push(vscode.commands.registerCommand(id, fn));
+        this.finder = new CommandFinder(log);
         register('smdebugLocal.debugScript', () => this.debugScript(false));
         register('smdebugLocal.debugScriptWatch', () => this.debugScript(true));
         register('smdebugLocal.stopRun', (node?: Node) => this.stopRun(node));
@@ -77,8 +82,11 @@ export class Commands implements vscode.Disposable {
             return;
         }
         await editor?.document.save();
+        const command = await this.finder.find(folder);
+        if (!command) {
+            return; // the finder said why
+        }
         const settings = vscode.workspace.getConfiguration('smdebugLocal', folder);
-        const command = settings.get<string[]>('command', ['smdebug-local']);
         const extra = settings.get<string[]>('runArgs', []);
         const script = path.relative(folder.uri.fsPath, file.fsPath);
         const args = [...command.slice(1), 'run', ...(watch ? ['--watch'] : []), ...extra, script];
@@ -90,7 +98,7 @@ export class Commands implements vscode.Disposable {
             new vscode.ProcessExecution(command[0], args, { cwd: folder.uri.fsPath }),
         );
         task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated };
-        this.log(`Debug Script: ${command[0]} ${args.join(' ')} (in ${folder.uri.fsPath})`);
+        this.log(`Debug Script: ${shown([command[0], ...args])} (in ${folder.uri.fsPath})`);
         await vscode.tasks.executeTask(task);
     }
 
