@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = "smdebug-local-test"
+# SMDEBUG_LOCAL_IMAGE_REPO: another namespace builds everything again from nothing beside
+# the cached images (to time a fresh machine's build without losing the cache).
+REPO = os.environ.get("SMDEBUG_LOCAL_IMAGE_REPO", "smdebug-local-test")
 BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
 
 
