@@ -1,18 +1,28 @@
 """The smdebug-local VS Code extension (vscode/) in a real VS Code (code-server in Chromium).
 
-No launch.json here: the user opens the driver script, runs "smdebug-local: Debug Script
-(with Watch)" from the Command Palette, and the extension attaches to each debug target the
-run's state file lists, with its own debug type (no Python Debugger extension involved).
-Checked is what VS Code shows: the Call Stack, the "smdebug-local Targets" view, the task
-terminal; and that "Stop Run" leaves no container. Times go to artifacts/timings.json.
+No launch.json here (but in the handover test): the user opens the driver script, runs
+"smdebug-local: Debug Script (with Watch)" from the Command Palette, and the extension
+attaches to each debug target the run's state file lists, with its own debug type (no
+Python Debugger extension involved). Checked is what VS Code shows: the Call Stack, the
+"smdebug-local Targets" view, the task terminal, the status bar; and that "Stop Run" leaves
+no container. Times go to artifacts/timings.json.
+
+The handover test runs the generated launch.json's "debugpy" configuration through the
+test-only stand-in for the Python Debugger (standin-debugpy/): it shows VS Code's side --
+configuration providers chained on "debugpy", the stand-in's DebugAdapterServer session
+taking the target over, and the extension keeping off it -- but not the real ms-python.debugpy
+extension's own resolver (its order among providers, anything it adds) nor its bundled
+debugpy adapter (the stand-in listens with this venv's `python -m debugpy.adapter`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,9 +30,18 @@ import time
 from pathlib import Path
 
 import pytest
-from test_real_vscode import ARTIFACT_LINE, WAITING, assert_paused_at, marker_line, set_breakpoint
+from test_real_vscode import (
+    ARTIFACT_LINE,
+    TRAINING,
+    WAITING,
+    assert_paused_at,
+    marker_line,
+    set_breakpoint,
+)
 
-from vscode_workbench import labelled_containers, smdebug_command
+from smdebug_local.ide import jsonc
+
+from vscode_workbench import init_vscode, labelled_containers, smdebug_command
 
 pytestmark = pytest.mark.e2e
 
@@ -248,7 +267,8 @@ def test_two_serving_workers_two_sessions(
 
 
 # Clicks the first session row of a rank paused at a breakpoint in the Call Stack (focusing
-# it, as a user's click does); its label, or null.
+# it, as a user's click does), but those whose label starts with one of ``arg``; its label,
+# or null.
 _JS_FOCUS_PAUSED_RANK = r"""
 const view = document.querySelector('.debug-call-stack');
 if (!view) return null;
@@ -256,7 +276,7 @@ for (const row of view.querySelectorAll('.monaco-list-row')) {
   const state = row.querySelector('.state.label, .state-label, .label.state');
   const text = row.innerText.replace(/\s+/g, ' ').trim();
   if (state && state.innerText.trim().toLowerCase() === 'paused on breakpoint'
-      && text.startsWith('training algo-1 rank')) {
+      && text.startsWith('training algo-1 rank') && !(arg || []).some(l => text.startsWith(l))) {
     row.dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));
     row.click();
     return text;
@@ -264,6 +284,43 @@ for (const row of view.querySelectorAll('.monaco-list-row')) {
 }
 return null;
 """
+
+# Clicks the inline action ``arg.action`` (its title) on the Targets view's row that
+# contains ``arg.row``, after hovering it as a pointer would; its title, or what the row
+# offers instead.
+_JS_ROW_ACTION = r"""
+const pane = [...document.querySelectorAll('.pane')].find(p => {
+  const h = p.querySelector('.pane-header');
+  return h && h.innerText.toLowerCase().includes('smdebug-local targets');
+});
+if (!pane) return null;
+for (const row of pane.querySelectorAll('.monaco-list-row')) {
+  if (!row.innerText.includes(arg.row)) continue;
+  row.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+  const actions = [...row.querySelectorAll('.actions .action-label')];
+  const action = actions.find(a => (a.getAttribute('aria-label') || a.title || '') === arg.action);
+  if (!action) return 'not offered: ' + actions.map(a => a.getAttribute('aria-label') || a.title).join(', ');
+  action.click();
+  return arg.action;
+}
+return null;
+"""
+
+_JS_STATUS_BAR = r"""
+const bar = document.querySelector('.part.statusbar');
+return bar ? bar.innerText.replace(/\s+/g, ' ') : null;
+"""
+
+
+def click_run_action(wb, row: str, action: str) -> None:
+    """The inline action ``action`` of the Targets view's row containing ``row``."""
+    with wb.step(f"click {action} on the {row} row of {TARGETS}"):
+        wb.open_run_and_debug()
+        clicked = wb.poll(
+            f"the {row} row", lambda: wb.js(_JS_ROW_ACTION, {"row": row, "action": action}), 15, 0.3
+        )
+        assert clicked == action, clicked
+
 
 # The Variables pane's rows ("rank = 0", ...).
 _JS_VARIABLES = r"""
@@ -273,11 +330,13 @@ return view ? [...view.querySelectorAll('.monaco-list-row')].map(r => r.innerTex
 
 
 def test_every_rank_is_its_own_session(
-    tmp_path, open_vscode, extension_vsix, artifacts, training_image
+    tmp_path, open_vscode, extension_vsix, artifacts, training_image, timings
 ):
     """torchrun, 1 host x 2 ranks: the extension attaches each rank as its own session
     ("training algo-1 rank 0" and "rank 1"); both stop at the breakpoint after the
-    all-reduce; continued one by one, the job completes and leaves no container."""
+    all-reduce, each with its own rank in Variables; one click on the run's "Continue All"
+    continues both (the status bar says so), and the job completes and leaves no
+    container."""
     project = tmp_path / "ranks"
     shutil.copytree(REPO / "tests" / "e2e" / "projects" / "ranks", project)
     before = labelled_containers()
@@ -320,10 +379,16 @@ def test_every_rank_is_its_own_session(
             0.5,
         )
     wb.command("Remove All Breakpoints")
-    seen = set()
+    seen, focused = set(), []
     for _ in range(2):
-        with wb.step("focus a paused rank: Variables show its own rank; Continue (F5)"):
-            label = wb.poll("a paused rank to focus", lambda: wb.js(_JS_FOCUS_PAUSED_RANK), 30, 0.5)
+        with wb.step("focus a paused rank: Variables show its own rank"):
+            label = wb.poll(
+                "a paused rank to focus",
+                lambda: wb.js(_JS_FOCUS_PAUSED_RANK, focused),
+                30,
+                0.5,
+            )
+            focused.append(label.split(" Paused")[0])
             want = f"rank = {label.split('rank ')[1].split()[0]}"
             wb.poll(
                 f"Variables: {want}",
@@ -332,20 +397,31 @@ def test_every_rank_is_its_own_session(
                 0.3,
             )
             seen.add(want)
-            wb.press("F5")
-            wb.poll(
-                f"{label} no longer paused",
-                lambda label=label: (
-                    not any(
-                        r["text"].startswith(label.split(" Paused")[0])
-                        and (r.get("state") or "").lower() == "paused on breakpoint"
-                        for r in (wb.call_stack() or {}).get("rows", [])
-                    )
-                ),
-                30,
-                0.5,
-            )
     assert seen == {"rank = 0", "rank = 1"}, seen
+    started = time.monotonic()
+    click_run_action(wb, "driver.py", "Continue All")
+    with wb.step("the status bar: both sessions continued"):
+        wb.poll(
+            "the Continue All message",
+            lambda: re.search(
+                r"2 sessions of \S*driver\.py continued", wb.js(_JS_STATUS_BAR) or ""
+            ),
+            15,
+            0.2,
+        )
+    with wb.step("no rank paused any more (Call Stack)"):
+        wb.poll(
+            "both ranks running",
+            lambda: (
+                not any(
+                    (r.get("state") or "").lower() == "paused on breakpoint"
+                    for r in (wb.call_stack() or {}).get("rows", [])
+                )
+            ),
+            30,
+            0.3,
+        )
+    timings.record("Continue All -> no rank paused", time.monotonic() - started)
     wb.wait_terminal(ARTIFACT_LINE, timeout=240)
     with wb.step("the run ends by itself"):
         wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
@@ -399,3 +475,149 @@ def test_other_workspace_never_attached_attach_by_hand(
             wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
     finally:
         own.end()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def test_f5_on_a_generated_configuration_takes_the_target_over(
+    quickstart, open_vscode, extension_vsix, artifacts, training_image
+):
+    """The generated launch.json next to the extension: a run started from a terminal is
+    attached by the extension and stops at the breakpoint; starting "smdebug-local: training"
+    (a "debugpy" configuration: the stand-in Python Debugger) ends the extension's session
+    first, the debugpy session attaches to the same target and stops there again, and the
+    extension lists the target as held by debugpy and does not attach it again."""
+    init_vscode(quickstart)
+    launch = quickstart / ".vscode" / "launch.json"
+    doc = jsonc.parse(launch.read_text()).to_python()
+    # The run is started from the terminal here, not by the configuration's pre-launch task.
+    config = next(c for c in doc["configurations"] if c["name"] == TRAINING)
+    config.pop("preLaunchTask", None)
+    launch.write_text(json.dumps(doc, indent=2))
+    before = labelled_containers()
+    wb = open_with_extension(open_vscode, quickstart, extension_vsix, artifacts)
+    line = set_breakpoint(wb, quickstart)
+    # Enough epochs that the loop is still running when the debugpy session attaches.
+    run = Outside(
+        quickstart,
+        "driver.py",
+        {"SMDEBUG_LOCAL_EXAMPLE_IMAGE": training_image, "EXAMPLE_EPOCHS": "40"},
+    )
+    try:
+        port = int(re.search(WAITING, run.wait_line(WAITING)).group(1))
+        if config["connect"]["port"] != port:  # the run took another port than init's
+            config["connect"]["port"] = port
+            launch.write_text(json.dumps(doc, indent=2))
+        frame = wb.wait_paused(timeout=120)
+        with wb.step("the extension's session is paused at the breakpoint"):
+            assert_paused_at(frame, quickstart, line)
+            rows = (wb.call_stack() or {}).get("rows", [])
+            assert any(r["text"].startswith("training algo-1") for r in rows), rows
+        # While a session is paused F5 continues it: the user starts the configuration from
+        # the Command Palette (or Run and Debug's start button).
+        wb.command("Debug: Select and Start Debugging", then=TRAINING)
+        wait_targets(
+            wb,
+            lambda rows: any("training algo-1" in r and "held by debugpy" in r for r in rows),
+            60,
+        )
+        with wb.step("the extension's session ended (handed over)"):
+            wb.poll(
+                "no session named training algo-1",
+                lambda: (
+                    not any(
+                        r["text"].startswith("training algo-1")
+                        for r in (wb.call_stack() or {}).get("rows", [])
+                    )
+                ),
+                30,
+                0.3,
+            )
+        frame = wb.wait_paused(timeout=120)
+        with wb.step("the debugpy session is paused at the breakpoint, the extension's is gone"):
+            assert_paused_at(frame, quickstart, line)
+            rows = (wb.call_stack() or {}).get("rows", [])
+            assert any(r["text"].startswith(TRAINING) for r in rows), rows
+            assert not any(r["text"].startswith("training algo-1") for r in rows), rows
+            standin = _read_text(artifacts / "standin.log")
+            assert f"Connecting to DAP Server at: 127.0.0.1:{port}" in standin, standin
+            assert "handed over to the Python Debugger" in _read_text(artifacts / "extension.log")
+        time.sleep(3)  # the extension checks every second: it must not attach again
+        with wb.step("still held by debugpy, not attached again"):
+            rows = wb.view_rows(TARGETS) or []
+            assert any("training algo-1" in r and "held by debugpy" in r for r in rows), rows
+    finally:
+        run.end()
+    with wb.step("no container of the run left"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+
+
+def _bridge_port() -> tuple[str, int]:
+    """The Docker bridge gateway and a port free on it (where VS Code listens for
+    connect-back containers)."""
+    out = subprocess.run(
+        ["docker", "network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    gateway = json.loads(out)[0]["Gateway"]
+    with socket.socket() as s:
+        s.bind((gateway, 0))
+        return gateway, s.getsockname()[1]
+
+
+def test_connect_back_run_is_attached(quickstart, open_vscode, extension_vsix, artifacts, timings):
+    """`run --mode connect` (runArgs) with Debug Script: the extension listens on the bridge
+    gateway with debugpy's adapter, the training container connects to it and stops at the
+    breakpoint; after Continue the job completes, and when the run ends no listener is
+    left."""
+    gateway, port = _bridge_port()
+    before = labelled_containers()
+    wb = open_vscode(
+        quickstart,
+        env={"SMDEBUG_LOCAL_EXTENSION_LOG": str(artifacts / "extension.log")},
+        workspace_settings={
+            **SETTINGS,
+            "smdebugLocal.runArgs": ["--mode", "connect", "--port", str(port)],
+        },
+        extensions=(extension_vsix,),
+    )
+    line = set_breakpoint(wb, quickstart)
+    wb.open_file("driver.py")
+    started = time.monotonic()
+    wb.command("smdebug-local: Debug Script")
+    frame = wb.wait_paused(timeout=300)
+    timings.record("Debug Script (connect-back) -> paused", time.monotonic() - started)
+    with wb.step("the paused frame is the breakpoint, in the connect-back session"):
+        assert_paused_at(frame, quickstart, line)
+        rows = (wb.call_stack() or {}).get("rows", [])
+        assert any("(connect-back)" in r["text"] for r in rows), rows
+        log = _read_text(artifacts / "extension.log")
+        assert f"listening on {gateway}:{port}" in log, log
+    wait_targets(wb, lambda rows: any("training algo-1" in r and "paused" in r for r in rows), 30)
+    wb.command("Remove All Breakpoints")
+    wb.continue_()
+    wb.wait_terminal(ARTIFACT_LINE, timeout=180)
+    with wb.step("the run ends by itself"):
+        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
+    with wb.step("no container left, no listener left on the bridge port"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
+
+        def port_free() -> bool:
+            with socket.socket() as s:
+                # As a listener does (the debuggee's closed connections may linger there).
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind((gateway, port))
+                    return True
+                except OSError:
+                    return False
+
+        wb.poll(f"{gateway}:{port} free again", port_free, 30, 0.5)
+        wb.poll("no debug session left", lambda: not wb.debugging()["callStackRows"], 15, 0.5)

@@ -8,6 +8,12 @@
 // same type and configuration plus "subProcessId" (debugpy sends its older "debugpyAttach"
 // event only to clients that do not announce supportsStartDebuggingRequest; VS Code does).
 // Each child opens one more connection to the same port.
+//
+// A connect-back listener (src/connectback.ts) is a session of this type too, with
+// "listen" instead of "connect": its adapter is debugpy's own, run from the Python in
+// ``__smdebugLocalPython``, and the containers' debugpy connects to it. Its child
+// sessions come back as "startDebugging" with "connect" (the port debugpy's adapter
+// listens on for them).
 
 import * as vscode from 'vscode';
 
@@ -134,6 +140,13 @@ export class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
         session: vscode.DebugSession,
     ): Promise<vscode.DebugAdapterDescriptor> {
         const config = session.configuration;
+        if (config.listen !== undefined && config.subProcessId === undefined) {
+            const python = typeof config.__smdebugLocalPython === 'string'
+                ? config.__smdebugLocalPython : 'python3';
+            this.log(`${session.name}: debugpy's adapter (${python} -m debugpy.adapter) listens on `
+                + `${config.listen?.host}:${config.listen?.port}`);
+            return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
+        }
         let opened = this.connections.take(config.__smdebugLocalConnection);
         if (!opened) {
             const port = portOfConfiguration(config);

@@ -3,8 +3,11 @@
 // started beside another; a file of another user's is never read -- (a watcher per folder,
 // plus a 1 s check that also notices a run that died without removing its file), attaches
 // every new target
-// (src/decide.ts says which), ends the sessions of targets that left, and tracks each
-// target's state for the view and the status bar.
+// (src/decide.ts says which) -- a connect-back run's targets through a listener of ours
+// (src/connectback.ts) --, ends the sessions of targets that left, leaves to the Python
+// Debugger what a "debugpy" session holds or is about to (src/handover.ts), and tracks
+// each target's state for the view and the status bar, and every debug session for
+// Continue All / Pause All (src/runcontrol.ts).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,7 +15,11 @@ import * as vscode from 'vscode';
 
 import { DEBUG_TYPE, OpenedConnections } from './adapter';
 import { LOOPBACK, Opened, openWhenReady } from './connect';
-import { decide, Known, SessionPhase, targetState, TargetState } from './decide';
+import { adapterPython, bridgeGateway, listenHost, portFree } from './connectback';
+import {
+    decide, Known, Listener, listenerKey, listenersOf, SessionPhase, targetState, TargetState,
+} from './decide';
+import { Claim, claimOf, handOver, Held, Holds } from './handover';
 import { containerRunsFor, descendantOf, isRunProcess } from './processes';
 import { ownedBy, parseState, Run, STATE_DIR, STATE_GLOB, stateFileNames, StateError, Target } from './state';
 
@@ -20,6 +27,12 @@ const POLL_MS = 1000;
 /** A target tried again after its process ended: how often Docker is asked whether its
  * container still runs for this run (while it does, its port can be no one else's). */
 const RECHECK_MS = 3000;
+/** How long a listener waits for its port to be free (the previous listener's adapter
+ * process may still be ending), and how long a handover waits for our session to end. */
+const PORT_WAIT_MS = 5000;
+const HANDOVER_WAIT_MS = 10_000;
+/** The Python Debugger's debug type (the generated launch.json's configurations). */
+export const DEBUGPY_TYPE = 'debugpy';
 const STEPPING = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto']);
 
 /** One workspace folder's run, as its state file says. */
@@ -39,6 +52,16 @@ export class Attacher implements vscode.Disposable {
     private readonly watchers = new Map<string, vscode.Disposable>();
     private readonly phases = new Map<string, SessionPhase>();
     private readonly roots = new Map<string, vscode.DebugSession>();
+    /** Root sessions of ours whose adapter exists but that VS Code has not announced yet
+     * (it does once the attach request is answered: a listener's only when a debuggee
+     * connected), so that they can be stopped. */
+    private readonly unannounced = new Map<string, vscode.DebugSession>();
+    /** Every debug session VS Code announced, of any type (for Continue All). */
+    private readonly live = new Map<string, vscode.DebugSession>();
+    /** Ports "debugpy" sessions hold (src/handover.ts). */
+    private readonly holds = new Holds();
+    private heldSignature = '';
+    private gateway: { address: string | null; at: number } | null = null;
     private readonly paused = new Map<string, string>(); // session id -> target key
     private readonly declined = new Set<string>();
     private readonly ended = new Set<string>();
@@ -69,6 +92,25 @@ export class Attacher implements vscode.Disposable {
             vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
                 createDebugAdapterTracker: (s) => this.tracker(s),
             }),
+            // The Python Debugger's sessions: claimed when VS Code resolves their
+            // configuration (before a pre-launch task starts the run), held from their
+            // adapter's start (again on each restart of a listen configuration).
+            vscode.debug.registerDebugConfigurationProvider(DEBUGPY_TYPE, {
+                resolveDebugConfigurationWithSubstitutedVariables: async (_folder, config) => {
+                    await this.claimed(config);
+                    return config;
+                },
+            }),
+            vscode.debug.registerDebugAdapterTrackerFactory(DEBUGPY_TYPE, {
+                createDebugAdapterTracker: (s) => {
+                    this.debugpyStarted(s);
+                    return undefined;
+                },
+            }),
+            vscode.tasks.onDidEndTaskProcess(() => {
+                this.holds.taskEnded();
+                this.apply();
+            }),
         );
         this.timer = setInterval(() => this.refresh(), POLL_MS);
         this.refresh();
@@ -94,7 +136,15 @@ export class Attacher implements vscode.Disposable {
     }
 
     private known(): Known {
-        return { sessions: this.phases, declined: this.declined, ended: this.ended };
+        return {
+            sessions: this.phases, declined: this.declined, ended: this.ended,
+            held: this.holds.ports(Date.now()),
+        };
+    }
+
+    /** Every debug session VS Code announced (any type), for Continue All / Pause All. */
+    sessions(): vscode.DebugSession[] {
+        return [...this.live.values()];
     }
 
     state(target: Target): TargetState {
@@ -154,6 +204,13 @@ export class Attacher implements vscode.Disposable {
                 this.watchers.get(dir)?.dispose();
                 this.watchers.delete(dir);
             }
+        }
+        // A claim or a listener's grace period ran out: what is held changed.
+        const held = this.holds.ports(Date.now());
+        const signature = `${[...held.connect].sort()}/${[...held.listen].sort()}`;
+        if (signature !== this.heldSignature) {
+            this.heldSignature = signature;
+            changed = true;
         }
         if (changed) {
             this.apply();
@@ -235,19 +292,24 @@ export class Attacher implements vscode.Disposable {
                     || [...this.taskPids].some((p) => descendantOf(f.run.pid, p)))
                 .map((f) => f.run.id),
         );
-        const present = new Set(this.targets().map((t) => t.key));
+        const present = new Set([
+            ...this.targets().map((t) => t.key), ...listenersOf(this.targets()).map((l) => l.key),
+        ]);
         for (const key of [...this.ended, ...this.declined]) {
             if (!present.has(key)) {
                 this.ended.delete(key);
                 this.declined.delete(key);
             }
         }
-        const { attach, detach } = decide(this.targets(), this.known(), attachRuns);
+        const { attach, listen, detach } = decide(this.targets(), this.known(), attachRuns);
         for (const target of attach) {
             void this.attach(target);
         }
+        for (const listener of listen) {
+            void this.listen(listener);
+        }
         for (const key of detach) {
-            const session = this.roots.get(key);
+            const session = this.sessionOf(key);
             this.log(`${key}: its target left the state file; ending its session`);
             if (session) {
                 void vscode.debug.stopDebugging(session);
@@ -287,13 +349,18 @@ export class Attacher implements vscode.Disposable {
     }
 
     /** Open a session for ``target`` once its adapter answers (by hand: also a declined
-     * or gone one). */
+     * or gone one); a connect-back target's: start its listener. */
     async attach(target: Target, byHand = false): Promise<void> {
+        if (target.port === null) {
+            const listener = listenersOf([target])[0];
+            const all = listenersOf(this.targets()).find((l) => l.key === listener.key);
+            return this.listen(all ?? listener, byHand);
+        }
         if (byHand) {
             this.declined.delete(target.key);
             this.ended.delete(target.key);
         }
-        if (target.port === null || this.phases.has(target.key) || this.disposed) {
+        if (this.phases.has(target.key) || this.disposed) {
             this.emitter.fire();
             return;
         }
@@ -340,15 +407,185 @@ export class Attacher implements vscode.Disposable {
         }
     }
 
-    /** End ``target``'s sessions by the user's wish: it is not attached again by itself. */
+    /** Start ``listener``: debugpy's adapter listening where its connect-back targets
+     * connect (by hand: also a declined one). */
+    async listen(listener: Listener, byHand = false): Promise<void> {
+        const { key } = listener;
+        if (byHand) {
+            this.declined.delete(key);
+            this.ended.delete(key);
+        }
+        const folderRun = this.runs().find((f) => f.run?.id === listener.run);
+        if (listener.port === null || !folderRun?.run || this.phases.has(key) || this.disposed) {
+            this.emitter.fire();
+            return;
+        }
+        const port = listener.port;
+        this.phases.set(key, 'connecting');
+        this.emitter.fire();
+        const giveUp = (why: string) => {
+            this.log(`connect-back ${listener.address}: ${why}; not listening (Attach on its target tries again)`);
+            if (this.phases.get(key) === 'connecting') {
+                this.phases.delete(key);
+                this.declined.add(key);
+            }
+            this.emitter.fire();
+        };
+        const host = listenHost(listener.address, await this.bridgeGateway());
+        if (host === null) {
+            giveUp(`no address to listen on for ${listener.address} (Docker's bridge gateway unknown)`);
+            return;
+        }
+        // The previous listener's adapter may still be ending; anything else there (a
+        // listener of another VS Code window) keeps it.
+        const deadline = Date.now() + PORT_WAIT_MS;
+        let free = await portFree(host, port);
+        while (!free && Date.now() < deadline && this.phases.get(key) === 'connecting' && !this.disposed) {
+            await new Promise((r) => setTimeout(r, 250));
+            free = await portFree(host, port);
+        }
+        if (this.phases.get(key) !== 'connecting' || this.disposed) {
+            return; // detached, handed over or gone meanwhile
+        }
+        if (!free) {
+            giveUp(`something else listens on ${host}:${port}`);
+            return;
+        }
+        const settings = vscode.workspace.getConfiguration('smdebugLocal', folderRun.folder.uri);
+        const python = adapterPython(folderRun.run.pid, settings.get<string[]>('command'));
+        const labels = listener.targets.map((t) => t.label).join(', ');
+        const config: vscode.DebugConfiguration = {
+            type: DEBUG_TYPE,
+            request: 'attach',
+            name: `${labels} (connect-back)`,
+            listen: { host, port },
+            justMyCode: false,
+            target: key,
+            __smdebugLocalPython: python,
+        };
+        this.log(`${labels}: listening on ${host}:${port} for ${listener.address} (${python} -m debugpy.adapter)`);
+        let ok = false;
+        try {
+            // Resolves once a container connected (VS Code answers the attach then).
+            ok = await vscode.debug.startDebugging(folderRun.folder, config, { suppressSaveBeforeStart: true });
+        } catch (err) {
+            this.log(`${labels}: ${(err as Error).message}`);
+        }
+        if (!ok) {
+            this.unannounced.delete(key);
+            if (this.phases.get(key) === 'connecting') {
+                this.phases.delete(key);
+                this.declined.add(key); // VS Code said why (or it was stopped); do not loop
+            }
+            this.emitter.fire();
+        }
+    }
+
+    private async bridgeGateway(): Promise<string | null> {
+        if (!this.gateway || Date.now() - this.gateway.at > 60_000) {
+            this.gateway = { address: await bridgeGateway(), at: Date.now() };
+        }
+        return this.gateway.address;
+    }
+
+    /** End ``target``'s sessions by the user's wish: it is not attached again by itself
+     * (a connect-back target's: its listener's). */
     async detach(target: Target): Promise<void> {
-        this.declined.add(target.key);
-        const session = this.roots.get(target.key);
+        const key = target.port === null ? listenerKey(target) : target.key;
+        this.declined.add(key);
+        const session = this.sessionOf(key);
         if (session) {
             await vscode.debug.stopDebugging(session);
         } else {
-            this.phases.delete(target.key); // a connect loop sees it and stops
+            this.phases.delete(key); // a connect loop sees it and stops
             this.emitter.fire();
+        }
+    }
+
+    /** The root session of ``key``, announced or not. */
+    private sessionOf(key: string): vscode.DebugSession | undefined {
+        return this.roots.get(key) ?? this.unannounced.get(key);
+    }
+
+    // -- next to the Python Debugger ---------------------------------------------------
+
+    /** Our sessions (and connect loops) and the ports they hold or are about to. */
+    private ours(): Held[] {
+        const held: Held[] = [];
+        for (const t of this.targets()) {
+            if (t.port !== null && this.phases.has(t.key)) {
+                held.push({ key: t.key, port: t.port, listen: false });
+            }
+        }
+        for (const l of listenersOf(this.targets())) {
+            if (l.port !== null && this.phases.has(l.key)) {
+                held.push({ key: l.key, port: l.port, listen: true });
+            }
+        }
+        return held;
+    }
+
+    /** VS Code resolved a "debugpy" configuration: its port is the Python Debugger's from
+     * now on; a session of ours there ends first. */
+    private async claimed(config: vscode.DebugConfiguration): Promise<void> {
+        const claim = claimOf(config);
+        if (!claim) {
+            return;
+        }
+        this.holds.claim(claim, Date.now());
+        const keys = handOver(claim, this.ours());
+        for (const key of keys) {
+            this.log(`${key}: handed over to the Python Debugger ("${config.name}" ${claim.listen ? 'listens on' : 'attaches to'} port ${claim.port})`);
+            this.declined.add(key);
+            const session = this.sessionOf(key);
+            if (!session) {
+                this.phases.delete(key); // still connecting: the loop sees it and stops
+                continue;
+            }
+            const ended = new Promise<void>((resolve) => {
+                const timer = setTimeout(() => {
+                    done.dispose();
+                    resolve();
+                }, HANDOVER_WAIT_MS);
+                const done = vscode.debug.onDidTerminateDebugSession((s) => {
+                    if (s.id === session.id) {
+                        clearTimeout(timer);
+                        done.dispose();
+                        resolve();
+                    }
+                });
+            });
+            await vscode.debug.stopDebugging(session);
+            await ended;
+        }
+        if (claim.listen && keys.length > 0) {
+            // debugpy's new adapter must be able to listen there: our adapter's process
+            // lets the port go as it exits.
+            const host = config.listen?.host;
+            const deadline = Date.now() + PORT_WAIT_MS;
+            while (typeof host === 'string' && !(await portFree(host, claim.port)) && Date.now() < deadline) {
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        }
+        this.apply();
+    }
+
+    /** A "debugpy" session's adapter starts (its first start, or a restart). */
+    private debugpyStarted(session: vscode.DebugSession): void {
+        const claim = claimOf(session.configuration);
+        if (claim) {
+            this.holds.start(session.id, claim);
+            this.apply();
+        }
+    }
+
+    /** A "debugpy" session that held ``claim`` ended: what it held is left alone (the
+     * user's debugger had it), not attached by us the moment it lets go. */
+    private debugpyEnded(claim: Claim): void {
+        for (const t of this.targets()) {
+            if (claim.listen ? t.port === null && listenersOf([t])[0].port === claim.port : t.port === claim.port) {
+                this.declined.add(claim.listen ? listenerKey(t) : t.key);
+            }
         }
     }
 
@@ -358,24 +595,42 @@ export class Attacher implements vscode.Disposable {
     }
 
     private started(session: vscode.DebugSession): void {
+        this.live.set(session.id, session);
+        if (session.type === DEBUGPY_TYPE && !this.holds.has(session.id)) {
+            this.debugpyStarted(session); // its adapter came before this extension did
+        }
         const key = this.keyOf(session);
         if (key === undefined || session.configuration.subProcessId !== undefined) {
+            this.emitter.fire();
             return;
         }
+        this.unannounced.delete(key);
         this.roots.set(key, session);
         this.phases.set(key, 'attached');
         this.ended.delete(key);
-        if (this.declined.has(key) && session.configuration.__smdebugLocalConnection !== undefined) {
-            void vscode.debug.stopDebugging(session); // detached while it was starting
+        const ours = session.configuration.__smdebugLocalConnection !== undefined
+            || session.configuration.__smdebugLocalPython !== undefined;
+        if (this.declined.has(key) && ours) {
+            void vscode.debug.stopDebugging(session); // detached (or handed over) while it was starting
         }
         this.emitter.fire();
     }
 
     private terminated(session: vscode.DebugSession): void {
+        this.live.delete(session.id);
+        const claim = this.holds.end(session.id, Date.now());
+        if (claim) {
+            this.debugpyEnded(claim);
+            this.apply();
+        }
         const key = this.keyOf(session);
         this.paused.delete(session.id);
         if (key === undefined) {
+            this.emitter.fire();
             return;
+        }
+        if (this.unannounced.get(key)?.id === session.id) {
+            this.unannounced.delete(key);
         }
         if (this.roots.get(key)?.id === session.id) {
             this.roots.delete(key);
@@ -395,6 +650,9 @@ export class Attacher implements vscode.Disposable {
 
     private tracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
         const key = this.keyOf(session);
+        if (key !== undefined && session.configuration.subProcessId === undefined && !this.roots.has(key)) {
+            this.unannounced.set(key, session);
+        }
         const setPaused = (paused: boolean) => {
             if (key === undefined) {
                 return;

@@ -1,7 +1,8 @@
 // smdebug-local for VS Code: the debug targets of this workspace's runs in a view, a debug
-// session attached to each (loopback only) as it appears, and commands to start and stop
-// runs. The run itself is smdebug-local's (`smdebug-local run`); this extension reads its
-// state file (<folder>/.smdebug-local/state.json) and never starts containers.
+// session attached to each (loopback only) as it appears, commands to start and stop runs
+// and to continue or pause all of a run's sessions at once. The run itself is
+// smdebug-local's (`smdebug-local run`); this extension reads its state file
+// (<folder>/.smdebug-local/state.json) and never starts containers.
 
 import * as fs from 'fs';
 import * as vscode from 'vscode';
@@ -9,6 +10,7 @@ import * as vscode from 'vscode';
 import { AdapterFactory, DEBUG_TYPE, OpenedConnections } from './adapter';
 import { Attacher } from './attacher';
 import { Commands } from './commands';
+import { RunControl } from './runcontrol';
 import { TargetsView } from './view';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -36,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
         view,
         vscode.window.registerTreeDataProvider('smdebugLocal.targets', view),
         new Commands(attacher, log),
+        new RunControl(attacher, log),
     );
     log(`activated (${vscode.version})`);
 }

@@ -16,6 +16,8 @@ const ICONS: Record<TargetState, string> = {
     attached: 'debug-alt',
     paused: 'debug-stackframe-focused',
     gone: 'circle-slash',
+    'held by debugpy': 'debug-alt-small',
+    awaiting: 'sync~spin',
     'connects back': 'debug-disconnect',
 };
 
@@ -83,8 +85,10 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.id = `target:${t.key}`;
         item.description = `${state} · ${t.address}`;
         item.iconPath = new vscode.ThemeIcon(ICONS[state]);
-        item.contextValue = t.port === null ? 'target.connect'
-            : state === 'attached' || state === 'paused' || state === 'connecting'
+        // Attach / Detach: a connect-back target's start / stop its run's listener. A
+        // target a "debugpy" session holds has neither (that session is the user's).
+        item.contextValue = state === 'held by debugpy' ? 'target.held'
+            : state === 'attached' || state === 'paused' || state === 'connecting' || state === 'awaiting'
                 ? 'target.attached' : 'target.detached';
         const mappings = t.pathMappings.map((m) => `${m.localRoot} → ${m.remoteRoot}`);
         item.tooltip = [

@@ -1,0 +1,45 @@
+import { strict as assert } from 'assert';
+import * as net from 'net';
+import { test } from 'node:test';
+
+import { gatewayOf, listenHost, portFree, pythonOfArgv, shebangPython } from '../src/connectback';
+
+test('the Python running a run, from its command line', () => {
+    assert.equal(pythonOfArgv(['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']), '/venv/bin/python3');
+    assert.equal(pythonOfArgv(['/usr/bin/python3.11', '-m', 'smdebug_local', 'run']), '/usr/bin/python3.11');
+    assert.equal(pythonOfArgv(['python', '-m', 'smdebug_local', 'run']), null, 'not by path: which one?');
+    assert.equal(pythonOfArgv(['/usr/bin/uv', 'run', 'smdebug-local']), null);
+    assert.equal(pythonOfArgv([]), null);
+});
+
+test("a script's #! interpreter", () => {
+    assert.equal(shebangPython('#!/venv/bin/python\nimport x\n'), '/venv/bin/python');
+    assert.equal(shebangPython('#!/usr/bin/env python3\n'), 'python3');
+    assert.equal(shebangPython('#!/bin/sh\n'), null);
+    assert.equal(shebangPython('\x7fELF...'), null);
+});
+
+test("Docker's bridge gateway", () => {
+    assert.equal(gatewayOf('[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]'), '172.17.0.1');
+    assert.equal(gatewayOf('[{"Subnet":"172.18.0.0/16"}]'), '172.18.0.1', 'an engine that lists only the subnet');
+    assert.equal(gatewayOf('[{"Subnet":"fd00::/64","Gateway":"fd00::1"}]'), null);
+    assert.equal(gatewayOf('null'), null);
+    assert.equal(gatewayOf('not json'), null);
+});
+
+test('where to listen: the bridge gateway for host.docker.internal, never all interfaces', () => {
+    assert.equal(listenHost('host.docker.internal:5678', '172.17.0.1'), '172.17.0.1');
+    assert.equal(listenHost('host.docker.internal:5678', null), null);
+    assert.equal(listenHost('172.20.0.1:5678', '172.17.0.1'), '172.20.0.1');
+    assert.equal(listenHost('0.0.0.0:5678', '172.17.0.1'), null);
+    assert.equal(listenHost('example.com:5678', '172.17.0.1'), null);
+});
+
+test('a port something listens on is not free', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    assert.equal(await portFree('127.0.0.1', port), false);
+    await new Promise((r) => server.close(r));
+    assert.equal(await portFree('127.0.0.1', port), true);
+});
