@@ -73,6 +73,9 @@ def target_entry(target: DebugTarget, service: Mapping) -> dict:
         # A distributed job's host: the rank each endpoint is for (the same order).
         **({"ranks": list(target.slot_ranks)} if target.slot_ranks else {}),
         "connect": ":".join(map(str, target.connect)) if target.connect else None,
+        # Which debugger the container runs: a connect-back target of `--ide pycharm`
+        # connects to PyCharm's Debug Server, never to a debugpy listener (the extension's).
+        "debugger": target.debugger,
         "wait": target.wait,
         "pathMappings": [
             {"localRoot": local, "remoteRoot": remote} for local, remote in target.mappings

@@ -206,3 +206,20 @@ def test_the_next_run_removes_what_a_killed_run_left_and_says_so(tmp_path):
         "run goes on"
     ]
     assert [doc["run"] for _, doc in state.runs(tmp_path)] == ["live"]
+
+
+def test_a_connect_back_target_names_its_debugger():
+    """The extension listens (debugpy's adapter) only for debugpy's connect-back targets: a
+    `--ide pycharm` run's containers connect to PyCharm's Debug Server."""
+    pycharm = DebugTarget(
+        "training",
+        "algo-1-x",
+        (),
+        connect=("host.docker.internal", 5690),
+        debugger="pydevd-pycharm",
+    )
+    entry = state.target_entry(pycharm, {})
+    assert (entry["connect"], entry["debugger"]) == ("host.docker.internal:5690", "pydevd-pycharm")
+    assert state.target_entry(DebugTarget("training", "algo-1-x", (5678,)), {})["debugger"] == (
+        "debugpy"
+    )

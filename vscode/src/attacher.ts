@@ -353,6 +353,9 @@ export class Attacher implements vscode.Disposable {
     async attach(target: Target, byHand = false): Promise<void> {
         if (target.port === null) {
             const listener = listenersOf([target])[0];
+            if (!listener) {
+                return; // it connects to another IDE's debugger (PyCharm's), not to ours
+            }
             const all = listenersOf(this.targets()).find((l) => l.key === listener.key);
             return this.listen(all ?? listener, byHand);
         }
@@ -583,7 +586,7 @@ export class Attacher implements vscode.Disposable {
      * user's debugger had it), not attached by us the moment it lets go. */
     private debugpyEnded(claim: Claim): void {
         for (const t of this.targets()) {
-            if (claim.listen ? t.port === null && listenersOf([t])[0].port === claim.port : t.port === claim.port) {
+            if (claim.listen ? t.port === null && listenersOf([t])[0]?.port === claim.port : t.port === claim.port) {
                 this.declined.add(claim.listen ? listenerKey(t) : t.key);
             }
         }

@@ -68,7 +68,9 @@ export function listenerKey(target: Target): string {
 export function listenersOf(targets: readonly Target[]): Listener[] {
     const byKey = new Map<string, Listener>();
     for (const t of targets) {
-        if (t.port !== null) {
+        // Attachable targets have a port; a connect-back target of PyCharm's debugger
+        // connects to PyCharm's Debug Server, so no debugpy listener of ours is for it.
+        if (t.port !== null || (t.debugger ?? 'debugpy') !== 'debugpy') {
             continue;
         }
         const key = listenerKey(t);
@@ -124,6 +126,9 @@ export function targetState(target: Target, known: Known): TargetState {
     const held = known.held ?? NOTHING_HELD;
     if (target.port === null) {
         const listener = listenersOf([target])[0];
+        if (!listener) {
+            return 'connects back'; // to another IDE's debugger (PyCharm's)
+        }
         const phase = known.sessions.get(listener.key);
         if (phase === 'connecting') {
             return 'awaiting';

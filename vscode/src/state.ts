@@ -60,6 +60,9 @@ export interface Target {
     /** True when the process waits for a debugger before running. */
     wait: boolean;
     pathMappings: PathMapping[];
+    /** The debugger in the container ("debugpy", "pydevd-pycharm"); absent: debugpy. A
+     * connect-back target of another debugger connects to that IDE, never to our listener. */
+    debugger?: string;
 }
 
 export interface Run {
@@ -99,6 +102,7 @@ function entryTargets(run: string, entry: Record<string, unknown>): Target[] {
     const container = typeof entry.container === 'string' ? entry.container : null;
     const job = typeof entry.job === 'string' ? entry.job : null;
     const wait = entry.wait === true;
+    const debuggerName = typeof entry.debugger === 'string' ? entry.debugger : 'debugpy';
     const pathMappings = Array.isArray(entry.pathMappings)
         ? (entry.pathMappings as unknown[]).filter(
               (m): m is PathMapping =>
@@ -121,6 +125,7 @@ function entryTargets(run: string, entry: Record<string, unknown>): Target[] {
         return [{
             key: keyOf(`connect:${address}`), run, role, host, service, container, job,
             rank: null, worker: null, label: base, address, port: null, wait, pathMappings,
+            debugger: debuggerName,
         }];
     }
     return endpoints.map((address, i) => {
@@ -130,7 +135,7 @@ function entryTargets(run: string, entry: Record<string, unknown>): Target[] {
             : worker !== null ? `${base} worker ${worker}` : base;
         return {
             key: keyOf(address), run, role, host, service, container, job, rank, worker, label,
-            address, port: portOf(address), wait, pathMappings,
+            address, port: portOf(address), wait, pathMappings, debugger: debuggerName,
         };
     });
 }

@@ -120,3 +120,17 @@ test('summary', () => {
     assert.equal(summary(['attached', 'paused', 'attached', 'gone']), 'smdebug-local: 1 paused, 2 attached, 1 gone');
     assert.equal(summary(['connects back', 'awaiting', 'held by debugpy']), 'smdebug-local: 1 awaiting, 1 held by debugpy, 1 connects back');
 });
+
+test("a connect-back run of PyCharm's debugger gets no debugpy listener of ours", () => {
+    const ts = parseState(JSON.stringify({
+        version: 1, run: 'r1', pid: 1, script: 's.py',
+        targets: [
+            { role: 'training', host: 'algo-1', service: 's1', container: 'c1', endpoints: [], connect: 'host.docker.internal:5690', debugger: 'pydevd-pycharm', wait: true, pathMappings: [] },
+        ],
+    })).targets;
+    assert.equal(ts[0].debugger, 'pydevd-pycharm');
+    assert.deepEqual(listenersOf(ts), []);
+    assert.deepEqual(decide(ts, known(), ALL).listen, []);
+    assert.equal(targetState(ts[0], known()), 'connects back');
+    assert.equal(targets()[3].debugger, 'debugpy', 'an entry without "debugger" is debugpy (older files)');
+});
