@@ -445,7 +445,8 @@ class Engine:
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as exc:
-                # 409 "removal ... is already in progress": compose is removing it.
-                if exc.status_code != 409:
+                # 409 "removal of container ... is already in progress": compose is
+                # removing it. Any other conflict is a failure to say.
+                if exc.status_code != 409 or "already in progress" not in str(exc.explanation):
                     raise
         return removed

@@ -212,8 +212,10 @@ PYCHARM_BROKEN = Message(
 
 # -- the VS Code extension (smdebug-local vscode ...) ----------------------------------------
 NO_BUNDLED_EXTENSION = Message(
-    "this installation carries no VS Code extension ({path} is missing: a development checkout)",
-    "build it with `bash vscode/build.sh`, or install smdebug-local from its release wheel",
+    "this installation carries no VS Code extension ({path} is missing: installed from "
+    "source, not from the release wheel)",
+    "install smdebug-local from its release wheel (`dev/release` builds it), or, in an "
+    "editable install of a checkout, build the extension with `bash vscode/build.sh`",
 )
 EDITOR_NOT_FOUND = Message(
     "`{editor}` is not on PATH",

@@ -57,7 +57,8 @@ def doctor(port: int, bind: str, image: str | None, as_json: bool) -> None:
     """Check that this machine can debug local-mode containers; exit 1 if anything fails.
 
     Checks the Docker engine, Docker Compose, the SageMaker SDK, the debugpy builds, the debug
-    port and (with --image) the image's Python, host-gateway and loopback port publishing.
+    port, the VS Code extension in each editor on PATH (WARN only: it is optional) and (with
+    --image) the image's Python, host-gateway and loopback port publishing.
     """
     from ..doctor import run_checks
 

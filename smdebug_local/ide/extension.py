@@ -4,18 +4,22 @@ The release wheel carries the built ``.vsix`` (``dev/release``), so a user needs
 the editor's own command line installs it (``code --install-extension``), exactly as a
 marketplace install would. Editors are told apart by their command on PATH; VS Code, its
 Insiders build, VSCodium, Cursor and code-server share that command-line interface.
-The extension's version is this package's (``vscode/scripts`` stamps it when packaging),
-so "the same version" is one comparison.
+The extension's version is this package's, stamped when packaging (``vscode/scripts/
+version.js``, in SemVer: ``0.2.0rc1`` ships as ``0.2.0-rc.1``); so "the same version" is
+the version the bundled .vsix's manifest says, compared as the editor lists it.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, messages
+from ..errors import SmdebugError
 
 EXTENSION_ID = "smdebug-local.smdebug-local"  # publisher.name in vscode/package.json
 EDITORS = ("code", "code-insiders", "codium", "cursor", "code-server")
@@ -32,10 +36,11 @@ class Installed:
 
     editor: str
     version: str | None  # None: not installed
+    expected: str  # the bundled extension's version (this package's, in SemVer)
 
     @property
     def current(self) -> bool:
-        return self.version == __version__
+        return self.version == self.expected
 
     def line(self) -> str:
         if self.version is None:
@@ -43,8 +48,8 @@ class Installed:
         if self.current:
             return f"{self.editor}: smdebug-local extension {self.version} (this package's version)"
         return (
-            f"{self.editor}: smdebug-local extension {self.version}, but this package is "
-            f"{__version__}"
+            f"{self.editor}: smdebug-local extension {self.version}, but this package carries "
+            f"{self.expected}"
         )
 
 
@@ -54,6 +59,16 @@ def vsix() -> Path:
         if path.is_file():
             return path
     raise messages.NO_BUNDLED_EXTENSION.error(path=BUNDLED)
+
+
+def bundled_version() -> str:
+    """The version the extension to install says it is (its manifest, as the editor will
+    list it); this package's own when there is none to read."""
+    try:
+        with zipfile.ZipFile(vsix()) as package:
+            return str(json.loads(package.read("extension/package.json"))["version"])
+    except (SmdebugError, OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return __version__
 
 
 def editors_on_path() -> list[str]:
@@ -104,7 +119,7 @@ def installed_version(listing: str) -> str | None:
 
 def status(editor: str, extensions_dir: Path | None = None) -> Installed:
     listing = _cli(editor, ["--list-extensions", "--show-versions"], extensions_dir)
-    return Installed(editor, installed_version(listing))
+    return Installed(editor, installed_version(listing), bundled_version())
 
 
 def install(editor: str, extensions_dir: Path | None = None) -> Installed:

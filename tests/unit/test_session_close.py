@@ -28,16 +28,24 @@ class Container:
         self.removed = True
 
 
-def api_error(status: int) -> docker.errors.APIError:
+def api_error(status: int, explanation: str = "refused") -> docker.errors.APIError:
     response = SimpleNamespace(status_code=status, url="http+docker://engine", reason="refused")
-    return docker.errors.APIError("refused", response=response)
+    return docker.errors.APIError("refused", response=response, explanation=explanation)
+
+
+IN_PROGRESS = "removal of container c1 is already in progress"
 
 
 def test_a_container_already_being_removed_or_gone_is_not_an_error():
-    containers = [Container(api_error(409)), Container(docker.errors.NotFound("gone")), Container()]
+    containers = [
+        Container(api_error(409, IN_PROGRESS)),
+        Container(docker.errors.NotFound("gone")),
+        Container(),
+    ]
     assert Engine.remove_containers(containers) == 1
-    with pytest.raises(docker.errors.APIError):
-        Engine.remove_containers([Container(api_error(500))])
+    for other in (api_error(500), api_error(409, "another conflict")):
+        with pytest.raises(docker.errors.APIError):
+            Engine.remove_containers([Container(other)])
 
 
 def closing(answers: bool, said: list[str], monkeypatch) -> SimpleNamespace:

@@ -7,7 +7,9 @@ how its answer is read; tests/vscode/test_release.py installs into a real code-s
 
 from __future__ import annotations
 
+import json
 import stat
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -83,7 +85,7 @@ def test_status_names_a_missing_or_older_extension_and_exits_1(editors):
     editors("codium")
     result = cli("status")
     assert result.exit_code == 1
-    assert f"code: smdebug-local extension 0.0.9, but this package is {__version__}" in (
+    assert f"code: smdebug-local extension 0.0.9, but this package carries {__version__}" in (
         result.output
     )
     assert "codium: the smdebug-local extension is not installed" in result.output
@@ -105,6 +107,17 @@ def test_a_development_checkout_without_a_build_says_how_to_get_one(editors, mon
     result = cli("install")
     assert result.exit_code == 2
     assert "carries no VS Code extension" in result.output and "vscode/build.sh" in result.output
+
+
+def test_the_version_compared_is_the_bundled_extensions_as_the_editor_lists_it(editors, tmp_path):
+    """The extension's version is stamped in SemVer (0.2.0rc1 ships as 0.2.0-rc.1): that is
+    what the editor lists, so that is what "the same version" means."""
+    with zipfile.ZipFile(extension.BUNDLED, "w") as package:
+        package.writestr("extension/package.json", json.dumps({"version": "0.2.0-rc.1"}))
+    editors("code", version="0.2.0-rc.1")
+    result = cli("status")
+    assert result.exit_code == 0, result.output
+    assert "code: smdebug-local extension 0.2.0-rc.1 (this package's version)" in result.output
 
 
 def test_path_prints_the_bundled_package(editors):
