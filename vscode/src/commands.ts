@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 
 import type { Attacher, FolderRun } from './attacher';
 import { shown } from './command';
-import { CommandFinder } from './findCommand';
+import type { CommandFinder } from './findCommand';
 import { descendantOf, isRunProcess } from './processes';
 import type { Target } from './state';
 import type { Node } from './view';
@@ -22,13 +22,14 @@ export class Commands implements vscode.Disposable {
      * wrapper such as `uv run` that starts it: runs are matched through the process tree). */
     private readonly tasks = new Map<number, vscode.TaskExecution>();
     private readonly disposables: vscode.Disposable[] = [];
-    /** How to start smdebug-local (smdebugLocal.command, or found by itself). */
-    private readonly finder: CommandFinder;
-
-    constructor(private readonly attacher: Attacher, private readonly log: (line: string) => void) {
+    constructor(
+        private readonly attacher: Attacher,
+        private readonly log: (line: string) => void,
+        /** How to start smdebug-local (smdebugLocal.command, or found by itself). */
+        private readonly finder: CommandFinder,
+    ) {
         const register = (id: string, fn: (...args: never[]) => unknown) =>
             this.disposables.push(vscode.commands.registerCommand(id, fn));
-        this.finder = new CommandFinder(log);
         register('smdebugLocal.debugScript', () => this.debugScript(false));
         register('smdebugLocal.debugScriptWatch', () => this.debugScript(true));
         register('smdebugLocal.stopRun', (node?: Node) => this.stopRun(node));

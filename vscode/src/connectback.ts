@@ -113,13 +113,15 @@ function onPath(name: string): string | null {
  * The Python whose debugpy adapter listens for a run's containers: the one running the
  * run (its process's command line, if it names it by path -- only a process of this
  * user's: a pid left by a killed run may be another account's process now, whose programs
- * are never run here), else the one ``command`` names (the command Debug Script runs,
- * src/command.ts: its first word if that is a Python, or the #! line of the script it
- * names), else "python3".
+ * are never run here), else the one of the command Debug Script runs (``command``, asked
+ * only then: src/findCommand.ts; its first word if that is a Python, or the #! line of the
+ * script it names), else "python3".
  */
-export function adapterPython(
-    runPid: number, command: readonly string[] | undefined, machine: Machine = THIS_MACHINE,
-): string {
+export async function adapterPython(
+    runPid: number,
+    command: () => Promise<readonly string[] | undefined>,
+    machine: Machine = THIS_MACHINE,
+): Promise<string> {
     // Owned before and after the read: the command line read is this user's process's.
     const cmdline = ownProcess(runPid, machine) ? machine.read(`/proc/${runPid}/cmdline`) : null;
     if (cmdline !== null && ownProcess(runPid, machine)) {
@@ -128,8 +130,8 @@ export function adapterPython(
             return python;
         }
     }
-    // else: no /proc (macOS), the run is gone, or not ours
-    const first = command?.[0];
+    // else: no /proc (macOS), the run is gone, not ours, or started by a bare "python3"
+    const first = (await command())?.[0];
     if (first) {
         if (PYTHON.test(path.basename(first))) {
             return first;

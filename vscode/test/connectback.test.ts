@@ -33,17 +33,26 @@ function machine(procs: Record<number, [number, string[]]>, files: Record<string
     };
 }
 
-test("the adapter's Python: the run's own, never another user's process's", () => {
+test("the adapter's Python: the run's own, never another user's process's; else Debug Script's command's", async () => {
     const m = machine({
         100: [1000, ['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']],
+        101: [1000, ['python3', '-m', 'smdebug_local', 'run', 'd.py']],
         200: [1001, ['/home/mallory/python3', 'x.py']],
     }, { '/opt/sl/bin/smdebug-local': '#!/opt/sl/bin/python\nimport sys\n' });
-    assert.equal(adapterPython(100, undefined, m), '/venv/bin/python3');
+    let asked = 0;
+    const resolved = (command: string[] | undefined) => async () => {
+        asked++;
+        return command;
+    };
+    assert.equal(await adapterPython(100, resolved(['/opt/sl/bin/smdebug-local']), m), '/venv/bin/python3');
+    assert.equal(asked, 0, 'the command is not looked for when the run names its Python');
     // pid 200 was a killed run's; another account's python has it now
-    assert.equal(adapterPython(200, undefined, m), 'python3');
-    assert.equal(adapterPython(200, ['/opt/sl/bin/smdebug-local'], m), '/opt/sl/bin/python', "the resolved command's #!");
-    assert.equal(adapterPython(300, ['/venv2/bin/python', '-m', 'smdebug_local'], m), '/venv2/bin/python');
-    assert.equal(adapterPython(300, [], m), 'python3');
+    assert.equal(await adapterPython(200, resolved(undefined), m), 'python3');
+    assert.equal(await adapterPython(200, resolved(['/opt/sl/bin/smdebug-local']), m), '/opt/sl/bin/python', "the command's #!");
+    assert.equal(await adapterPython(101, resolved(['/venv2/bin/python', '-m', 'smdebug_local']), m), '/venv2/bin/python',
+        'a run started by a bare "python3": which one?');
+    assert.equal(await adapterPython(300, resolved([]), m), 'python3');
+    assert.equal(asked, 4);
 });
 
 test("a script's #! interpreter", () => {
