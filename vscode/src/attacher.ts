@@ -20,7 +20,7 @@ import {
     decide, Known, Listener, listenerKey, listenersOf, SessionPhase, targetState, TargetState,
 } from './decide';
 import type { CommandFinder } from './findCommand';
-import { Claim, claimOf, handOver, Held, Holds } from './handover';
+import { Claim, claimOf, handOver, Held, Holds, preLaunchTaskOf, taskNames } from './handover';
 import { containerRunsFor, descendantOf, isRunProcess } from './processes';
 import { ownedBy, parseState, Run, STATE_DIR, STATE_GLOB, stateFileNames, StateError, Target } from './state';
 
@@ -109,9 +109,12 @@ export class Attacher implements vscode.Disposable {
                     return undefined;
                 },
             }),
-            vscode.tasks.onDidEndTaskProcess(() => {
-                this.holds.taskEnded();
-                this.apply();
+            // A claim's own pre-launch task ended before its session started (the run
+            // failed, the user aborted): its port is no longer about to be held.
+            vscode.tasks.onDidEndTaskProcess((e) => {
+                if (this.holds.taskEnded(taskNames(e.execution.task))) {
+                    this.apply();
+                }
             }),
         );
         this.timer = setInterval(() => this.refresh(), POLL_MS);
@@ -538,7 +541,7 @@ export class Attacher implements vscode.Disposable {
         if (!claim) {
             return;
         }
-        this.holds.claim(claim, Date.now());
+        this.holds.claim(claim, Date.now(), preLaunchTaskOf(config));
         const keys = handOver(claim, this.ours());
         for (const key of keys) {
             this.log(`${key}: handed over to the Python Debugger ("${config.name}" ${claim.listen ? 'listens on' : 'attaches to'} port ${claim.port})`);
