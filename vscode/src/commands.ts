@@ -103,13 +103,15 @@ export class Commands implements vscode.Disposable {
         await vscode.tasks.executeTask(task);
     }
 
-    private async pickRun(node?: Node): Promise<FolderRun | undefined> {
+    /** The run to stop: the row's, this workspace's only one, or the user's pick; 'none'
+     * when there is no run, undefined when the pick was dismissed (Escape). */
+    private async pickRun(node?: Node): Promise<FolderRun | 'none' | undefined> {
         if (node?.kind === 'run') {
             return node.run;
         }
         const runs = this.attacher.runs().filter((r) => r.run);
         if (runs.length <= 1) {
-            return runs[0];
+            return runs[0] ?? 'none';
         }
         const picked = await vscode.window.showQuickPick(
             runs.map((r) => ({ label: r.run!.script, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
@@ -120,7 +122,10 @@ export class Commands implements vscode.Disposable {
 
     private async stopRun(node?: Node): Promise<void> {
         const picked = await this.pickRun(node);
-        const run = picked?.run;
+        if (picked === undefined) {
+            return; // dismissed
+        }
+        const run = picked === 'none' ? null : picked.run;
         if (!run) {
             void vscode.window.showInformationMessage('smdebug-local: no run in this workspace to stop');
             return;
