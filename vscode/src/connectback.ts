@@ -131,7 +131,7 @@ export async function adapterPython(
         }
     }
     // else: no /proc (macOS), the run is gone, not ours, or started by a bare "python3"
-    const first = (await command())?.[0];
+    const first = (await command().catch(() => undefined))?.[0]; // not found: the default
     if (first) {
         if (PYTHON.test(path.basename(first))) {
             return first;

@@ -53,6 +53,7 @@ test("the adapter's Python: the run's own, never another user's process's; else 
         'a run started by a bare "python3": which one?');
     assert.equal(await adapterPython(300, resolved([]), m), 'python3');
     assert.equal(asked, 4);
+    assert.equal(await adapterPython(300, () => Promise.reject(new Error('no answer')), m), 'python3');
 });
 
 test("a script's #! interpreter", () => {
