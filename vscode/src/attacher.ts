@@ -19,7 +19,8 @@ import { adapterPython, bridgeGateway, listenHost, portFree } from './connectbac
 import {
     decide, Known, Listener, listenerKey, listenersOf, SessionPhase, targetState, TargetState,
 } from './decide';
-import { Claim, claimOf, handOver, Held, Holds } from './handover';
+import type { CommandFinder } from './findCommand';
+import { Claim, claimOf, handOver, Held, Holds, preLaunchTaskOf, taskNames } from './handover';
 import { containerRunsFor, descendantOf, isRunProcess } from './processes';
 import { ownedBy, parseState, Run, STATE_DIR, STATE_GLOB, stateFileNames, StateError, Target } from './state';
 
@@ -79,6 +80,7 @@ export class Attacher implements vscode.Disposable {
     constructor(
         private readonly connections: OpenedConnections,
         private readonly log: (line: string) => void,
+        private readonly finder: CommandFinder,
     ) {
         this.disposables.push(
             vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh()),
@@ -107,9 +109,12 @@ export class Attacher implements vscode.Disposable {
                     return undefined;
                 },
             }),
-            vscode.tasks.onDidEndTaskProcess(() => {
-                this.holds.taskEnded();
-                this.apply();
+            // A claim's own pre-launch task ended before its session started (the run
+            // failed, the user aborted): its port is no longer about to be held.
+            vscode.tasks.onDidEndTaskProcess((e) => {
+                if (this.holds.taskEnded(taskNames(e.execution.task))) {
+                    this.apply();
+                }
             }),
         );
         this.timer = setInterval(() => this.refresh(), POLL_MS);
@@ -439,6 +444,7 @@ export class Attacher implements vscode.Disposable {
             giveUp(`no address to listen on for ${listener.address} (Docker's bridge gateway unknown)`);
             return;
         }
+        const python = await adapterPython(folderRun.run.pid, () => this.finder.find(folderRun.folder, true));
         // The previous listener's adapter may still be ending; anything else there (a
         // listener of another VS Code window) keeps it.
         const deadline = Date.now() + PORT_WAIT_MS;
@@ -454,8 +460,6 @@ export class Attacher implements vscode.Disposable {
             giveUp(`something else listens on ${host}:${port}`);
             return;
         }
-        const settings = vscode.workspace.getConfiguration('smdebugLocal', folderRun.folder.uri);
-        const python = adapterPython(folderRun.run.pid, settings.get<string[]>('command'));
         const labels = listener.targets.map((t) => t.label).join(', ');
         const config: vscode.DebugConfiguration = {
             type: DEBUG_TYPE,
@@ -472,11 +476,13 @@ export class Attacher implements vscode.Disposable {
             // Resolves once a container connected (VS Code answers the attach then).
             ok = await vscode.debug.startDebugging(folderRun.folder, config, { suppressSaveBeforeStart: true });
         } catch (err) {
-            this.log(`${labels}: ${(err as Error).message}`);
+            this.log(`${labels}: ${(err as Error).message} (debugpy's adapter: ${python} -m debugpy.adapter)`);
         }
         if (!ok) {
             this.unannounced.delete(key);
             if (this.phases.get(key) === 'connecting') {
+                this.log(`${labels}: the listener ended before a container connected `
+                    + `(debugpy's adapter: ${python} -m debugpy.adapter)`);
                 this.phases.delete(key);
                 this.declined.add(key); // VS Code said why (or it was stopped); do not loop
             }
@@ -535,7 +541,7 @@ export class Attacher implements vscode.Disposable {
         if (!claim) {
             return;
         }
-        this.holds.claim(claim, Date.now());
+        this.holds.claim(claim, Date.now(), preLaunchTaskOf(config));
         const keys = handOver(claim, this.ours());
         for (const key of keys) {
             this.log(`${key}: handed over to the Python Debugger ("${config.name}" ${claim.listen ? 'listens on' : 'attaches to'} port ${claim.port})`);
@@ -667,8 +673,25 @@ export class Attacher implements vscode.Disposable {
             }
             this.updatePaused(key);
         };
+        // A connect-back listener: debugpy's adapter from this Python (src/connectback.ts).
+        const python = session.configuration.subProcessId === undefined
+            && typeof session.configuration.__smdebugLocalPython === 'string'
+            ? session.configuration.__smdebugLocalPython as string : undefined;
+        let spoke = false;
         return {
+            onError: (err: Error) => {
+                if (python !== undefined) {
+                    this.log(`${session.name}: debugpy's adapter (${python} -m debugpy.adapter): ${err.message}`);
+                }
+            },
+            onExit: (code: number | undefined) => {
+                if (python !== undefined && !spoke && code !== undefined && code !== 0) {
+                    this.log(`${session.name}: debugpy's adapter did not start: ${python} -m debugpy.adapter `
+                        + `exited with code ${code} (that Python needs debugpy, which comes with smdebug-local)`);
+                }
+            },
             onDidSendMessage: (m: { type?: string; event?: string }) => {
+                spoke = true;
                 if (m.type !== 'event') {
                     return;
                 }

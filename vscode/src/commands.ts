@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 
 import type { Attacher, FolderRun } from './attacher';
 import { shown } from './command';
-import { CommandFinder } from './findCommand';
+import type { CommandFinder } from './findCommand';
 import { descendantOf, isRunProcess } from './processes';
 import type { Target } from './state';
 import type { Node } from './view';
@@ -22,13 +22,14 @@ export class Commands implements vscode.Disposable {
      * wrapper such as `uv run` that starts it: runs are matched through the process tree). */
     private readonly tasks = new Map<number, vscode.TaskExecution>();
     private readonly disposables: vscode.Disposable[] = [];
-    /** How to start smdebug-local (smdebugLocal.command, or found by itself). */
-    private readonly finder: CommandFinder;
-
-    constructor(private readonly attacher: Attacher, private readonly log: (line: string) => void) {
+    constructor(
+        private readonly attacher: Attacher,
+        private readonly log: (line: string) => void,
+        /** How to start smdebug-local (smdebugLocal.command, or found by itself). */
+        private readonly finder: CommandFinder,
+    ) {
         const register = (id: string, fn: (...args: never[]) => unknown) =>
             this.disposables.push(vscode.commands.registerCommand(id, fn));
-        this.finder = new CommandFinder(log);
         register('smdebugLocal.debugScript', () => this.debugScript(false));
         register('smdebugLocal.debugScriptWatch', () => this.debugScript(true));
         register('smdebugLocal.stopRun', (node?: Node) => this.stopRun(node));
@@ -102,13 +103,15 @@ export class Commands implements vscode.Disposable {
         await vscode.tasks.executeTask(task);
     }
 
-    private async pickRun(node?: Node): Promise<FolderRun | undefined> {
+    /** The run to stop: the row's, this workspace's only one, or the user's pick; 'none'
+     * when there is no run, undefined when the pick was dismissed (Escape). */
+    private async pickRun(node?: Node): Promise<FolderRun | 'none' | undefined> {
         if (node?.kind === 'run') {
             return node.run;
         }
         const runs = this.attacher.runs().filter((r) => r.run);
         if (runs.length <= 1) {
-            return runs[0];
+            return runs[0] ?? 'none';
         }
         const picked = await vscode.window.showQuickPick(
             runs.map((r) => ({ label: r.run!.script, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
@@ -119,7 +122,10 @@ export class Commands implements vscode.Disposable {
 
     private async stopRun(node?: Node): Promise<void> {
         const picked = await this.pickRun(node);
-        const run = picked?.run;
+        if (picked === undefined) {
+            return; // dismissed
+        }
+        const run = picked === 'none' ? null : picked.run;
         if (!run) {
             void vscode.window.showInformationMessage('smdebug-local: no run in this workspace to stop');
             return;

@@ -12,6 +12,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 
+import { Machine, ownProcess, THIS_MACHINE } from './processes';
+
 /** The name containers connect to in connect-back mode (smdebug_local/options.py). */
 export const HOST_FROM_CONTAINER = 'host.docker.internal';
 
@@ -109,36 +111,35 @@ function onPath(name: string): string | null {
 
 /**
  * The Python whose debugpy adapter listens for a run's containers: the one running the
- * run (its process's command line, if it names it by path), else the one
- * ``smdebugLocal.command`` names (its first word if that is a Python, or the #! line of
- * the script it names), else "python3".
- *
- * The one place that decides it (src/command.ts, which finds the smdebug-local command,
- * may answer here instead).
+ * run (its process's command line, if it names it by path -- only a process of this
+ * user's: a pid left by a killed run may be another account's process now, whose programs
+ * are never run here), else the one of the command Debug Script runs (``command``, asked
+ * only then: src/findCommand.ts; its first word if that is a Python, or the #! line of the
+ * script it names), else "python3".
  */
-export function adapterPython(runPid: number, command: readonly string[] | undefined): string {
-    try {
-        const argv = fs.readFileSync(`/proc/${runPid}/cmdline`, 'utf8').split('\0');
-        const python = pythonOfArgv(argv);
+export async function adapterPython(
+    runPid: number,
+    command: () => Promise<readonly string[] | undefined>,
+    machine: Machine = THIS_MACHINE,
+): Promise<string> {
+    // Owned before and after the read: the command line read is this user's process's.
+    const cmdline = ownProcess(runPid, machine) ? machine.read(`/proc/${runPid}/cmdline`) : null;
+    if (cmdline !== null && ownProcess(runPid, machine)) {
+        const python = pythonOfArgv(cmdline.split('\0'));
         if (python) {
             return python;
         }
-    } catch {
-        // no /proc (macOS), or the run is gone
     }
-    const first = command?.[0];
+    // else: no /proc (macOS), the run is gone, not ours, or started by a bare "python3"
+    const first = (await command().catch(() => undefined))?.[0]; // not found: the default
     if (first) {
         if (PYTHON.test(path.basename(first))) {
             return first;
         }
         const script = path.isAbsolute(first) ? first : onPath(first);
-        try {
-            const python = script ? shebangPython(fs.readFileSync(script, 'utf8').slice(0, 512)) : null;
-            if (python) {
-                return python;
-            }
-        } catch {
-            // unreadable: the default
+        const python = script ? shebangPython(machine.read(script)?.slice(0, 512) ?? '') : null;
+        if (python) {
+            return python;
         }
     }
     return 'python3';

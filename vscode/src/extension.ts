@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { AdapterFactory, DEBUG_TYPE, OpenedConnections } from './adapter';
 import { Attacher } from './attacher';
 import { Commands } from './commands';
+import { CommandFinder } from './findCommand';
 import { RunControl } from './runcontrol';
 import { TargetsView } from './view';
 
@@ -29,7 +30,9 @@ export function activate(context: vscode.ExtensionContext): void {
         }
     };
     const connections = new OpenedConnections();
-    const attacher = new Attacher(connections, log);
+    // How Debug Script starts smdebug-local; a connect-back listener's Python may come from it.
+    const finder = new CommandFinder(log);
+    const attacher = new Attacher(connections, log, finder);
     const view = new TargetsView(attacher);
     context.subscriptions.push(
         channel,
@@ -37,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
         attacher,
         view,
         vscode.window.registerTreeDataProvider('smdebugLocal.targets', view),
-        new Commands(attacher, log),
+        new Commands(attacher, log, finder),
         new RunControl(attacher, log),
     );
     log(`activated (${vscode.version})`);

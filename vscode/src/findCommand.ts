@@ -51,8 +51,9 @@ export class CommandFinder {
 
     constructor(private readonly log: (line: string) => void) {}
 
-    /** The command that starts smdebug-local for `folder`, or undefined (the user was told). */
-    async find(folder: vscode.WorkspaceFolder): Promise<string[] | undefined> {
+    /** The command that starts smdebug-local for `folder`, or undefined (the user was told:
+     * in the output channel, and with an error message unless `quiet`). */
+    async find(folder: vscode.WorkspaceFolder, quiet = false): Promise<string[] | undefined> {
         const inspected = vscode.workspace.getConfiguration('smdebugLocal', folder.uri).inspect<unknown>('command');
         const host: Host = {
             platform: process.platform,
@@ -77,8 +78,8 @@ export class CommandFinder {
             this.said.set(folder.uri.fsPath, found.message);
             this.log(found.message);
         }
-        if (found.ok) {
-            return found.command;
+        if (found.ok || quiet) {
+            return found.ok ? found.command : undefined;
         }
         void vscode.window.showErrorMessage(found.message, 'Open Settings').then((choice) => {
             if (choice) {

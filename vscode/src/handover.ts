@@ -57,6 +57,19 @@ export function handOver(claim: Claim, ours: readonly Held[]): string[] {
     return ours.filter((h) => h.port === claim.port && h.listen === claim.listen).map((h) => h.key);
 }
 
+/** The pre-launch task a configuration names (a task's label, or "source: name" for a
+ * task a provider contributes), or undefined (none, or named some other way: an object). */
+export function preLaunchTaskOf(config: Record<string, unknown>): string | undefined {
+    const task = config.preLaunchTask;
+    return typeof task === 'string' && task.trim() !== '' ? task : undefined;
+}
+
+/** The names a configuration's ``preLaunchTask`` may give a task: its label (its name),
+ * or "source: name". */
+export function taskNames(task: { name: string; source: string }): string[] {
+    return [task.name, `${task.source}: ${task.name}`];
+}
+
 /** How long a claim whose session has not started yet holds its port: the pre-launch
  * task starts the run and the session attaches once the container waits (the run gives
  * up on a waiting container after 5 minutes). */
@@ -70,17 +83,19 @@ export const RESTART_GRACE_MS = 10_000;
  * The ports "debugpy" sessions hold: claimed when VS Code resolves a configuration
  * (before its pre-launch task runs), held while the session lives, released when it ends
  * (a listener's after a grace period), when a claim's session never starts within
- * PENDING_MS, or when a task ends before its session started (the pre-launch task failed
- * and the user aborted).
+ * PENDING_MS, or when its own pre-launch task ends before its session started (the run
+ * failed and the user aborted). Another task ending changes nothing: the pre-launch task
+ * may still be starting the run.
  */
 export class Holds {
-    private readonly pending: { claim: Claim; until: number }[] = [];
+    private readonly pending: { claim: Claim; until: number; task?: string }[] = [];
     private readonly sessions = new Map<string, Claim>();
     private readonly grace: { claim: Claim; until: number }[] = [];
 
-    /** VS Code resolved a "debugpy" configuration with ``claim``. */
-    claim(claim: Claim, now: number): void {
-        this.pending.push({ claim, until: now + PENDING_MS });
+    /** VS Code resolved a "debugpy" configuration with ``claim`` (and pre-launch task
+     * ``task``, if it names one: src/handover.ts preLaunchTaskOf). */
+    claim(claim: Claim, now: number, task?: string): void {
+        this.pending.push({ claim, until: now + PENDING_MS, task });
     }
 
     /** A "debugpy" session with ``claim`` started (or its adapter was created). */
@@ -102,9 +117,17 @@ export class Holds {
         return claim;
     }
 
-    /** A task ended: claims whose session has not started are given up. */
-    taskEnded(): void {
-        this.pending.length = 0;
+    /** A task known by ``names`` (taskNames) ended: the claims it was the pre-launch task
+     * of, whose session has not started, are given up (true if there were any). */
+    taskEnded(names: readonly string[]): boolean {
+        const before = this.pending.length;
+        for (let i = this.pending.length - 1; i >= 0; i--) {
+            const task = this.pending[i].task;
+            if (task !== undefined && names.includes(task)) {
+                this.pending.splice(i, 1);
+            }
+        }
+        return this.pending.length !== before;
     }
 
     /** Whether session ``id`` is one holding a port. */

@@ -1,8 +1,8 @@
 // What the extension asks the machine before trusting a state file's word: is the run's
-// process alive (and an smdebug-local one), was it started by our task, does a container
-// still run for this run. Linux answers from /proc; elsewhere the checks that need it are
-// skipped (liveness still holds). Docker is asked with its CLI, and any failure counts as
-// "no": these checks only ever prevent an attach.
+// process alive (and ours, and an smdebug-local one), was it started by our task, does a
+// container still run for this run. Linux answers from /proc; elsewhere the checks that
+// need it are skipped (liveness still holds). Docker is asked with its CLI, and any failure
+// counts as "no": these checks only ever prevent an attach.
 
 import { execFile } from 'child_process';
 import * as fs from 'fs';
@@ -28,14 +28,57 @@ function procText(pid: number, file: string): string | null {
     }
 }
 
-/** Whether ``pid`` is a live smdebug-local run (a pid reused by another program is not). */
-export function isRunProcess(pid: number): boolean {
-    if (!alive(pid)) {
+/** What the run checks ask the machine (tests pass a machine of their own). */
+export interface Machine {
+    /** Whether this machine has /proc (Linux); without it only liveness is checked. */
+    proc: boolean;
+    /** This process's user id (process.getuid()), undefined where there is none (Windows). */
+    uid: number | undefined;
+    /** The owner's user id of a file (fs.statSync); throws if it cannot be stat'ed. */
+    uidOf(file: string): number;
+    /** A file's text, null if it cannot be read. */
+    read(file: string): string | null;
+    alive(pid: number): boolean;
+}
+
+export const THIS_MACHINE: Machine = {
+    proc: fs.existsSync('/proc/self'),
+    uid: process.getuid?.(),
+    uidOf: (file) => fs.statSync(file).uid,
+    read: (file) => {
+        try {
+            return fs.readFileSync(file, 'utf8');
+        } catch {
+            return null;
+        }
+    },
+    alive,
+};
+
+/** Whether process ``pid`` is this user's: ``/proc/<pid>`` is owned by our uid (a pid a
+ * killed run left in its state file may have been reused by another local account's
+ * process: its command line names that account's programs, never run here as us). True
+ * where that cannot be asked (no /proc, no getuid): liveness only, as before. */
+export function ownProcess(pid: number, machine: Machine = THIS_MACHINE): boolean {
+    if (!machine.proc || machine.uid === undefined) {
+        return true;
+    }
+    try {
+        return machine.uidOf(`/proc/${pid}`) === machine.uid;
+    } catch {
+        return false; // gone
+    }
+}
+
+/** Whether ``pid`` is a live smdebug-local run of this user (a pid reused by another
+ * program, or by another user's process, is not). */
+export function isRunProcess(pid: number, machine: Machine = THIS_MACHINE): boolean {
+    if (!machine.alive(pid) || !ownProcess(pid, machine)) {
         return false;
     }
-    const cmdline = procText(pid, 'cmdline');
+    const cmdline = machine.read(`/proc/${pid}/cmdline`);
     if (cmdline === null) {
-        return fs.existsSync('/proc/self') ? false : true; // no /proc here (macOS): liveness only
+        return !machine.proc; // no /proc here (macOS): liveness only
     }
     // `smdebug-local run` and `python -m smdebug_local run` are Python processes, as is a
     // driver or notebook kernel that called enable().

@@ -52,13 +52,15 @@ export class RunControl implements vscode.Disposable {
         this.disposables.forEach((d) => d.dispose());
     }
 
-    private async pickRun(node: Node | undefined, verb: Verb): Promise<FolderRun | undefined> {
+    /** The run to act on: the row's, this workspace's only one, or the user's pick;
+     * 'none' when there is no run, undefined when the pick was dismissed (Escape). */
+    private async pickRun(node: Node | undefined, verb: Verb): Promise<FolderRun | 'none' | undefined> {
         if (node?.kind === 'run') {
             return node.run;
         }
         const runs = this.attacher.runs().filter((r) => r.run);
         if (runs.length <= 1) {
-            return runs[0];
+            return runs[0] ?? 'none';
         }
         const picked = await vscode.window.showQuickPick(
             runs.map((r) => ({ label: r.run!.script || r.run!.id, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
@@ -69,12 +71,13 @@ export class RunControl implements vscode.Disposable {
 
     private async all(verb: Verb, node?: Node): Promise<void> {
         const picked = await this.pickRun(node, verb);
+        if (picked === 'none') {
+            void vscode.window.showInformationMessage('smdebug-local: no run in this workspace');
+            return;
+        }
         const run = picked?.run;
         if (!run) {
-            if (!picked) {
-                void vscode.window.showInformationMessage('smdebug-local: no run in this workspace');
-            }
-            return;
+            return; // dismissed, or a row whose state file is not used (the view says why)
         }
         const sessions = this.attacher.sessions();
         const ids = sessionsOfRun(

@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as net from 'net';
 import { test } from 'node:test';
 
-import { gatewayOf, listenHost, portFree, pythonOfArgv, shebangPython } from '../src/connectback';
+import { adapterPython, gatewayOf, listenHost, portFree, pythonOfArgv, shebangPython } from '../src/connectback';
+import type { Machine } from '../src/processes';
 
 test('the Python running a run, from its command line', () => {
     assert.equal(pythonOfArgv(['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']), '/venv/bin/python3');
@@ -10,6 +11,49 @@ test('the Python running a run, from its command line', () => {
     assert.equal(pythonOfArgv(['python', '-m', 'smdebug_local', 'run']), null, 'not by path: which one?');
     assert.equal(pythonOfArgv(['/usr/bin/uv', 'run', 'smdebug-local']), null);
     assert.equal(pythonOfArgv([]), null);
+});
+
+/** Uid 1000's machine: pid -> [owner, argv]; ``files``: other files' text. */
+function machine(procs: Record<number, [number, string[]]>, files: Record<string, string> = {}): Machine {
+    return {
+        proc: true,
+        uid: 1000,
+        uidOf: (file) => {
+            const pid = Number(/^\/proc\/(\d+)$/.exec(file)?.[1]);
+            if (!(pid in procs)) {
+                throw new Error(`ENOENT: ${file}`);
+            }
+            return procs[pid][0];
+        },
+        read: (file) => {
+            const pid = Number(/^\/proc\/(\d+)\/cmdline$/.exec(file)?.[1]);
+            return pid in procs ? procs[pid][1].join('\0') : files[file] ?? null;
+        },
+        alive: (pid) => pid in procs,
+    };
+}
+
+test("the adapter's Python: the run's own, never another user's process's; else Debug Script's command's", async () => {
+    const m = machine({
+        100: [1000, ['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']],
+        101: [1000, ['python3', '-m', 'smdebug_local', 'run', 'd.py']],
+        200: [1001, ['/home/mallory/python3', 'x.py']],
+    }, { '/opt/sl/bin/smdebug-local': '#!/opt/sl/bin/python\nimport sys\n' });
+    let asked = 0;
+    const resolved = (command: string[] | undefined) => async () => {
+        asked++;
+        return command;
+    };
+    assert.equal(await adapterPython(100, resolved(['/opt/sl/bin/smdebug-local']), m), '/venv/bin/python3');
+    assert.equal(asked, 0, 'the command is not looked for when the run names its Python');
+    // pid 200 was a killed run's; another account's python has it now
+    assert.equal(await adapterPython(200, resolved(undefined), m), 'python3');
+    assert.equal(await adapterPython(200, resolved(['/opt/sl/bin/smdebug-local']), m), '/opt/sl/bin/python', "the command's #!");
+    assert.equal(await adapterPython(101, resolved(['/venv2/bin/python', '-m', 'smdebug_local']), m), '/venv2/bin/python',
+        'a run started by a bare "python3": which one?');
+    assert.equal(await adapterPython(300, resolved([]), m), 'python3');
+    assert.equal(asked, 4);
+    assert.equal(await adapterPython(300, () => Promise.reject(new Error('no answer')), m), 'python3');
 });
 
 test("a script's #! interpreter", () => {

@@ -1,7 +1,9 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
 
-import { claimOf, handOver, Holds, PENDING_MS, RESTART_GRACE_MS } from '../src/handover';
+import {
+    claimOf, handOver, Holds, PENDING_MS, preLaunchTaskOf, RESTART_GRACE_MS, taskNames,
+} from '../src/handover';
 
 test('what a debugpy configuration claims', () => {
     // The generated launch.json's attach (connect) and listen (connect-back) configurations.
@@ -43,14 +45,42 @@ test('held: claimed at resolve, held while the session lives, released when it e
     assert.equal(holds.end('s1', 12), undefined);
 });
 
-test('a claim whose session never starts: released after a while, or when a task ends', () => {
+test('a claim whose session never starts: released after a while, or when its pre-launch task ends', () => {
     const holds = new Holds();
-    holds.claim({ port: 5678, listen: false }, 0);
+    holds.claim({ port: 5678, listen: false }, 0, 'smdebug-local: run');
     assert.deepEqual([...holds.ports(PENDING_MS - 1).connect], [5678]);
     assert.deepEqual([...holds.ports(PENDING_MS).connect], []);
-    holds.claim({ port: 5678, listen: false }, 0);
-    holds.taskEnded(); // the pre-launch task failed, the user aborted
+    holds.claim({ port: 5678, listen: false }, 0, 'smdebug-local: run');
+    // the pre-launch task failed, the user aborted
+    assert.equal(holds.taskEnded(taskNames({ name: 'smdebug-local: run', source: 'Workspace' })), true);
     assert.deepEqual([...holds.ports(1).connect], []);
+});
+
+test("another task ending keeps a claim whose pre-launch task is still starting the run", () => {
+    const holds = new Holds();
+    holds.claim({ port: 5678, listen: false }, 0, 'smdebug-local: run');
+    holds.claim({ port: 5690, listen: true }, 0, 'npm: build'); // a task a provider contributes
+    holds.claim({ port: 5700, listen: false }, 0); // no pre-launch task: its session starts at once
+    assert.equal(holds.taskEnded(taskNames({ name: 'lint', source: 'Workspace' })), false);
+    assert.equal(holds.taskEnded(taskNames({ name: 'run train.py', source: 'smdebug-local' })), false,
+        "Debug Script's task is not the launch.json's");
+    assert.deepEqual([...holds.ports(1).connect].sort(), [5678, 5700]);
+    assert.deepEqual([...holds.ports(1).listen], [5690]);
+    assert.equal(holds.taskEnded(taskNames({ name: 'build', source: 'npm' })), true);
+    assert.deepEqual([...holds.ports(1).listen], []);
+    assert.deepEqual([...holds.ports(1).connect].sort(), [5678, 5700]);
+    holds.start('s1', { port: 5678, listen: false });
+    assert.equal(holds.taskEnded(taskNames({ name: 'smdebug-local: run', source: 'Workspace' })), false,
+        'its session started: the session holds it now');
+    assert.deepEqual([...holds.ports(1).connect].sort(), [5678, 5700]);
+    assert.deepEqual([...holds.ports(PENDING_MS).connect], [5678], 'the claim without a task: until PENDING_MS');
+});
+
+test("a configuration's pre-launch task", () => {
+    assert.equal(preLaunchTaskOf({ request: 'attach', preLaunchTask: 'smdebug-local: run' }), 'smdebug-local: run');
+    assert.equal(preLaunchTaskOf({ request: 'attach' }), undefined);
+    assert.equal(preLaunchTaskOf({ request: 'attach', preLaunchTask: '' }), undefined);
+    assert.equal(preLaunchTaskOf({ request: 'attach', preLaunchTask: { type: 'npm', script: 'build' } }), undefined);
 });
 
 test('a listen session that ends keeps its port a moment (VS Code restarts it)', () => {

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import { test } from 'node:test';
 
-import { alive, descendantOf, isRunProcess } from '../src/processes';
+import { alive, descendantOf, isRunProcess, Machine, ownProcess } from '../src/processes';
 
 test('alive: this process yes; pid 0, 1, negative, gone: no', async () => {
     assert.equal(alive(process.pid), true);
@@ -37,4 +37,59 @@ test('descendantOf walks the parent chain (a wrapper between task and run)', asy
     } finally {
         child.kill();
     }
+});
+
+/** A Linux machine where we are uid 1000 and ``procs`` run (pid -> owner uid, cmdline). */
+function linux(procs: Record<number, [number, string[]]>): Machine {
+    return {
+        proc: true,
+        uid: 1000,
+        uidOf: (file) => {
+            const pid = Number(/^\/proc\/(\d+)$/.exec(file)?.[1]);
+            if (!(pid in procs)) {
+                throw new Error(`ENOENT: ${file}`);
+            }
+            return procs[pid][0];
+        },
+        read: (file) => {
+            const pid = Number(/^\/proc\/(\d+)\/cmdline$/.exec(file)?.[1]);
+            return pid in procs ? procs[pid][1].join('\0') + '\0' : null;
+        },
+        alive: (pid) => pid in procs, // EPERM (another user's) counts as alive
+    };
+}
+
+test("a pid reused by another user's Python is not our run (never attached)", () => {
+    const machine = linux({
+        100: [1000, ['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']],
+        200: [1001, ['/home/mallory/bin/python3', 'x.py']],
+        300: [0, ['/usr/bin/python3', '-m', 'smdebug_local', 'run']],
+    });
+    assert.equal(ownProcess(100, machine), true);
+    assert.equal(isRunProcess(100, machine), true);
+    assert.equal(ownProcess(200, machine), false);
+    assert.equal(isRunProcess(200, machine), false, "another account's process");
+    assert.equal(isRunProcess(300, machine), false, "root's process");
+    assert.equal(ownProcess(400, machine), false, 'gone');
+    assert.equal(isRunProcess(400, machine), false);
+});
+
+test('no /proc or no getuid: liveness only, as before', () => {
+    const noUid = { ...linux({ 200: [1001, ['/usr/bin/python3']] }), uid: undefined };
+    assert.equal(ownProcess(200, noUid), true);
+    assert.equal(isRunProcess(200, noUid), true);
+    const mac: Machine = {
+        proc: false,
+        uid: 501,
+        uidOf: () => { throw new Error('ENOENT'); },
+        read: () => null,
+        alive: (pid) => pid === 200,
+    };
+    assert.equal(ownProcess(200, mac), true);
+    assert.equal(isRunProcess(200, mac), true);
+    assert.equal(isRunProcess(201, mac), false);
+});
+
+test('this process is ours on this machine', () => {
+    assert.equal(ownProcess(process.pid), true);
 });
