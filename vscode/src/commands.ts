@@ -6,9 +6,10 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 
-import type { Attacher, FolderRun } from './attacher';
+import type { Attacher } from './attacher';
 import { shown } from './command';
 import type { CommandFinder } from './findCommand';
+import { pickRun } from './pickrun';
 import { descendantOf, isRunProcess } from './processes';
 import type { Target } from './state';
 import type { Node } from './view';
@@ -103,25 +104,9 @@ export class Commands implements vscode.Disposable {
         await vscode.tasks.executeTask(task);
     }
 
-    /** The run to stop: the row's, this workspace's only one, or the user's pick; 'none'
-     * when there is no run, undefined when the pick was dismissed (Escape). */
-    private async pickRun(node?: Node): Promise<FolderRun | 'none' | undefined> {
-        if (node?.kind === 'run') {
-            return node.run;
-        }
-        const runs = this.attacher.runs().filter((r) => r.run);
-        if (runs.length <= 1) {
-            return runs[0] ?? 'none';
-        }
-        const picked = await vscode.window.showQuickPick(
-            runs.map((r) => ({ label: r.run!.script, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
-            { placeHolder: 'Stop which smdebug-local run?' },
-        );
-        return picked?.r;
-    }
 
     private async stopRun(node?: Node): Promise<void> {
-        const picked = await this.pickRun(node);
+        const picked = await pickRun(this.attacher, node, 'Stop which smdebug-local run?');
         if (picked === undefined) {
             return; // dismissed
         }

@@ -12,8 +12,9 @@
 import * as vscode from 'vscode';
 
 import { DEBUG_TYPE } from './adapter';
-import type { Attacher, FolderRun } from './attacher';
+import type { Attacher } from './attacher';
 import { listenersOf } from './decide';
+import { pickRun } from './pickrun';
 import { outcome, sessionsOfRun } from './runsessions';
 import type { Node } from './view';
 
@@ -52,25 +53,12 @@ export class RunControl implements vscode.Disposable {
         this.disposables.forEach((d) => d.dispose());
     }
 
-    /** The run to act on: the row's, this workspace's only one, or the user's pick;
-     * 'none' when there is no run, undefined when the pick was dismissed (Escape). */
-    private async pickRun(node: Node | undefined, verb: Verb): Promise<FolderRun | 'none' | undefined> {
-        if (node?.kind === 'run') {
-            return node.run;
-        }
-        const runs = this.attacher.runs().filter((r) => r.run);
-        if (runs.length <= 1) {
-            return runs[0] ?? 'none';
-        }
-        const picked = await vscode.window.showQuickPick(
-            runs.map((r) => ({ label: r.run!.script || r.run!.id, description: `${r.folder.name} · pid ${r.run!.pid}`, r })),
-            { placeHolder: `${verb === 'continue' ? 'Continue' : 'Pause'} the debug sessions of which smdebug-local run?` },
-        );
-        return picked?.r;
-    }
 
     private async all(verb: Verb, node?: Node): Promise<void> {
-        const picked = await this.pickRun(node, verb);
+        const picked = await pickRun(
+            this.attacher, node,
+            `${verb === 'continue' ? 'Continue' : 'Pause'} the debug sessions of which smdebug-local run?`,
+        );
         if (picked === 'none') {
             void vscode.window.showInformationMessage('smdebug-local: no run in this workspace');
             return;
