@@ -3,7 +3,7 @@ import * as net from 'net';
 import { test } from 'node:test';
 
 import { adapterPython, gatewayOf, listenHost, portFree, pythonOfArgv, shebangPython } from '../src/connectback';
-import type { Machine } from '../src/processes';
+import { fakeLinux } from './fakemachine';
 
 test('the Python running a run, from its command line', () => {
     assert.equal(pythonOfArgv(['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']), '/venv/bin/python3');
@@ -13,28 +13,8 @@ test('the Python running a run, from its command line', () => {
     assert.equal(pythonOfArgv([]), null);
 });
 
-/** Uid 1000's machine: pid -> [owner, argv]; ``files``: other files' text. */
-function machine(procs: Record<number, [number, string[]]>, files: Record<string, string> = {}): Machine {
-    return {
-        proc: true,
-        uid: 1000,
-        uidOf: (file) => {
-            const pid = Number(/^\/proc\/(\d+)$/.exec(file)?.[1]);
-            if (!(pid in procs)) {
-                throw new Error(`ENOENT: ${file}`);
-            }
-            return procs[pid][0];
-        },
-        read: (file) => {
-            const pid = Number(/^\/proc\/(\d+)\/cmdline$/.exec(file)?.[1]);
-            return pid in procs ? procs[pid][1].join('\0') : files[file] ?? null;
-        },
-        alive: (pid) => pid in procs,
-    };
-}
-
 test("the adapter's Python: the run's own, never another user's process's; else Debug Script's command's", async () => {
-    const m = machine({
+    const m = fakeLinux({
         100: [1000, ['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']],
         101: [1000, ['python3', '-m', 'smdebug_local', 'run', 'd.py']],
         200: [1001, ['/home/mallory/python3', 'x.py']],

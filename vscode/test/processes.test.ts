@@ -4,6 +4,7 @@ import { spawn } from 'child_process';
 import { test } from 'node:test';
 
 import { alive, descendantOf, isRunProcess, Machine, ownProcess } from '../src/processes';
+import { fakeLinux } from './fakemachine';
 
 test('alive: this process yes; pid 0, 1, negative, gone: no', async () => {
     assert.equal(alive(process.pid), true);
@@ -39,28 +40,8 @@ test('descendantOf walks the parent chain (a wrapper between task and run)', asy
     }
 });
 
-/** A Linux machine where we are uid 1000 and ``procs`` run (pid -> owner uid, cmdline). */
-function linux(procs: Record<number, [number, string[]]>): Machine {
-    return {
-        proc: true,
-        uid: 1000,
-        uidOf: (file) => {
-            const pid = Number(/^\/proc\/(\d+)$/.exec(file)?.[1]);
-            if (!(pid in procs)) {
-                throw new Error(`ENOENT: ${file}`);
-            }
-            return procs[pid][0];
-        },
-        read: (file) => {
-            const pid = Number(/^\/proc\/(\d+)\/cmdline$/.exec(file)?.[1]);
-            return pid in procs ? procs[pid][1].join('\0') + '\0' : null;
-        },
-        alive: (pid) => pid in procs, // EPERM (another user's) counts as alive
-    };
-}
-
 test("a pid reused by another user's Python is not our run (never attached)", () => {
-    const machine = linux({
+    const machine = fakeLinux({
         100: [1000, ['/venv/bin/python3', '/venv/bin/smdebug-local', 'run', 'd.py']],
         200: [1001, ['/home/mallory/bin/python3', 'x.py']],
         300: [0, ['/usr/bin/python3', '-m', 'smdebug_local', 'run']],
@@ -75,7 +56,7 @@ test("a pid reused by another user's Python is not our run (never attached)", ()
 });
 
 test('no /proc or no getuid: liveness only, as before', () => {
-    const noUid = { ...linux({ 200: [1001, ['/usr/bin/python3']] }), uid: undefined };
+    const noUid = { ...fakeLinux({ 200: [1001, ['/usr/bin/python3']] }), uid: undefined };
     assert.equal(ownProcess(200, noUid), true);
     assert.equal(isRunProcess(200, noUid), true);
     const mac: Machine = {
