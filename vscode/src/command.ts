@@ -8,6 +8,7 @@
 // In a restricted workspace only the user's own setting and PATH count: the workspace's
 // settings, its virtualenv and the interpreter the Python extension picked for it (which may
 // well be that virtualenv's) are programs the workspace chose.
+// And what Debug Script asks of it (`runArgs`).
 
 import * as path from 'path';
 
@@ -72,6 +73,16 @@ export function interpreterFromApi(api: unknown, resource: unknown): string | un
         // no answer
     }
     return undefined;
+}
+
+/** The arguments of Debug Script's `smdebug-local run`, after the command's own.
+ * `--post-mortem` always (a process that crashes with no debugger attached pauses for one):
+ * the run's default is off in CI or without a terminal, and a run the extension starts has
+ * someone to attach.
+ * It comes before `extra` (smdebugLocal.runArgs), so that a `--no-post-mortem` there wins
+ * (the last one counts). */
+export function runArgs(watch: boolean, extra: readonly string[], script: string): string[] {
+    return ['run', ...(watch ? ['--watch'] : []), '--post-mortem', ...extra, script];
 }
 
 /** A command line as one would type it (for messages). */

@@ -1,22 +1,42 @@
 // The commands: Debug Script (with Watch) runs `smdebug-local run` on the active driver
 // script in a task (its sessions are attached even with autoAttach off), Stop Run ends a
-// run (its containers are removed, as with Ctrl-C), Attach to Target... picks a target.
+// run (its containers are removed, as with Ctrl-C), Show Stacks opens every thread's stack of
+// a run's (or a target's) processes, Attach to Target... picks a target.
 // The view's context actions (attach, detach, open mapping, copy address) live here too.
 
+import { execFile } from 'child_process';
 import * as path from 'path';
 import * as vscode from 'vscode';
 
 import type { Attacher } from './attacher';
-import { shown } from './command';
+import { runArgs, shown } from './command';
 import type { CommandFinder } from './findCommand';
 import { pickRun } from './pickrun';
 import { descendantOf, isRunProcess } from './processes';
+import { Ended, STACKS_MS, stacksCommand, stacksShown } from './stacks';
 import type { Target } from './state';
 import type { Node } from './view';
 
 const TASK_SOURCE = 'smdebug-local';
 /** Contributed in package.json (taskDefinitions): a run of a script, with or without watch. */
 const TASK_TYPE = 'smdebug-local';
+/** Show Stacks' output kept at most (Node's default, 1 MiB, is a few hundred threads). */
+const STACKS_OUTPUT = 16 * 1024 * 1024;
+
+/** Runs `line` without a shell, in `cwd`, for Show Stacks: how it ended (never rejects). */
+function runStacks(line: readonly string[], cwd: string): Promise<Ended> {
+    return new Promise((resolve) => {
+        execFile(line[0], line.slice(1), { cwd, timeout: STACKS_MS, maxBuffer: STACKS_OUTPUT, windowsHide: true },
+            (err, stdout, stderr) => resolve({
+                code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+                errno: typeof err?.code === 'string' ? err.code : undefined,
+                timedOut: err?.killed === true && typeof err.code !== 'string',
+                message: err?.message,
+                stdout,
+                stderr,
+            }));
+    });
+}
 
 export class Commands implements vscode.Disposable {
     /** Tasks started by Debug Script, by the pid of the task's process (smdebug-local, or a
@@ -34,6 +54,7 @@ export class Commands implements vscode.Disposable {
         register('smdebugLocal.debugScript', () => this.debugScript(false));
         register('smdebugLocal.debugScriptWatch', () => this.debugScript(true));
         register('smdebugLocal.stopRun', (node?: Node) => this.stopRun(node));
+        register('smdebugLocal.showStacks', (node?: Node) => this.showStacks(node));
         register('smdebugLocal.attachTarget', () => this.attachTarget());
         register('smdebugLocal.attach', (node: Node) => this.withTarget(node, (t) => attacher.attach(t, true)));
         register('smdebugLocal.detach', (node: Node) => this.withTarget(node, (t) => attacher.detach(t)));
@@ -91,7 +112,7 @@ export class Commands implements vscode.Disposable {
         const settings = vscode.workspace.getConfiguration('smdebugLocal', folder);
         const extra = settings.get<string[]>('runArgs', []);
         const script = path.relative(folder.uri.fsPath, file.fsPath);
-        const args = [...command.slice(1), 'run', ...(watch ? ['--watch'] : []), ...extra, script];
+        const args = [...command.slice(1), ...runArgs(watch, extra, script)];
         const task = new vscode.Task(
             { type: TASK_TYPE, script, watch },
             folder,
@@ -133,6 +154,43 @@ export class Commands implements vscode.Disposable {
                 + 'run `smdebug-local clean` to remove its containers',
             );
         }
+    }
+
+    /** `smdebug-local stacks` on a run (the view's row, this workspace's only one, or a
+     * pick) or on a target (its service's processes only); its text in an editor beside. */
+    private async showStacks(node?: Node): Promise<void> {
+        const picked = node?.kind === 'target'
+            ? node.run
+            : await pickRun(this.attacher, node, 'Show the stacks of which smdebug-local run?');
+        if (picked === 'none') {
+            void vscode.window.showInformationMessage('smdebug-local: no run in this workspace');
+            return;
+        }
+        const run = picked?.run;
+        if (!picked || !run) {
+            return; // dismissed, or a row whose state file is not used (the view says why)
+        }
+        const command = await this.finder.find(picked.folder);
+        if (!command) {
+            return; // the finder said why
+        }
+        const cwd = picked.folder.uri.fsPath;
+        const line = stacksCommand(command, {
+            folder: cwd, run: run.id, service: node?.kind === 'target' ? node.target.service : undefined,
+        });
+        this.log(`Show Stacks: ${shown(line)}`);
+        const ended = await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Window, title: 'smdebug-local: reading stacks' },
+            () => runStacks(line, cwd),
+        );
+        const result = stacksShown(line, ended);
+        if (!result.ok) {
+            this.log(result.message);
+            void vscode.window.showErrorMessage(result.message);
+            return;
+        }
+        const document = await vscode.workspace.openTextDocument({ content: result.text, language: 'plaintext' });
+        await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
     }
 
     private async attachTarget(): Promise<void> {

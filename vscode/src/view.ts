@@ -7,7 +7,8 @@ import type { Attacher, FolderRun } from './attacher';
 import { summary, TargetState } from './decide';
 import type { Target } from './state';
 
-export type Node = { kind: 'run'; run: FolderRun } | { kind: 'target'; target: Target };
+/** A target's node carries its run: Show Stacks on it needs the run's folder and id. */
+export type Node = { kind: 'run'; run: FolderRun } | { kind: 'target'; target: Target; run: FolderRun };
 
 const ICONS: Record<TargetState, string> = {
     waiting: 'debug-pause',
@@ -58,7 +59,7 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
             return this.attacher.runs().map((run) => ({ kind: 'run', run }));
         }
         if (node.kind === 'run') {
-            return (node.run.run?.targets ?? []).map((target) => ({ kind: 'target', target }));
+            return (node.run.run?.targets ?? []).map((target) => ({ kind: 'target', target, run: node.run }));
         }
         return [];
     }

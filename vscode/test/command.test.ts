@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
 
-import { Host, interpreterFromApi, resolveCommand, shown } from '../src/command';
+import { Host, interpreterFromApi, resolveCommand, runArgs, shown } from '../src/command';
 
 const FOLDER_URI = { fsPath: '/ws' }; // what the Python extension's API is asked about
 
@@ -192,4 +192,10 @@ test('Windows: Scripts\\smdebug-local.exe, PATHEXT on PATH', async () => {
 
 test('shown: a command line as typed', () => {
     assert.equal(shown(['/a b/python', '-m', 'smdebug_local', 'run', '']), '"/a b/python" -m smdebug_local run ""');
+});
+
+test("Debug Script's run arguments: --post-mortem always, before runArgs (whose --no-post-mortem wins)", () => {
+    assert.deepEqual(runArgs(false, [], 'driver.py'), ['run', '--post-mortem', 'driver.py']);
+    assert.deepEqual(runArgs(true, ['--ranks', '0', '--no-post-mortem'], 'src/driver.py'),
+        ['run', '--watch', '--post-mortem', '--ranks', '0', '--no-post-mortem', 'src/driver.py']);
 });
