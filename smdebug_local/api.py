@@ -7,9 +7,11 @@ and the clean-up at interpreter exit see the same session whichever way it start
 from __future__ import annotations
 
 import atexit
+import os
+import sys
 import threading
 
-from .options import DebugOptions
+from .options import DEFAULT_POST_MORTEM_TIMEOUT, DebugOptions, person_present
 from .session import DebugSession
 
 _active: DebugSession | None = None
@@ -35,6 +37,8 @@ def enable(
     mode: str = "listen",
     debug_driver: bool = False,
     ranks: str | int | list[int] | None = None,
+    post_mortem: bool | None = None,
+    post_mortem_timeout: float = DEFAULT_POST_MORTEM_TIMEOUT,
 ) -> DebugSession:
     """Debug every training and serving container SageMaker local mode starts from now on.
 
@@ -49,7 +53,10 @@ def enable(
     ``debug_driver=True`` also debugs this process (e.g. ModelBuilder's ``Mode.IN_PROCESS``
     server) on the next free port, waiting for a debugger unless ``wait=False``.
     ``ranks`` (e.g. ``[0]`` or ``"0,2"``; default all) limits a distributed training job's
-    debugged ranks; the others run without a debugger.
+    debugged ranks; the others run without a debugger. ``post_mortem``: a process that
+    crashes with no debugger attached pauses at the exception for up to
+    ``post_mortem_timeout`` seconds, for you to attach and inspect it; None (default) turns
+    it on in a notebook or a terminal, off in CI.
     """
     options = DebugOptions.from_user(
         port,
@@ -67,11 +74,24 @@ def enable(
         path_mappings=tuple(
             DebugOptions.parse_mapping(f"{k}={v}") for k, v in (path_mappings or {}).items()
         ),
+        post_mortem=(
+            person_present(os.environ, _stdin_is_tty(), "ipykernel" in sys.modules)
+            if post_mortem is None
+            else post_mortem
+        ),
+        post_mortem_timeout=post_mortem_timeout,
     )
     session = activate(DebugSession.start(options))
     if debug_driver:
         session.debug_driver()
     return session
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stdin
+        return False
 
 
 def disable() -> None:

@@ -23,6 +23,7 @@ for command in (
     machine.prefetch,
     machine.doctor,
     runs.status,
+    runs.stacks,
     runs.clean,
     init.init,
     vscode.vscode,

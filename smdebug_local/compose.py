@@ -103,6 +103,8 @@ class DebugTarget:
     # Who the container's debug adapter lets in ("secret:<hex>": the run's relay, see
     # smdebug_local.relay); None in connect-back mode, where nothing listens.
     door: str | None = None
+    # Seconds a crashed process waits for an IDE to attach (None: it fails at once).
+    post_mortem: float | None = None
 
     @property
     def host(self) -> str:
@@ -224,6 +226,7 @@ def bootstrap_config(target: DebugTarget) -> dict:
         **({"stacks": [dict(s) for s in target.stacks]} if target.stacks else {}),
         **({"step": target.step} if target.step else {}),
         **({"door": target.door} if target.door else {}),
+        **({"post_mortem": target.post_mortem} if target.post_mortem else {}),
         **(
             {"debugger": target.debugger, "pydevd_pycharm": CONTAINER_PYCHARM_DIR}
             if target.debugger == "pydevd-pycharm"

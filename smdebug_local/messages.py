@@ -128,6 +128,10 @@ MAP_SYNTAX = Message("--map {text!r} is not LOCAL=REMOTE", "e.g. --map ./program
 RANKS_SYNTAX = Message(
     "--ranks {text!r} is neither `all` nor a list of ranks", "e.g. --ranks 0 or --ranks 0,2"
 )
+POST_MORTEM_TIMEOUT = Message(
+    "--post-mortem-timeout {seconds:g} is not a number of seconds above 0",
+    "e.g. --post-mortem-timeout 600, or --no-post-mortem to let crashes fail at once",
+)
 MAP_NOT_DIR = Message(
     "--map: {local!r} is not a directory", "give the local folder that holds the container's code"
 )
@@ -191,6 +195,10 @@ EARLIER_RUN_REMOVED = Message(
 NO_RUN = Message(
     "no smdebug-local run in {root}",
     "start one with `smdebug-local run SCRIPT` (or run status in its folder)",
+)
+NO_SUCH_RUN = Message(
+    "no run {run} going on in {root}",
+    "`smdebug-local status` lists the runs going on here and their ids",
 )
 
 # -- PyCharm -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ LOOPBACK = "127.0.0.1"
 MODES = ("listen", "connect")
 ON_CHANGE = ("cancel", "queue")
 IDES = ("pycharm", "vscode")
+# How long a crashed process waits for someone to attach before it fails as it would have.
+DEFAULT_POST_MORTEM_TIMEOUT = 600.0
 # PyCharm's Debug Server maps paths itself, one configuration per role: each role connects
 # to its own port, ``port + offset`` (the configurations `init pycharm` writes).
 PYCHARM_PORT_OFFSETS = {"training": 0, "serving": 1, "processing": 2}
@@ -44,6 +47,10 @@ class DebugOptions:
     debug_driver  -- also debug the driver process itself (listen mode, next free port)
     ranks         -- of a distributed training job's ranks (torchrun, MPI), debug only these;
                      None: all
+    post_mortem   -- a crashed process (uncaught exception, an exception escaping a
+                     handler or a DataLoader worker) pauses for an IDE to attach, up to
+                     ``post_mortem_timeout`` seconds (the CLI and enable() turn it on
+                     where a person can attach: :func:`person_present`)
     """
 
     port: int = DEFAULT_PORT
@@ -59,8 +66,12 @@ class DebugOptions:
     pycharm_build: str | None = None
     debug_driver: bool = False
     ranks: tuple[int, ...] | None = None
+    post_mortem: bool | None = None
+    post_mortem_timeout: float = DEFAULT_POST_MORTEM_TIMEOUT
 
     def __post_init__(self) -> None:
+        if self.post_mortem_timeout <= 0:
+            raise messages.POST_MORTEM_TIMEOUT.error(seconds=self.post_mortem_timeout)
         if not 1 <= self.port <= 65535:
             raise messages.PORT_RANGE.error(port=self.port)
         if self.debug_driver and self.mode != "listen":
@@ -114,6 +125,23 @@ class DebugOptions:
         return tuple(sorted({int(p) for p in parts}))
 
     @property
+    def post_mortem_seconds(self) -> float | None:
+        """How long a crashed process waits for an IDE (None: it does not wait). Only in
+        listen mode with debugpy: there the process's own endpoint is where to attach."""
+        if not self.post_mortem or self.mode != "listen" or self.ide == "pycharm":
+            return None
+        return self.post_mortem_timeout
+
+    @property
     def exposed(self) -> bool:
         """True when debug ports are reachable from other machines (a security risk)."""
         return self.mode == "listen" and not ipaddress.ip_address(self.bind).is_loopback
+
+
+def person_present(environ: Mapping[str, str], stdin_is_tty: bool, notebook: bool) -> bool:
+    """True where someone can attach to a crashed process: a terminal or a notebook, and
+    not CI (its runners set ``CI``; nobody would attach there, and a job would hang for the
+    timeout instead of failing)."""
+    if environ.get("CI", "").lower() not in ("", "0", "false"):
+        return False
+    return stdin_is_tty or notebook

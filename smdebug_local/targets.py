@@ -58,4 +58,5 @@ def debug_target(
         stacks=plan.stacks,
         step=step,
         door=None if connect else f"secret:{secret}",
+        post_mortem=options.post_mortem_seconds,
     )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..errors import SmdebugError
-from ..options import DEFAULT_PORT, LOOPBACK, DebugOptions
+from ..options import (
+    DEFAULT_PORT,
+    DEFAULT_POST_MORTEM_TIMEOUT,
+    LOOPBACK,
+    DebugOptions,
+    person_present,
+)
 from . import fail as _fail
 
 
@@ -108,6 +115,22 @@ from . import fail as _fail
     help="Distributed training (torchrun, MPI): the ranks to debug, e.g. 0 or 0,2; the "
     "other ranks run without a debugger and do not wait.",
 )
+@click.option(
+    "--post-mortem/--no-post-mortem",
+    default=None,
+    help="A process that crashes with no debugger attached (an uncaught exception in any "
+    "rank, DataLoader worker or processing script; an exception escaping a serving "
+    "handler) pauses at the exception and prints where to attach; continue to let it fail. "
+    "Default: on in a terminal, off in CI (the CI variable set) or with stdin not a terminal.",
+)
+@click.option(
+    "--post-mortem-timeout",
+    type=float,
+    default=DEFAULT_POST_MORTEM_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a crashed process waits for a debugger before it fails as it would have.",
+)
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(
@@ -123,6 +146,8 @@ def run(
     pycharm_build: str | None,
     debug_driver: bool,
     ranks: str,
+    post_mortem: bool | None,
+    post_mortem_timeout: float,
     script: str,
     args: tuple[str, ...],
 ) -> None:
@@ -150,6 +175,12 @@ def run(
             path_mappings=tuple(DebugOptions.parse_mapping(m) for m in mappings),
             debug_driver=debug_driver,
             ranks=DebugOptions.parse_ranks(ranks),
+            post_mortem=(
+                person_present(os.environ, sys.stdin.isatty(), notebook=False)
+                if post_mortem is None
+                else post_mortem
+            ),
+            post_mortem_timeout=post_mortem_timeout,
         )
         sys.exit(run_script(script, list(args), options))
     except SmdebugError as err:

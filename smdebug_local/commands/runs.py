@@ -98,3 +98,53 @@ def clean(dry_run: bool) -> None:
     for name in names:
         click.echo(f"{verb} container {name}")
     click.echo(f"{verb} {len(names)} container(s)")
+
+
+@click.command()
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="The folder the run was started in.",
+)
+@click.option("--run", "run_id", metavar="RUN", help="Only this run (its id, as `status` shows).")
+@click.option(
+    "--target", metavar="SERVICE", help="Only this target's container (its service name)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stacks as JSON.")
+def stacks(workspace: str, run_id: str | None, target: str | None, as_json: bool) -> None:
+    """Show every thread's Python stack of every debugged process of the runs going on here.
+
+    Every rank, model-server worker, DataLoader worker and child process is labelled, and
+    identical stacks are grouped ("rank 0 · rank 2: all_reduce <- train.py:31"), so a hung
+    job shows who waits for whom. A process stuck in C code (a collective, a lock, I/O)
+    answers too; nothing is paused and no container capability is needed (Python's
+    faulthandler dumps the stacks on a signal). Exit 1 if no run is going on here.
+    """
+    from .. import state
+    from ..engine import Engine
+    from ..stacks import as_json as stacks_json
+    from ..stacks import collect, render
+
+    root = Path(workspace).resolve()
+    try:
+        if not state.state_files(root):
+            raise messages.NO_RUN.error(root=root)
+        found = [doc for _, doc in state.runs(root) if run_id in (None, doc["run"])]
+        if not found:
+            raise messages.NO_SUCH_RUN.error(run=run_id, root=root)
+        engine = Engine()
+        results = [(doc, *collect(engine, doc["run"], target)) for doc in found]
+    except SmdebugError as err:
+        _fail(err)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"runs": [stacks_json(d["run"], d["script"], p, t) for d, p, t in results]},
+                indent=2,
+            )
+        )
+    else:
+        click.echo("\n\n".join(render(d["run"], d["script"], p, t) for d, p, t in results))
+    sys.exit(0 if any(p.threads for _, processes, _ in results for p in processes) else 1)

@@ -304,6 +304,7 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
     _sibling("_smdebug_local_pause").watch(config)
     debugger_environment(os.environ, _command_line()[1:], os.getcwd())
     if config.get("debugger") == "pydevd-pycharm":
+        register_stacks(config)
         _sibling("_smdebug_local_pycharm").start_pycharm(config)
         return
     debugpy = debugpy_module or _import_debugpy(config)
@@ -331,6 +332,7 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
         back = _sibling("_smdebug_local_connect")
         (connect or back.connect)(debugpy, address, back.CONNECT_PATIENCE[bool(wait)])
         os.environ[ACTIVE_ENV] = str(os.getpid())
+        register_stacks(config)
         if wait:
             debugpy.wait_for_client()  # until the IDE has set its breakpoints
         _say("%s debugger attached" % who)
@@ -339,12 +341,33 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
     os.environ[ACTIVE_ENV] = str(os.getpid())
     config["worker"] = 1 + [e for _, e in config["ports"]].index(endpoint)
     who = ranking.where(config, os.environ)
+    register_stacks(config)
+    crash = _sibling("_smdebug_local_crash").install(config, who, endpoint)
+    if crash is not None and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=lambda: crash.rename(child_label(who, os.getpid())))
     if wait:
         _say("%s waiting for debugger on %s%s" % (who, endpoint, suffix))
         debugpy.wait_for_client()
         _say("%s debugger attached" % who)
     else:
         _say("%s debugger listening on %s%s (not waiting)" % (who, endpoint, suffix))
+
+
+def child_label(who, pid):
+    """How a child process of a debugged one is named (a DataLoader worker, a forked
+    server worker, a multiprocessing child)."""
+    return "%s, child process %d" % (who, pid)
+
+
+def register_stacks(config, child=False):
+    """Let ``smdebug-local stacks`` dump this process's threads (see
+    _smdebug_local_stacks); forked children register again under their own name."""
+    who = _sibling("_smdebug_local_ranks").where(config, os.environ)
+    if child:
+        who = child_label(who, os.getpid())
+    stacks = _sibling("_smdebug_local_stacks")
+    if stacks.register_quietly(who) is not None:
+        stacks.follow_forks(lambda pid: child_label(who, pid))
 
 
 class StartOnImport(object):
@@ -448,6 +471,11 @@ def main():
         return
     active = os.environ.get(ACTIVE_ENV)
     if active and active != str(os.getpid()):
+        # A Python child of a debugged process (debugpy follows it): its stacks too.
+        try:
+            register_stacks(parse_config(raw), child=True)
+        except Exception as exc:
+            _say("stacks not available here (%s: %s)" % (type(exc).__name__, exc))
         return
     try:
         config = parse_config(raw)
