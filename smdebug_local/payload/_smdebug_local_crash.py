@@ -34,6 +34,7 @@ except ImportError:  # in containers: the payload folder is on sys.path
 # is dropped by some clients.
 SETTLED = 0.3
 POLL = 0.1
+FORK_SETTLE = 2.0
 # Where a caught exception is "a crash" outside serving: the frames that catch what a
 # DataLoader worker's or a multiprocessing child's target raised, and report it.
 CHILD_CATCHERS = (
@@ -87,16 +88,35 @@ def escaped_user_code(tb, roots, catchers=None):
     return any(is_user_file(f.f_code.co_filename, roots) for f, _ in frames[1:])
 
 
-def crash_line(who, exc, where, endpoint):
-    """What the user reads when a process crashed and waits for them."""
+def origin(exc, roots):
+    """The exception the user's code raised: a framework often wraps it (``raise
+    ClientError(...) from e``), and the wrapper's traceback starts in the framework."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = exc.__cause__ or exc.__context__
+        if inner is None or inner.__traceback__ is None:
+            break
+        if not any(
+            is_user_file(f.f_code.co_filename, roots) for f, _ in frames_of(inner.__traceback__)
+        ):
+            break
+        exc = inner
+    return exc
+
+
+def crash_line(who, exc, where, endpoint, ranked=False):
+    """What the user reads when a process crashed and waits for them (``ranked``: it is a
+    rank of a distributed job, whose other ranks then wait in their collectives)."""
     text = str(exc).strip().splitlines()
     detail = "%s: %s" % (type(exc).__name__, text[0]) if text else type(exc).__name__
     if len(detail) > 120:
         detail = detail[:117] + "..."
-    return (
+    line = (
         "%s crashed (%s) at %s:%d -- paused for post-mortem on %s; attach to inspect, "
         "continue to let it fail" % (who, detail, os.path.basename(where[0]), where[1], endpoint)
     )
+    return line + ("; the other ranks wait for it" if ranked else "")
 
 
 # The container's own output (its first process's stdout, what Docker logs). A crash line
@@ -114,12 +134,13 @@ def say_outside(message, path=CONTAINER_OUTPUT):
         boot._say(message)
 
 
-def _attached():
+def _global_debugger():
+    """pydevd's debugger object of this process (None before debugpy set it up)."""
     pydevd = sys.modules.get("pydevd")
     try:
-        return bool(pydevd is not None and pydevd._is_attached())
+        return None if pydevd is None else pydevd.get_global_debugger()
     except Exception:
-        return False
+        return None
 
 
 def _stop(excinfo):
@@ -159,8 +180,9 @@ class PostMortem(object):
         seconds,
         roots,
         serving,
-        say=boot._say,
-        attached=_attached,
+        ranked=False,
+        say=say_outside,
+        debugger=_global_debugger,
         stop=_stop,
         clock=time.monotonic,
         sleep=time.sleep,
@@ -170,27 +192,35 @@ class PostMortem(object):
         self.seconds = seconds
         self.roots = tuple(roots)
         self.serving = serving
+        self.ranked = ranked
         self._say = say
-        self._attached = attached
+        self._debugger = debugger
         self._stop = stop
         self._clock = clock
         self._sleep = sleep
-        self._forked = False
+        self._forked_at = None
 
     def rename(self, who):
-        """A forked child (a DataLoader worker) crashes under its own name."""
+        """A forked child (a DataLoader worker, a gunicorn worker) crashes under its own
+        name, and its debugger is not yet settled (see _is_attached)."""
         self.who = who
-        self._forked = True
+        self._forked_at = self._clock()
 
     def _is_attached(self):
-        """Whether an IDE is attached to this process. A forked child inherits its parent's
-        "attached" state until debugpy has set it up as a process of its own, so there it
-        counts only once it was seen false since the fork."""
-        attached = self._attached()
-        if self._forked:
-            if attached:
+        """Whether an IDE is attached to this process (its configuration done).
+
+        In a forked child, debugpy's new debugger says "attached" at first, whether or not
+        an IDE is (about 0.3 s, measured), until its adapter has answered: there "attached"
+        counts once it was seen false, or FORK_SETTLE after the fork."""
+        db = self._debugger()
+        try:
+            attached = db is not None and bool(db.is_attached())
+        except Exception:
+            attached = False
+        if self._forked_at is not None:
+            if attached and self._clock() - self._forked_at < FORK_SETTLE:
                 return False
-            self._forked = False
+            self._forked_at = None
         return attached
 
     def pause(self, excinfo, attached_too):
@@ -210,7 +240,7 @@ class PostMortem(object):
                 self._stop(excinfo)
             return
         where = raising_frame(excinfo[2], self.roots)
-        self._say(crash_line(self.who, exc, where, self.endpoint))
+        self._say(crash_line(self.who, exc, where, self.endpoint, self.ranked))
         if not self._wait_for_ide():
             self._say(
                 "%s: nobody attached within %ds (--post-mortem-timeout); letting it fail"
@@ -237,6 +267,9 @@ class PostMortem(object):
         handler (serving) or a DataLoader worker's / child's target."""
         catchers = None if self.serving else CHILD_CATCHERS
         if tb is not None and escaped_user_code(tb, self.roots, catchers):
+            inner = origin(exc, self.roots)
+            if inner is not exc:
+                exc, tb = inner, inner.__traceback__
             self.pause((type(exc), exc, tb), attached_too=True)
 
     def install(self, modules=None):
@@ -283,6 +316,9 @@ def install(config, who, endpoint, say=say_outside):
         return None
     roots = [remote for _, remote in config.get("mappings") or []]
     roots += list((config.get("defer") or {}).get("roots") or [])
-    post_mortem = PostMortem(who, endpoint, seconds, roots, config.get("role") == "serving", say)
+    rank = boot._sibling("_smdebug_local_ranks").rank_of(os.environ)
+    serving = config.get("role") == "serving"
+    ranked = rank is not None and rank[1] > 1
+    post_mortem = PostMortem(who, endpoint, seconds, roots, serving, ranked, say)
     post_mortem.install()
     return post_mortem

@@ -3,7 +3,8 @@ on CPU: gloo, N ranks per host.
 
 Environment: TEST_IMAGE (the PyTorch training image; for MPI one with Open MPI, sshd and
 mpi4py), TEST_HOSTS (instance count, default 1), TEST_RANKS_PER_HOST (default 2),
-TEST_DISTRIBUTION (torchrun, the default, or mpi).
+TEST_DISTRIBUTION (torchrun, the default, or mpi), TEST_HANG (set: rank 1 stays out of the
+all-reduce until a file "go" appears in the data folder, then crashes).
 """
 
 import os
@@ -46,7 +47,10 @@ estimator = PyTorch(
     output_path=f"file://{HERE / 'output'}",
     distribution=DISTRIBUTION,
     # On CPU the toolkit starts as many ranks per host as this says (else one per GPU).
-    hyperparameters={"sagemaker_mpi_num_of_processes_per_host": PER_HOST},
+    hyperparameters={
+        "sagemaker_mpi_num_of_processes_per_host": PER_HOST,
+        **({"hang": 1} if os.environ.get("TEST_HANG") else {}),
+    },
 )
 estimator.fit({"training": f"file://{HERE / 'data'}"})
 print("model artifact:", estimator.model_data, flush=True)

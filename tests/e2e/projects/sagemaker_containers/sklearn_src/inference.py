@@ -19,5 +19,7 @@ def model_fn(model_dir):
 
 def predict_fn(input_data, model):
     features = np.asarray(input_data, dtype=float).reshape(-1, 1)
+    if (features < 0).any():
+        raise ValueError(f"negative input {features.ravel().tolist()}")  # sklearn crash
     prediction = model.predict(features)  # sklearn predict_fn breakpoint
     return prediction
