@@ -141,7 +141,8 @@ LISTEN_HOST = Message(
 )
 NOTEBOOK_USAGE = Message(
     "%smdebug_local: {problem}",
-    "usage: %smdebug_local on [--port N] [--wait|--no-wait] [--bind ADDR] | off | status",
+    "usage: %smdebug_local on [--port N] [--wait|--no-wait] [--bind ADDR] "
+    "[--post-mortem|--no-post-mortem] | off | status | stacks",
 )
 
 # -- IDE files and the workspace --------------------------------------------------------------

@@ -9,6 +9,7 @@ attach::
     %smdebug_local off                   # local mode exactly as before
     %smdebug_local on --no-wait --port 6000
     %smdebug_local status                # the debug targets and where to attach
+    %smdebug_local stacks                # every debugged process's threads, grouped
 
 Errors (Docker down, port taken, ...) are one line in the cell's output, never a traceback.
 """
@@ -32,6 +33,8 @@ def parse(line: str) -> tuple[str, dict]:
         word = words.pop(0)
         if word in ("--wait", "--no-wait"):
             options["wait"] = word == "--wait"
+        elif word in ("--post-mortem", "--no-post-mortem"):
+            options["post_mortem"] = word == "--post-mortem"
         elif word in ("--port", "--bind") and words:
             value = words.pop(0)
             if word == "--port":
@@ -42,7 +45,7 @@ def parse(line: str) -> tuple[str, dict]:
                 options["bind"] = value
         else:
             raise messages.NOTEBOOK_USAGE.error(problem=f"unknown argument {word!r}")
-    if command not in ("on", "off", "status") or (options and command != "on"):
+    if command not in ("on", "off", "status", "stacks") or (options and command != "on"):
         raise messages.NOTEBOOK_USAGE.error(problem=f"unknown command {line.strip()!r}")
     return command, options
 
@@ -60,8 +63,21 @@ def _status() -> str:
     return "\n".join(lines)
 
 
+def _stacks() -> str:
+    from .engine import Engine
+    from .stacks import collect, render
+
+    session = active()
+    if session is None:
+        return "smdebug-local: debugging is off (`%smdebug_local on` turns it on)"
+    processes, seconds = collect(Engine(), session.run_id)
+    if not processes:
+        return "smdebug-local: no debugged process is running yet"
+    return render(session.run_id, "this notebook", processes, seconds)
+
+
 def magic(line: str) -> None:
-    """``%smdebug_local on|off|status``: one line of outcome, or one line of error."""
+    """``%smdebug_local on|off|status|stacks``: the outcome, or one line of error."""
     try:
         command, options = parse(line)
         if command == "on":
@@ -79,6 +95,8 @@ def magic(line: str) -> None:
         elif command == "off":
             disable()
             print("smdebug-local: debugging off; its containers were removed")
+        elif command == "stacks":
+            print(_stacks())
         else:
             print(_status())
     except SmdebugError as err:

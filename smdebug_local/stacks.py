@@ -16,7 +16,8 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 
 from .payload import CONTAINER_BOOT_DIR
 
@@ -33,7 +34,7 @@ _FRAME = re.compile(r'^\s+File "(.*)", line (\d+) in (.*)$')
 # Frames of the debugger (and of this payload): a thread made only of them is the
 # debugger's own; on top of a user's thread they mean it is paused at a breakpoint.
 _DEBUGGER = ("/debugpy/", "/pydevd", "/_pydevd", "/_pydev_", "/_smdebug_local_")
-_LIBRARY = ("/site-packages/", "/dist-packages/", "/lib/python")
+_LIBRARY = re.compile(r"/(site-packages|dist-packages)/|/lib/python\d")
 # What a thread does when these functions are among the frames cut from its top.
 _STATES = (
     ("do_wait_suspend", "paused in the debugger"),
@@ -49,7 +50,7 @@ class Frame:
 
     @property
     def is_user(self) -> bool:
-        return not any(part in self.file for part in _LIBRARY) and not self.file.startswith("<")
+        return not _LIBRARY.search(self.file) and not self.file.startswith("<")
 
     def short(self) -> str:
         return f"{self.file.rsplit('/', 1)[-1]}:{self.line}"
@@ -123,16 +124,27 @@ def _is_debugger(frame: Frame) -> bool:
 
 def trim(thread: Thread) -> Thread | None:
     """The thread without the debugger's frames (and the standard library's above them),
-    with what they say it does; None for the debugger's own threads."""
+    with what they say it does; None for the debugger's own threads. A thread started
+    under debugpy begins in its wrapper (pydev_monkey): those leading frames go too."""
     frames = list(thread.frames)
-    first = next((i for i, f in enumerate(frames) if _is_debugger(f)), None)
+    if not frames:
+        return thread  # "<no Python frame>": a thread in C only
+    lead = next((i for i, f in enumerate(frames) if not _is_debugger(f)), len(frames))
+    if lead == len(frames):  # the debugger's frames only (a crash's excepthook, or its own)
+        state = _state_of(frames)
+        return Thread(thread.thread, thread.current, (), state) if state else None
+    first = next((i for i in range(lead, len(frames)) if _is_debugger(frames[i])), None)
     if first is None:
-        return thread
-    cut = frames[first:]
-    state = next((s for name, s in _STATES if any(f.function == name for f in cut)), "")
-    if not any(f.is_user or _is_debugger(f) for f in frames[:first]) and not state:
+        return thread if lead == 0 else replace(thread, frames=tuple(frames[lead:]))
+    kept, state = frames[lead:first], _state_of(frames[first:])
+    if not any(f.is_user for f in kept) and not state:
         return None  # a thread of the debugger (it starts in threading's bootstrap)
-    return Thread(thread.thread, thread.current, tuple(frames[:first]), state)
+    return Thread(thread.thread, thread.current, tuple(kept), state)
+
+
+def _state_of(cut: list[Frame]) -> str:
+    """What the debugger's frames on top of a thread say it does ("" if nothing)."""
+    return next((s for name, s in _STATES if any(f.function == name for f in cut)), "")
 
 
 def _natural(text: str) -> list:
@@ -197,6 +209,46 @@ def as_json(run: str, script: str, processes: Sequence[Process], seconds: float)
             for g in group(processes)
         ],
     }
+
+
+# How long a running container may print nothing before `status` points at `stacks`.
+QUIET_AFTER = 300.0
+
+
+def last_output_age(log_line: bytes | str, now: datetime) -> float | None:
+    """Seconds since the log line Docker timestamped (``docker logs --timestamps``:
+    ``2026-12-05T00:41:08.537123456Z text``); None when there is none."""
+    text = log_line.decode("utf-8", "replace") if isinstance(log_line, bytes) else log_line
+    stamp = text.strip().split(" ", 1)[0]
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", stamp)
+    if not match:
+        return None
+    fraction = (match.group(2) or "0")[:6].ljust(6, "0")
+    when = datetime.fromisoformat(f"{match.group(1)}.{fraction}+00:00")
+    return max(0.0, (now - when).total_seconds())
+
+
+def quiet_line(service: str, seconds: float) -> str:
+    """What `status` says about a container quiet for ``seconds``."""
+    return (
+        f"{service}: no output for {seconds / 60:.0f} min -- if it hangs, "
+        "`smdebug-local stacks` shows where each of its processes is"
+    )
+
+
+def quiet_containers(containers: Iterable, now: datetime) -> list[str]:
+    """`status`'s lines for the running containers that printed nothing for QUIET_AFTER."""
+    lines = []
+    for container in containers:
+        if container.status != "running":
+            continue
+        try:
+            age = last_output_age(container.logs(tail=1, timestamps=True), now)
+        except Exception:  # it ended in between
+            continue
+        if age is not None and age >= QUIET_AFTER:
+            lines.append(quiet_line(container.labels.get(SERVICE_LABEL, container.name), age))
+    return lines
 
 
 def processes_of(service: str, container: str, answer: str) -> list[Process]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -31,12 +32,14 @@ def status(workspace: str, as_json: bool) -> None:
     """Show the debug targets of the runs going on in this workspace: where to attach.
 
     Reads .smdebug-local/state.json (written by `run` and `enable()`; a run started beside
-    another one writes state-<run>.json) and asks Docker for each container's status. Exit 1
-    if no run is going on here.
+    another one writes state-<run>.json) and asks Docker for each container's status; a
+    running container that printed nothing for 5 minutes is named, with a pointer to
+    `stacks`. Exit 1 if no run is going on here.
     """
     from .. import state
     from ..compose import LABEL_RUN
     from ..engine import Engine
+    from ..stacks import quiet_containers
 
     root = Path(workspace).resolve()
     try:
@@ -45,13 +48,16 @@ def status(workspace: str, as_json: bool) -> None:
         state.read(root)  # an unreadable state.json is an error, not "no run"
         found = state.runs(root)
         live: dict[str, dict[str, str]] = {}
+        quiet: dict[str, list[str]] = {}
         try:
             engine = Engine()
+            now = datetime.now(timezone.utc)
             for _, doc in found:
+                containers = engine.containers(LABEL_RUN, doc["run"])
                 live[doc["run"]] = {
-                    c.labels.get("com.docker.compose.service", c.name): c.status
-                    for c in engine.containers(LABEL_RUN, doc["run"])
+                    c.labels.get("com.docker.compose.service", c.name): c.status for c in containers
                 }
+                quiet[doc["run"]] = quiet_containers(containers, now)
         except SmdebugError:
             pass  # Docker down: the table says "gone"
     except SmdebugError as err:
@@ -77,6 +83,8 @@ def status(workspace: str, as_json: bool) -> None:
                 )
             )
             click.echo(state.table(state.rows(doc, live.get(doc["run"], {}))))
+            for line in quiet.get(doc["run"], []):
+                click.echo(line)
     sys.exit(0 if any(alive.values()) else 1)
 
 

@@ -88,6 +88,17 @@ def escaped_user_code(tb, roots, catchers=None):
     return any(is_user_file(f.f_code.co_filename, roots) for f, _ in frames[1:])
 
 
+def caught_outside(tb, roots, catchers=None):
+    """True if the frame that caught it (the traceback's first) is not the user's code (and
+    is one of ``catchers``, when given): a framework wrapping the user's exception
+    (``raise ClientError(...) from e``) raises from its own frames only."""
+    frames = frames_of(tb)
+    filename = frames[0][0].f_code.co_filename if frames else ""
+    if not frames or is_user_file(filename, roots):
+        return False
+    return catchers is None or filename.endswith(catchers)
+
+
 def origin(exc, roots):
     """The exception the user's code raised: a framework often wraps it (``raise
     ClientError(...) from e``), and the wrapper's traceback starts in the framework."""
@@ -266,11 +277,16 @@ class PostMortem(object):
         """A framework formats an exception it caught: a crash if it escaped the user's
         handler (serving) or a DataLoader worker's / child's target."""
         catchers = None if self.serving else CHILD_CATCHERS
-        if tb is not None and escaped_user_code(tb, self.roots, catchers):
-            inner = origin(exc, self.roots)
-            if inner is not exc:
-                exc, tb = inner, inner.__traceback__
-            self.pause((type(exc), exc, tb), attached_too=True)
+        if tb is None:
+            return
+        inner = origin(exc, self.roots)
+        if escaped_user_code(tb, self.roots, catchers):
+            pass
+        elif inner is exc or not caught_outside(tb, self.roots, catchers):
+            return  # not the user's exception, or the user's code handles it
+        if inner is not exc:
+            exc, tb = inner, inner.__traceback__
+        self.pause((type(exc), exc, tb), attached_too=True)
 
     def install(self, modules=None):
         import traceback
@@ -292,12 +308,19 @@ class PostMortem(object):
             setattr(traceback, name, self._formatter(getattr(traceback, name)))
 
     def _formatter(self, original):
-        def formatted(exc, *args, **kwargs):
-            value = exc if isinstance(exc, BaseException) else (args[0] if args else None)
+        def formatted(*args, **kwargs):
+            # (etype, value, tb) on 3.8/3.9, also by keyword; (exc) or (exc, value, tb) since
+            first = args[0] if args else kwargs.get("etype", kwargs.get("exc"))
+            value = None  # type: object
+            tb = None
+            if isinstance(first, BaseException):
+                value = first
+            else:
+                value = args[1] if len(args) > 1 else kwargs.get("value")
+                tb = args[2] if len(args) > 2 else kwargs.get("tb")
             if isinstance(value, BaseException):
-                tb = args[1] if len(args) > 1 and not isinstance(exc, BaseException) else None
                 self._guarded(lambda: self.caught(value, tb or value.__traceback__))
-            return original(exc, *args, **kwargs)
+            return original(*args, **kwargs)
 
         formatted.__wrapped__ = original  # type: ignore[attr-defined]
         return formatted

@@ -506,12 +506,6 @@ def test_a_serving_crash_rewrapped_with_its_traceback_pauses_at_the_users_except
     assert machine.stops == [((ValueError, inner, inner.__traceback__), 0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: caught() asks escaped_user_code() of the wrapper's own traceback, which "
-    "holds no user frame when the framework raised it `from` the user's exception, so "
-    "origin() is never reached",
-)
 def test_a_serving_crash_wrapped_from_the_users_exception_pauses_at_it():
     machine = Machine(attached=[(0, FOREVER)])
     wrapper = wrapped("wrap")
@@ -706,12 +700,6 @@ def test_the_formatter_with_both_call_shapes():
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 10), reason="etype= is a 3.8/3.9 keyword")
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bug: the wrapper's first parameter is positional (exc), so the 3.8/3.9 keyword "
-    "call format_exception(etype=..., value=..., tb=...) raises TypeError",
-)
 def test_the_formatters_keyword_call_shape_of_python_38(hooks):
     _, _, format_exception, _ = hooks
     machine = Machine(attached=[(0, FOREVER)])

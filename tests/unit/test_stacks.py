@@ -337,11 +337,6 @@ Thread 0x3 (most recent call first):
     assert thread.summary() == "step at train.py:20"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a thread started after debugpy (outermost frame pydev_monkey.py __call__) "
-    "is taken for a debugger thread and dropped",
-)
 def test_a_thread_started_under_the_debugger_is_the_users():
     thread = stacks.trim(one(WRAPPED_THREAD))
     assert thread is not None
@@ -357,11 +352,6 @@ def test_a_thread_started_under_the_debugger_is_the_users():
     assert thread.summary() == "wait <- train.py:6"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a paused thread started after debugpy loses all its frames (the cut "
-    "starts at pydev_monkey.py __call__, its outermost frame)",
-)
 def test_a_paused_thread_started_under_the_debugger_keeps_the_users_frames():
     thread = trimmed(WRAPPED_THREAD_PAUSED)
     assert [f.function for f in thread.frames] == [

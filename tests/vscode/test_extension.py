@@ -621,3 +621,100 @@ def test_connect_back_run_is_attached(quickstart, open_vscode, extension_vsix, a
 
         wb.poll(f"{gateway}:{port} free again", port_free, 30, 0.5)
         wb.poll("no debug session left", lambda: not wb.debugging()["callStackRows"], 15, 0.5)
+
+
+# The exception VS Code shows in the editor at an exception stop.
+_JS_EXCEPTION_WIDGET = r"""
+const w = document.querySelector('.exception-widget');
+return w ? w.innerText.replace(/\s+/g, ' ').trim() : null;
+"""
+# The text of the editors (their visible lines), the focused one first.
+_JS_EDITOR_LINES = r"""
+return [...document.querySelectorAll('.monaco-editor .view-lines')]
+  .map(v => [...v.querySelectorAll('.view-line')].map(l => l.innerText.replace(/\u00a0/g, ' ')).join('\n'));
+"""
+
+
+def paused_in(wb, function: str, state: str, timeout: float = 300) -> dict:
+    """The Call Stack's frame ``function`` under a thread paused on an exception (VS Code
+    labels such a thread with the exception's text, ``state``, case aside)."""
+    with wb.step(f"the Call Stack: a thread paused on {state!r} in {function}"):
+
+        def probe():
+            rows = (wb.call_stack() or {}).get("rows", [])
+            for i, row in enumerate(rows):
+                if (row.get("state") or "").lower().startswith(state.lower()):
+                    for below in rows[i + 1 :]:
+                        frame = below.get("frame")
+                        if frame and frame["name"] == function:
+                            return frame
+            return None
+
+        return wb.poll(f"paused in {function}", probe, timeout, 0.3)
+
+
+def test_a_dataloader_workers_crash_stops_in_vscode_and_show_stacks_names_it(
+    tmp_path, open_vscode, extension_vsix, artifacts, training_image, timings
+):
+    """Debug Script (which asks for post-mortem pauses) on projects/crash: the extension
+    attaches the training process; in epoch 2 its DataLoader worker raises, and VS Code
+    shows the worker's session paused on exception, with the exception, in __getitem__.
+    Show Stacks then opens every process's stacks, the worker's "paused in the debugger".
+    Continue All: the job fails as it would have, leaving no container."""
+    project = tmp_path / "crash"
+    shutil.copytree(REPO / "tests" / "e2e" / "projects" / "crash", project)
+    before = labelled_containers()
+    wb = open_with_extension(
+        open_vscode,
+        project,
+        extension_vsix,
+        artifacts,
+        env={"TEST_IMAGE": training_image, "TEST_CRASH": "worker"},
+    )
+    source = project / "src" / "train.py"
+    wb.open_file("driver.py")
+    started = time.monotonic()
+    wb.command("smdebug-local: Debug Script")
+    wb.open_run_and_debug()
+    frame = paused_in(wb, "__getitem__", "bad item 5")
+    timings.record("Debug Script -> worker crash shown", time.monotonic() - started)
+    with wb.step("paused on the exception in the worker's __getitem__"):
+        assert_paused_at(frame, project, marker_line(source, "# worker crash"))
+        widget = wb.poll("the exception widget", lambda: wb.js(_JS_EXCEPTION_WIDGET), 15, 0.3)
+        assert "Exception has occurred: ValueError" in widget and "bad item 5" in widget, widget
+    wb.screenshot("worker-crash")
+
+    wb.command("smdebug-local: Show Stacks")
+    with wb.step("Show Stacks: an editor with every process's stacks"):
+        text = wb.poll(
+            "the stacks editor",
+            lambda: next((t for t in wb.js(_JS_EDITOR_LINES) or [] if "process(es)" in t), None),
+            30,
+            0.5,
+        )
+        assert "training algo-1 (PyTorch)" in text, text
+        assert re.search(
+            r"child process \d+(?: \[thread \w+\])?: .*\(paused in the debugger\)", text
+        ), text
+    wb.screenshot("show-stacks")
+
+    # Continue All (the focused session may be the training process's, where F5 would start
+    # a new debug session), again for any stop after it: the parent re-raises the worker's
+    # exception, and VS Code's default "Uncaught Exceptions" may stop there too.
+    with wb.step("Continue All until the job has failed"):
+
+        def continued() -> bool:
+            if not wb.server.run_processes():
+                return True
+            rows = (wb.call_stack() or {}).get("rows") or []
+            # A paused thread's label is "Paused on ..." or its exception's text.
+            if any((r.get("state") or "").lower() not in ("", "running") for r in rows):
+                wb.command("smdebug-local: Continue All")
+            return False
+
+        wb.poll("the run ended", continued, 180, 2)
+    wb.wait_terminal(r"exited with code 1: .*ValueError: bad item 5", timeout=30)
+    with wb.step("the run ends by itself"):
+        wb.poll("the smdebug-local run gone", lambda: not wb.server.run_processes(), 120, 0.5)
+    with wb.step("no container of the run left"):
+        wb.poll("containers removed", lambda: not (labelled_containers() - before), 60, 1)
