@@ -40,12 +40,13 @@ def signal_number():
     return None if rtmin is None else int(rtmin) + SIGNAL_OFFSET
 
 
-def register(label, directory=DIRECTORY):
+def register(label, directory=None):
     """Dump this process's stacks into ``<directory>/<pid>.txt`` whenever it gets the
     signal; ``label`` names the process in ``smdebug-local stacks``. Returns the file's
     path, or None when the signal is someone else's or unavailable."""
     import faulthandler
 
+    directory = directory or DIRECTORY
     number = signal_number()
     if number is None or signal.getsignal(number) not in (signal.SIG_DFL, None):
         return None  # the user's own handler: leave it alone
@@ -76,7 +77,7 @@ def _link_python(directory):
             pass  # another process linked it first
 
 
-def register_quietly(label, directory=DIRECTORY):
+def register_quietly(label, directory=None):
     try:
         return register(label, directory)
     except Exception as exc:
@@ -86,7 +87,7 @@ def register_quietly(label, directory=DIRECTORY):
         return None
 
 
-def follow_forks(label_of, directory=DIRECTORY):
+def follow_forks(label_of, directory=None):
     """Register again in each forked child (a DataLoader worker, a gunicorn worker), under
     ``label_of(pid)``: the parent's registration would dump into the parent's file."""
     if hasattr(os, "register_at_fork"):

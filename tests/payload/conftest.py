@@ -7,9 +7,20 @@ dev/setup.sh), so this file and the tests here use only the standard library and
 import os
 import sys
 
+import pytest
+
 PAYLOAD = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     "smdebug_local",
     "payload",
 )
 sys.path.insert(0, PAYLOAD)
+
+
+@pytest.fixture(autouse=True)
+def stack_dumps_in_tmp(tmp_path, monkeypatch):
+    """A debugger the tests start registers its stack dumps: into a temporary folder, not
+    the machine's /tmp/smdebug-local-stacks."""
+    import _smdebug_local_stacks
+
+    monkeypatch.setattr(_smdebug_local_stacks, "DIRECTORY", str(tmp_path / "stack-dumps"))
