@@ -280,15 +280,15 @@ class PostMortem(object):
         if tb is None:
             return
         inner = origin(exc, self.roots)
-        if escaped_user_code(tb, self.roots, catchers):
-            pass
-        elif inner is exc or not caught_outside(tb, self.roots, catchers):
+        escaped = escaped_user_code(tb, self.roots, catchers)
+        wrapped = inner is not exc and caught_outside(tb, self.roots, catchers)
+        if not (escaped or wrapped):
             return  # not the user's exception, or the user's code handles it
         if inner is not exc:
             exc, tb = inner, inner.__traceback__
         self.pause((type(exc), exc, tb), attached_too=True)
 
-    def install(self, modules=None):
+    def install(self):
         import traceback
 
         excepthook, thread_hook = sys.excepthook, threading.excepthook
@@ -309,7 +309,7 @@ class PostMortem(object):
 
     def _formatter(self, original):
         def formatted(*args, **kwargs):
-            # (etype, value, tb) on 3.8/3.9, also by keyword; (exc) or (exc, value, tb) since
+            # (etype, value, tb) on 3.8/3.9, also by keyword; (exc) also on 3.10+
             first = args[0] if args else kwargs.get("etype", kwargs.get("exc"))
             value = None  # type: object
             tb = None
