@@ -17,6 +17,9 @@ from smdebug_local.notebook import parse
         ("on --wait --bind 0.0.0.0", ("on", {"wait": True, "bind": "0.0.0.0"})),
         ("off", ("off", {})),
         ("status", ("status", {})),
+        ("stacks", ("stacks", {})),
+        ("on --no-post-mortem", ("on", {"post_mortem": False})),
+        ("on --post-mortem --no-wait", ("on", {"post_mortem": True, "wait": False})),
     ],
 )
 def test_parse(line, expected):
@@ -24,7 +27,8 @@ def test_parse(line, expected):
 
 
 @pytest.mark.parametrize(
-    "line", ["launch", "on --port x", "on --frobnicate", "off --port 1", "on --port"]
+    "line",
+    ["launch", "on --port x", "on --frobnicate", "off --port 1", "on --port", "stacks --wait"],
 )
 def test_bad_lines_name_the_usage(line):
     with pytest.raises(SmdebugError, match="smdebug_local"):

@@ -3,7 +3,7 @@
 import pytest
 
 from smdebug_local.errors import SmdebugError
-from smdebug_local.options import DebugOptions
+from smdebug_local.options import DEFAULT_POST_MORTEM_TIMEOUT, DebugOptions, person_present
 
 
 @pytest.mark.parametrize("port", [0, -1, 65536, 100000])
@@ -65,3 +65,37 @@ def test_ranks_are_all_or_a_list():
     assert DebugOptions.parse_ranks("2, 0,2") == (0, 2)
     with pytest.raises(SmdebugError, match="--ranks 'first' is neither"):
         DebugOptions.parse_ranks("first")
+
+
+@pytest.mark.parametrize(
+    "environ, tty, notebook, present",
+    [
+        ({}, True, False, True),
+        ({}, False, True, True),
+        ({}, False, False, False),  # stdin not a terminal: a script, a pipe
+        ({"CI": "true"}, True, False, False),
+        ({"CI": "1"}, False, True, False),
+        ({"CI": "false"}, True, False, True),
+        ({"CI": "0"}, True, False, True),
+        ({"CI": ""}, True, False, True),
+    ],
+)
+def test_a_person_is_present_in_a_terminal_or_notebook_but_not_in_ci(
+    environ, tty, notebook, present
+):
+    assert person_present(environ, tty, notebook) is present
+
+
+def test_post_mortem_waits_only_when_on_in_listen_mode_with_debugpy():
+    assert DebugOptions(post_mortem=True).post_mortem_seconds == DEFAULT_POST_MORTEM_TIMEOUT
+    assert DebugOptions(post_mortem=True, post_mortem_timeout=5).post_mortem_seconds == 5
+    assert DebugOptions().post_mortem_seconds is None  # off unless turned on
+    assert DebugOptions(post_mortem=False).post_mortem_seconds is None
+    assert DebugOptions(post_mortem=True, mode="connect").post_mortem_seconds is None
+    assert DebugOptions(post_mortem=True, mode="connect", ide="pycharm").post_mortem_seconds is None
+
+
+@pytest.mark.parametrize("seconds", [0, -1])
+def test_a_post_mortem_timeout_must_be_above_zero(seconds):
+    with pytest.raises(SmdebugError, match="--post-mortem-timeout"):
+        DebugOptions(post_mortem_timeout=seconds)

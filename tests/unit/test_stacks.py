@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
@@ -30,6 +31,7 @@ import faulthandler
 import queue
 import sys
 import threading
+from datetime import datetime, timezone
 import time
 
 batches = queue.Queue()
@@ -672,4 +674,52 @@ def test_the_collector_runs_the_payloads_script_with_the_linked_python():
         "-S",
         "-E",
         "/opt/smdebug-local/boot/_smdebug_local_stacks.py",
+    ]
+
+
+NOW = datetime(2026, 12, 5, 1, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "line, age",
+    [
+        (b"2026-12-05T00:55:00.250000000Z epoch 3\n", 299.75),
+        (b"2026-12-05T00:59:59Z x", 1.0),
+        ("2026-12-05T01:00:00.000001Z", 0.0),  # no negative ages (a clock a bit ahead)
+        (b"", None),
+        (b"no timestamp here", None),
+    ],
+)
+def test_the_age_of_a_containers_last_output(line, age):
+    found = stacks.last_output_age(line, NOW)
+    assert found == (pytest.approx(age) if age is not None else None)
+
+
+class QuietContainer:
+    def __init__(self, name, status, logs):
+        self.name, self.status, self._logs = name, status, logs
+        self.labels = {"com.docker.compose.service": f"{name}-svc"}
+
+    def logs(self, tail, timestamps):
+        assert (tail, timestamps) == (1, True)
+        if isinstance(self._logs, Exception):
+            raise self._logs
+        return self._logs
+
+
+def test_status_names_running_containers_quiet_for_five_minutes():
+    quiet = b"2026-12-05T00:50:00Z last words\n"
+    lines = stacks.quiet_containers(
+        [
+            QuietContainer("a", "running", quiet),
+            QuietContainer("b", "running", b"2026-12-05T00:58:00Z recent\n"),
+            QuietContainer("c", "exited", quiet),  # ended: not a hang
+            QuietContainer("d", "running", RuntimeError("gone")),  # removed in between
+            QuietContainer("e", "running", b""),  # printed nothing yet
+        ],
+        NOW,
+    )
+    assert lines == [
+        "a-svc: no output for 10 min -- if it hangs, `smdebug-local stacks` shows where "
+        "each of its processes is"
     ]
