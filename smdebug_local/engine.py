@@ -176,6 +176,10 @@ class ContainerExit:
     tail: list[str]
 
 
+# Where MMS and TorchServe keep their pid file: tempfile.gettempdir() of the server's Python.
+STALE_PID_FILES = 'rm -f /tmp/.model_server.pid "${TMPDIR:-/tmp}/.model_server.pid"'
+
+
 @functools.cache
 def engine_errors() -> tuple[type[BaseException], ...]:
     """What the Docker client raises when the engine went away mid-call (its socket closed
@@ -430,8 +434,19 @@ class Engine:
         threading.Thread(target=follow, name=f"smdebug-local-relay-{name}", daemon=True).start()
 
     def restart(self, name: str, timeout: int = 1) -> None:
-        """Restart a container in place (its entrypoint runs again; mounts and ports stay)."""
-        self.client.containers.get(name).restart(timeout=timeout)
+        """Restart a container in place (its entrypoint runs again; mounts and ports stay).
+
+        Multi Model Server (and TorchServe, its fork) refuses to start while its pid file
+        names a live process, and in the restarted container that pid is often taken by
+        another process: the server then exits "already running" and the endpoint never
+        answers. The file goes first (the server is killed right after, before it could
+        write it again)."""
+        container = self.client.containers.get(name)
+        try:
+            container.exec_run(["sh", "-c", STALE_PID_FILES], user="root")
+        except Exception:  # no shell in the image, or it stopped: nothing to remove
+            pass
+        container.restart(timeout=timeout)
 
     @staticmethod
     def remove_containers(containers: list) -> int:

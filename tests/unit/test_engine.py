@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from smdebug_local.engine import compose_command
+from smdebug_local.engine import STALE_PID_FILES, Engine, compose_command
 from smdebug_local.errors import SmdebugError
 
 
@@ -151,3 +151,25 @@ def test_compose_v1_is_recognised_behind_its_python_interpreter():
     assert not _is_compose("docker-compose", argv, frozenset({"/tmp/other"}))
     assert not _is_compose("docker", ["docker", "build", "/tmp/tmpab"], roots)
     assert not _is_compose("python3", ["/usr/bin/python3", "train.py"], None)
+
+
+def test_a_restart_removes_the_model_servers_stale_pid_file_first():
+    """MMS/TorchServe exit "already running" when their old pid is reused after a restart."""
+    calls = []
+
+    class Container:
+        def exec_run(self, cmd, user):
+            calls.append(("exec", cmd, user))
+
+        def restart(self, timeout):
+            calls.append(("restart", timeout))
+
+    class Containers:
+        def get(self, name):
+            assert name == "c1"
+            return Container()
+
+    engine = Engine()
+    engine.__dict__["client"] = type("Client", (), {"containers": Containers()})()
+    engine.restart("c1")
+    assert calls == [("exec", ["sh", "-c", STALE_PID_FILES], "root"), ("restart", 1)]
