@@ -108,6 +108,7 @@ class DebugSession:
                 retire=self._retire,
                 remove=self.engine.remove_named,
                 restart=self._restart,
+                hot_apply=self._hot_apply,
             )
 
     @classmethod
@@ -232,6 +233,13 @@ class DebugSession:
         """Restart a serving container in place (its exit is expected, not a failure)."""
         self.removed.add(container)
         self.engine.restart(container)
+
+    def _hot_apply(self, container: str, changes: list[dict]) -> list[dict]:
+        """Apply edited function bodies inside a running serving container (see
+        :mod:`.watch.hot`); each debugged process's answer."""
+        from .watch import hot
+
+        return hot.apply_in(self.engine.client.containers.get(container), changes)
 
     def locate(self, copy_dir: str) -> str | None:
         """The user's directory a downloaded copy of code came from (see :mod:`.sources`)."""

@@ -18,7 +18,8 @@ host-side compose transform; see :func:`parse_config` for the keys. The modules 
 are loaded only when used, in processes that are debugged: ``_smdebug_local_ranks`` (which
 rank of a distributed job this is), ``_smdebug_local_connect`` (connect-back mode),
 ``_smdebug_local_pause`` (pause reports), ``_smdebug_local_pycharm`` (PyCharm's Debug
-Server) and ``_smdebug_local_door`` (in debugpy's adapter process: who may attach).
+Server), ``_smdebug_local_hot`` (edited functions put into serving processes) and
+``_smdebug_local_door`` (in debugpy's adapter process: who may attach).
 """
 
 import fnmatch
@@ -368,6 +369,8 @@ def register_stacks(config, child=False):
     stacks = _sibling("_smdebug_local_stacks")
     if stacks.register_quietly(who) is not None:
         stacks.follow_forks(lambda pid: child_label(who, pid))
+    if config.get("role") == "serving":  # watch mode puts edited handlers in place
+        _sibling("_smdebug_local_hot").install_quietly()
 
 
 class StartOnImport(object):

@@ -2,6 +2,7 @@
 
 ``filters`` (pure rules: ignores, debounce, which job a file concerns) -> ``content``
 (the disk: ignore files, walks, digests) -> ``watcher`` (file events, one follower per
-job) -> ``jobs`` (rerun / reload) -> ``model_server`` (TorchServe's management API);
+job) -> ``jobs`` (rerun / reload) -> ``hot`` (function bodies put into running workers)
+and ``model_server`` (TorchServe's management API);
 ``mode`` ties them to a debugging session.
 """

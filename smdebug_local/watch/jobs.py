@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..compose import DebugTarget
-from . import model_server
+from . import hot, model_server
 from .filters import Source
 
 # A "paused" report not refreshed for this long is a process that died paused.
@@ -91,6 +91,9 @@ class TrainingJob:
     def paused(self) -> bool:
         return paused(self.runs.targets)
 
+    def apply_in_place(self, files: list[str]) -> bool:
+        return False  # a training script runs once: an edit reruns it
+
     def cancel(self) -> None:
         self._cancelled.set()
         self.remove(list(self.runs.containers))
@@ -123,13 +126,20 @@ class TrainingJob:
 
 @dataclass
 class Endpoint:
-    """A local endpoint whose model-server workers reload when its source changes."""
+    """A local endpoint that takes edits of its source: function bodies inside its running
+    workers (see :mod:`.hot`), anything else by reloading its model-server workers.
+
+    ``hot_apply(container, changes)`` runs the payload's applier in the container;
+    ``snapshot`` holds the source as the workers last loaded it.
+    """
 
     container: str
     source: Source
     base_url: str  # where the inference (and TorchServe management) API answers
     restart: Callable[[str], None]
     say: Callable[[str], None]
+    hot_apply: Callable[[str, list[dict]], list[dict]] | None = None
+    snapshot: hot.Snapshot | None = None
     runs: Runs = field(default_factory=Runs)
 
     @property
@@ -145,23 +155,76 @@ class Endpoint:
     def cancel(self) -> None:
         """A reload takes a second or two and is not interrupted."""
 
+    def apply_in_place(self, files: list[str]) -> bool:
+        decision = self._decide(files)
+        return decision.reload is None and self._in_place(files, decision) is None
+
     def apply(self, files: list[str]) -> None:
+        decision = self._decide(files)
+        why = decision.reload or self._in_place(files, decision)
+        if why is None:
+            return
         names = ", ".join(os.path.basename(f) for f in files[:3])
         started = time.monotonic()
-        ports = ", ".join(e for t in self.runs.targets for e in t.endpoints)
-        where = f"; debug ports {ports}" if ports else ""
         try:
             workers = model_server.reload_workers(self.base_url)
             how = f"model-server workers reloaded ({workers} started)"
-        except model_server.ReloadUnsupported as why:
+        except model_server.ReloadUnsupported as unsupported:
             self.restart(self.container)
-            how = f"container restarted ({why})"
+            how = f"container restarted ({unsupported})"
         except OSError as exc:
             self.say(
                 f"{names} changed: reloading {self.label} failed ({exc}); restarting its container"
             )
             self.restart(self.container)
             how = "container restarted"
+        if self.snapshot is not None:
+            self.snapshot.update(files)
         self.say(
-            f"{names} changed: {self.label}: {how} in {time.monotonic() - started:.1f}s{where}"
+            f"{names} changed ({why}): {self.label}: {how} in "
+            f"{time.monotonic() - started:.1f}s{self._ports()}"
         )
+
+    def _decide(self, files: list[str]) -> hot.Decision:
+        if self.snapshot is None or self.hot_apply is None:
+            return hot.Decision(reload="edits are applied in place only in debugged workers")
+        return hot.decide(files, self.snapshot, _read_text)
+
+    def _in_place(self, files: list[str], decision: hot.Decision) -> str | None:
+        """Put the decided functions into the running workers; None if done, else why not
+        (then the workers reload)."""
+        assert self.hot_apply is not None and self.snapshot is not None
+        names = ", ".join(os.path.basename(f) for f in files[:3])
+        started = time.monotonic()
+        if decision.changes:
+            mappings = [m for t in self.runs.targets for m in t.mappings]
+            try:
+                answers = self.hot_apply(self.container, hot.request(decision.changes, mappings))
+            except (OSError, ValueError) as exc:
+                return str(exc)
+            result = hot.outcome(answers)
+            if result.problem:
+                return result.problem
+            what = (
+                f"{', '.join(result.applied)} applied in {result.processes} running "
+                "process(es) (no restart, the loaded model kept)"
+                if result.processes
+                else "no running process has loaded it yet (it runs the saved code when it does)"
+            )
+        else:
+            what = "nothing it runs changed"
+        self.snapshot.update(files)
+        self.say(
+            f"{names} changed: {self.label}: {what} in {time.monotonic() - started:.2f}s"
+            f"{self._ports()}"
+        )
+        return None
+
+    def _ports(self) -> str:
+        ports = ", ".join(e for t in self.runs.targets for e in t.endpoints)
+        return f"; debug ports {ports}" if ports else ""
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()

@@ -20,7 +20,9 @@ from ..compose import DebugTarget, env_to_dict, published_port
 from ..options import DebugOptions
 from ..roles import ROLES
 from ..sdk import TrainingRequest
+from .content import files, ignore_rules
 from .filters import Source
+from .hot import Snapshot
 from .jobs import Endpoint, TrainingJob
 from .watcher import Watch
 
@@ -38,12 +40,14 @@ class WatchMode:
         retire: Callable[[list[DebugTarget], list[str]], None],
         remove: Callable[[list[str]], object],
         restart: Callable[[str], None],
+        hot_apply: Callable[[str, list[dict]], list[dict]] | None = None,
     ) -> None:
         self._say = say
         self._note = note  # said once per run
         self._retire = retire
         self._remove = remove
         self._restart = restart
+        self._hot_apply = hot_apply
         self._watch = Watch(
             say, policy=options.on_change, interrupt_paused=options.interrupt_paused
         )
@@ -126,6 +130,8 @@ class WatchMode:
                 base_url=f"http://127.0.0.1:{port}",
                 restart=self._restart,
                 say=self._say,
+                hot_apply=self._hot_apply,
+                snapshot=Snapshot.of(live[0], files(ignore_rules(live[0]))),
             )
             endpoint.runs.add(target, container)
             self._watch.add(endpoint)

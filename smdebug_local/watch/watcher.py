@@ -139,6 +139,10 @@ class Job(Protocol):
     def paused(self) -> bool:
         """True while a debugger holds one of the job's processes at a breakpoint."""
 
+    def apply_in_place(self, files: list[str]) -> bool:
+        """Apply the change inside the running processes if it can be, even under a paused
+        debugger (no process is stopped); True if done."""
+
     def apply(self, files: list[str]) -> None:
         """Make the job run the changed code (rerun, reload); says what it did."""
 
@@ -233,6 +237,11 @@ class Follower:
             f" and {len(files) - 3} more" if len(files) > 3 else ""
         )
         if self.job.paused() and not self._interrupt_paused:
+            if self.job.apply_in_place(files):
+                with self._lock:
+                    self._pending = [f for f in self._pending if f not in files]
+                self._said.clear()
+                return False
             self._once(
                 "paused",
                 f"{what} changed: {self.job.label} is paused at a breakpoint; "

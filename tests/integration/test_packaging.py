@@ -49,6 +49,7 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_pa
             "_smdebug_local_connect.py",
             "_smdebug_local_crash.py",
             "_smdebug_local_door.py",
+            "_smdebug_local_hot.py",
             "_smdebug_local_pause.py",
             "_smdebug_local_pycharm.py",
             "_smdebug_local_ranks.py",

@@ -24,3 +24,11 @@ def stack_dumps_in_tmp(tmp_path, monkeypatch):
     import _smdebug_local_stacks
 
     monkeypatch.setattr(_smdebug_local_stacks, "DIRECTORY", str(tmp_path / "stack-dumps"))
+
+
+@pytest.fixture(autouse=True)
+def edits_in_tmp(tmp_path, monkeypatch):
+    """Likewise for the folder serving processes list themselves in for edits."""
+    import _smdebug_local_hot
+
+    monkeypatch.setattr(_smdebug_local_hot, "DIRECTORY", str(tmp_path / "edits"))

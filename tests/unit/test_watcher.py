@@ -26,12 +26,18 @@ class FakeJob:
         self.applied: list[list[str]] = []
         self.cancelled = 0
         self.release = threading.Event()
+        self.in_place: list[list[str]] = []
+        self.takes_in_place = False
 
     def busy(self) -> bool:
         return self.is_busy
 
     def paused(self) -> bool:
         return self.is_paused
+
+    def apply_in_place(self, files: list[str]) -> bool:
+        self.in_place.append(files)
+        return self.takes_in_place
 
     def apply(self, files: list[str]) -> None:
         self.applied.append(files)
@@ -71,6 +77,21 @@ def test_a_paused_debugger_holds_the_change_and_says_so_once():
     job.is_paused = False  # the user continued
     assert f.step() is True
     job.release.set()
+
+
+def test_under_a_paused_debugger_an_edit_the_workers_take_in_place_is_applied_at_once():
+    """Putting a new body into running workers stops nothing: the paused request goes on
+    with the code it started with. What needs a reload still waits for the user."""
+    job, said = FakeJob(), []
+    job.is_paused = job.takes_in_place = True
+    f = follower(job, said)
+    f.changed(["/src/inference.py"])
+    assert f.step() is False
+    assert job.in_place == [["/src/inference.py"]] and job.applied == [] and said == []
+    assert f.step() is False and job.in_place == [["/src/inference.py"]]  # nothing pending
+    job.takes_in_place = False
+    f.changed(["/src/inference.py"])
+    assert f.step() is False and "paused at a breakpoint" in said[0]
 
 
 def test_interrupt_paused_applies_at_once():
