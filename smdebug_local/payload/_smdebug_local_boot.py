@@ -18,8 +18,9 @@ host-side compose transform; see :func:`parse_config` for the keys. The modules 
 are loaded only when used, in processes that are debugged: ``_smdebug_local_ranks`` (which
 rank of a distributed job this is), ``_smdebug_local_connect`` (connect-back mode),
 ``_smdebug_local_pause`` (pause reports), ``_smdebug_local_pycharm`` (PyCharm's Debug
-Server), ``_smdebug_local_hot`` (edited functions put into serving processes) and
-``_smdebug_local_door`` (in debugpy's adapter process: who may attach).
+Server), ``_smdebug_local_hot`` (edited functions put into serving processes),
+``_smdebug_local_values`` (tensors in Variables) and ``_smdebug_local_door`` (in debugpy's
+adapter process: who may attach).
 """
 
 import fnmatch
@@ -316,6 +317,7 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
         door = _sibling("_smdebug_local_door")
         settings["pythonEnv"] = door.adapter_environment(config["door"], os.environ, CONFIG_ENV)
     debugpy.configure(**settings)
+    _sibling("_smdebug_local_values").install_quietly()  # tensors' shape, dtype, device
     ranking = _sibling("_smdebug_local_ranks")
     who = ranking.where(config, os.environ)
     if (config.get("stack") or {}).get("processes") == "tf_config":

@@ -54,6 +54,7 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_pa
             "_smdebug_local_pycharm.py",
             "_smdebug_local_ranks.py",
             "_smdebug_local_stacks.py",
+            "_smdebug_local_values.py",
             "sitecustomize.py",
         ]
     )
