@@ -9,6 +9,7 @@ output, no AWS account) through ``smdebug-local run`` and debugs it with the DAP
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -85,6 +86,24 @@ def test_breakpoints_in_entry_point_helper_and_dataloader_worker(
     assert variables["epoch"]["value"] == "0"
     assert variables["batch"]["value"] == "0"
     assert stop.evaluate("tuple(inputs.shape)") == "(32, 1, 8, 8)"
+    # Tensors say what they are (the payload's _smdebug_local_values), and expanding one
+    # offers statistics computed when that child is expanded.
+    assert re.fullmatch(
+        r"Tensor\[32, 1, 8, 8\] float32 cpu  \[\[\[\[(-?[\d.e+-]+, ){6}…\], …\]\], …\]",
+        variables["inputs"]["value"],
+    ), variables["inputs"]
+    assert variables["logits"]["value"].startswith("Tensor[32, 4] float32 cpu requires_grad  [[")
+
+    def children(variable: dict) -> dict[str, dict]:
+        ref = variable["variablesReference"]
+        found = stop.conn.request("variables", {"variablesReference": ref})["variables"]
+        return {v["name"]: v for v in found}
+
+    expanded = children(variables["inputs"])
+    assert "[stats]" in expanded and "shape" in expanded, list(expanded)
+    stats = {k: v["value"] for k, v in children(expanded["[stats]"]).items()}
+    assert float(stats["min"]) <= float(stats["mean"]) <= float(stats["max"]), stats
+    assert (stats["NaN"], stats["Inf"], stats["over"]) == ("0", "0", "'all 2,048 elements'")
     stop.conn.request("setBreakpoints", {"source": {"path": str(train)}, "breakpoints": []})
     stop.resume()
 
