@@ -38,7 +38,8 @@ class DebugOptions:
     mode          -- "listen": each debuggable process listens on a published port and the
                      IDE attaches to it; "connect": each connects back to the IDE, which
                      listens on ``port`` (re-attaches across reruns by itself)
-    watch         -- follow the source folders: rerun training, reload endpoints on changes
+    watch         -- follow the source folders: rerun training and processing jobs, reload
+                     endpoints on changes
     on_change     -- a change while a rerun is going on: "cancel" it or "queue" the change
     interrupt_paused -- apply changes even while a debugger is paused in the container
     ide           -- "pycharm": containers connect back to PyCharm's Debug Server with

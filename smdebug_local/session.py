@@ -33,8 +33,8 @@ from .relay import Locator, Relay, checks_accounts
 from .sdk import (
     ComposeRequest,
     ContainerRequest,
+    JobRequest,
     ServingWait,
-    TrainingRequest,
     available_adapters,
     install_on_import,
 )
@@ -186,9 +186,10 @@ class DebugSession:
             self.watch.stopping(container_names)
         self.engine.remove_named(container_names)
 
-    def training_run(self, request: TrainingRequest) -> AbstractContextManager[None]:
-        """The script's training call: in watch mode, its job follows its source folder."""
-        return nullcontext() if self.watch is None else self.watch.training_run(request)
+    def job_run(self, request: JobRequest) -> AbstractContextManager[None]:
+        """The script's training or processing call: in watch mode, its job follows its
+        source folder."""
+        return nullcontext() if self.watch is None else self.watch.job_run(request)
 
     def removed_on_purpose(self, container_names: list[str]) -> bool:
         return bool(container_names) and set(container_names) <= self.removed

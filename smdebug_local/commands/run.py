@@ -67,9 +67,11 @@ from . import fail as _fail
 @click.option(
     "--watch",
     is_flag=True,
-    help="Follow the jobs' source folders: an edit reruns the training job (new "
-    "container, same inputs, its own output folder) or reloads the endpoint's "
-    "model-server workers. Keeps running after SCRIPT ends, until Ctrl-C.",
+    help="Follow the jobs' source folders: an edit reruns the training or "
+    "processing job (estimator, ModelTrainer, processor run(); new container and "
+    "job name, same inputs, its own output location); an endpoint's running workers "
+    "take edited function bodies in place (anything else reloads them). Keeps running "
+    "after SCRIPT ends, until Ctrl-C.",
 )
 @click.option(
     "--on-change",

@@ -54,18 +54,27 @@ class ContainerRequest:
 
 
 @dataclass(frozen=True)
-class TrainingRequest:
-    """One training job the SDK is running, and how to run it again (watch mode).
+class JobRequest:
+    """One training or processing job the SDK is running, and how to run it again (watch
+    mode).
 
-    ``rerun(attempt)`` repeats the SDK's training call with the same inputs,
-    hyperparameters and image under the job name ``<name>-rerun-<attempt>``, writing its
-    artifacts apart from earlier runs'; it blocks until that run ends.
+    ``rerun(attempt)`` repeats the SDK's call with the same inputs, arguments and image
+    under the job name ``<name>-rerun-<attempt>``, writing its outputs apart from earlier
+    runs'; it blocks until that run ends and returns where the outputs went. Without a
+    local ``source_dir`` (or a ``rerun``) the job is not rerun, and ``elsewhere`` says why
+    ("runs code from S3").
     """
 
+    kind: str  # "training", "processing"
     name: str
     source_dir: str | None  # the local source folder the container runs (None: not local)
     entry_point: str | None
-    rerun: Callable[[int], object]
+    rerun: Callable[[int], object] | None
+    # Only the entry point reaches the container (a ScriptProcessor uploads that one file):
+    # other files of its folder are not its source.
+    entry_only: bool = False
+    elsewhere: str = "runs code from S3"
+    outputs: str = "artifacts"  # what ``rerun`` returns the location of
 
 
 @dataclass(frozen=True)
@@ -114,8 +123,9 @@ class Hooks(Protocol):
     def unsupported(self, message: str) -> None:
         """Tell the user (once) that something is about to run without a debugger."""
 
-    def training_run(self, request: TrainingRequest) -> AbstractContextManager[None]:
-        """The SDK runs ``request``'s training job on this thread while inside."""
+    def job_run(self, request: JobRequest) -> AbstractContextManager[None]:
+        """The SDK runs ``request``'s training or processing job on this thread while
+        inside."""
 
 
 class SdkAdapter(Protocol):
@@ -153,8 +163,16 @@ def available_adapters() -> list[SdkAdapter]:
     from .model_trainer import ModelTrainerAdapter
 
     candidates: list[SdkAdapter] = [
-        ComposeFileAdapter("sagemaker.local", pipeline="sagemaker.local.pipeline"),
-        ComposeFileAdapter("sagemaker.core.local", pipeline="sagemaker.mlops.local.pipeline"),
+        ComposeFileAdapter(
+            "sagemaker.local",
+            pipeline="sagemaker.local.pipeline",
+            processing="sagemaker.processing",
+        ),
+        ComposeFileAdapter(
+            "sagemaker.core.local",
+            pipeline="sagemaker.mlops.local.pipeline",
+            processing="sagemaker.core.processing",
+        ),
         ModelTrainerAdapter(),
         ModelBuilderAdapter(),
     ]

@@ -25,6 +25,14 @@ Hook points, each a private name that has been stable across SDK 2.x and is the 
 * ``_SageMakerContainer.train(self, input_data_config, output_data_config,
   hyperparameters, environment, job_name)``: recorded, so watch mode can call it again for a
   rerun with the same arguments (a new job name and output folder).
+* ``_SageMakerContainer.process(self, processing_inputs, processing_output_config,
+  environment, processing_job_name)``: a processing job starts; watch mode reruns it by
+  making the ``run()`` call that started it again (:mod:`.reruns`: local mode gets the code
+  already uploaded to S3, so only the SDK's own ``run`` uploads the edited code), under the
+  job name ``<name>-rerun-<n>``, its outputs moved apart here.
+* ``ScriptProcessor.run`` and ``FrameworkProcessor.run`` (``sagemaker.processing``; SDK 3.x
+  ``sagemaker.core.processing``), hooked when that module is imported: recorded with the
+  code they run, for those reruns.
 * ``_HostingContainer.run(self)``, the serving thread, raises when compose exits with
   anything but 0/130 -- as it does (137) when the session removed the container on purpose;
   only that case is kept quiet.
@@ -56,10 +64,11 @@ from urllib.parse import urlparse
 import urllib3
 import yaml
 
-from . import ROLES, ComposeRequest, Hooks, ServingWait, TrainingRequest, _sdk_has
+from . import ROLES, ComposeRequest, Hooks, JobRequest, ServingWait, _sdk_has
 from ._patch import after_import, arguments
 from ._patch import unwrap as _unwrap
 from ._patch import wrap as _wrap
+from .reruns import Calls, again_on_a_copy, output_locations, processing_call, rerun_outputs
 
 # One /ping may take this long: a model server paused at a breakpoint may never answer, and
 # the wait must still notice a dead container (the SDK's own request has no timeout).
@@ -72,6 +81,8 @@ TRAIN_PARAMETERS = (
     "environment",
     "job_name",
 )
+# The processors whose ``run(code=...)`` watch mode can make again (each class's own run).
+PROCESSORS = ("ScriptProcessor", "FrameworkProcessor")
 
 
 def _hyperparameter(hyperparameters: dict, key: str) -> str | None:
@@ -107,9 +118,9 @@ def rerun_output(output_path: str, job_name: str, attempt: int) -> str:
     return f"file://{Path(output_path[len('file://') :]) / f'{job_name}-rerun-{attempt}'}"
 
 
-def training_request(train, container, args: tuple) -> TrainingRequest:
+def training_request(train, container, args: tuple) -> JobRequest:
     """``train(container, *args)`` described, with a rerun that repeats it (see
-    :class:`~smdebug_local.sdk.TrainingRequest`)."""
+    :class:`~smdebug_local.sdk.JobRequest`)."""
     inputs, output, hyperparameters, environment, job_name = args
     saved = copy.deepcopy((inputs, output, hyperparameters, environment))
     # The SDK's _compose() extends this list in place, so each call adds "-f FILE up ..."
@@ -133,11 +144,13 @@ def training_request(train, container, args: tuple) -> TrainingRequest:
             f"{job_name}-rerun-{attempt}",
         )
 
-    return TrainingRequest(
+    return JobRequest(
+        kind="training",
         name=job_name,
         source_dir=_local_dir(_hyperparameter(hyperparameters, "sagemaker_submit_directory")),
         entry_point=_hyperparameter(hyperparameters, "sagemaker_program"),
         rerun=rerun,
+        elsewhere="runs code from S3 (local_code is off)",
     )
 
 
@@ -187,16 +200,22 @@ class PipelineSteps:
 
 
 class ComposeFileAdapter:
-    """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package, and
-    the local pipeline executor (``pipeline``, a module) whose jobs run through it."""
+    """Hooks ``<package>.image`` and ``<package>.entities`` of one local-mode package, the
+    local pipeline executor (``pipeline``, a module) whose jobs run through it, and the
+    processors (``processing``, a module) that start its processing jobs."""
 
-    def __init__(self, package: str, pipeline: str | None = None) -> None:
+    def __init__(
+        self, package: str, pipeline: str | None = None, processing: str | None = None
+    ) -> None:
         self.name = self.module = package
         self.pipeline = pipeline
+        self.processing = processing
         self.steps = PipelineSteps()
+        self.calls = Calls()
         self._filename = "docker-compose.yaml"
         self._installed: list[tuple[object, str]] = []
         self._cancel_pipeline: Callable[[], None] | None = None
+        self._cancel_processing: Callable[[], None] | None = None
 
     def _compose_path(self, container) -> str:
         return os.path.join(container.container_root, self._filename)
@@ -246,10 +265,33 @@ class ComposeFileAdapter:
             def train(container, *args, **kwargs):
                 given = arguments(original, container, *args, **kwargs)
                 recorded = tuple(given[name] for name in TRAIN_PARAMETERS)
-                with hooks.training_run(training_request(original, container, recorded)):
+                with hooks.job_run(training_request(original, container, recorded)):
                     return original(container, *args, **kwargs)
 
             return train
+
+        def make_process(original):
+            def process(container, *args, **kwargs):
+                given = arguments(original, container, *args, **kwargs)
+                name = str(given["processing_job_name"])
+                rerun = adapter.calls.rerunning()
+                if rerun is not None:  # its own outputs, not over the first run's
+                    given["processing_output_config"] = rerun_outputs(
+                        given["processing_output_config"] or {}, name
+                    )
+                    result = original(**given)
+                    rerun.result = output_locations(given["processing_output_config"])
+                    return result
+                request = adapter.calls.request(
+                    "processing",
+                    name,
+                    "outputs",
+                    "was not started by a processor's run() with local code",
+                )
+                with hooks.job_run(request):
+                    return original(container, *args, **kwargs)
+
+            return process
 
         def make_serve(original):
             def serve(container, *args, **kwargs):
@@ -308,18 +350,53 @@ class ComposeFileAdapter:
         self._installed = [
             (image._SageMakerContainer, "_generate_compose_file"),
             (image._SageMakerContainer, "train"),
+            (image._SageMakerContainer, "process"),
             (image._SageMakerContainer, "serve"),
             (image._SageMakerContainer, "stop_serving"),
             (entities, "_wait_for_serving_container"),
             (image._HostingContainer, "run"),
         ]
-        makers = (make_generate, make_train, make_serve, make_stop, make_wait, make_run)
+        makers = (
+            make_generate,
+            make_train,
+            make_process,
+            make_serve,
+            make_stop,
+            make_wait,
+            make_run,
+        )
         for (owner, name), make in zip(self._installed, makers):
             _wrap(owner, name, make)
         if self._cancel_pipeline is not None:  # installed again: one pending hook
             self._cancel_pipeline()
         if self.pipeline is not None and _sdk_has(self.pipeline):
             self._cancel_pipeline = after_import(self.pipeline, self._hook_pipeline)
+        if self._cancel_processing is not None:
+            self._cancel_processing()
+        if self.processing is not None and _sdk_has(self.processing):
+            self._cancel_processing = after_import(self.processing, self._hook_processors)
+
+    def _hook_processors(self, module) -> None:
+        """Record each processor ``run`` call with its code (see :mod:`.reruns`); a
+        processor of another shape is only not rerun -- its jobs are still debugged."""
+        calls = self.calls
+
+        def make_run(original):
+            def run(processor, *args, **kwargs):
+                if calls.current is not None:  # FrameworkProcessor's run calls its parent's
+                    return original(processor, *args, **kwargs)
+                given = arguments(original, processor, *args, **kwargs)
+                again = again_on_a_copy(original, given, "job_name")
+                with calls.making(processing_call(given, again)):
+                    return original(processor, *args, **kwargs)
+
+            return run
+
+        for name in PROCESSORS:
+            cls = getattr(module, name, None)
+            if cls is not None and "run" in cls.__dict__:
+                _wrap(cls, "run", make_run)
+                self._installed.append((cls, "run"))
 
     def _hook_pipeline(self, module) -> None:
         """Name the step each pipeline job runs for (see :class:`PipelineSteps`); an
@@ -364,9 +441,10 @@ class ComposeFileAdapter:
             hooks.before_stop(names)
 
     def uninstall(self) -> None:
-        cancel, self._cancel_pipeline = self._cancel_pipeline, None
-        if cancel is not None:
-            cancel()
+        for cancel in (self._cancel_pipeline, self._cancel_processing):
+            if cancel is not None:
+                cancel()
+        self._cancel_pipeline = self._cancel_processing = None
         for owner, name in self._installed:
             _unwrap(owner, name)
         self._installed = []

@@ -126,11 +126,14 @@ class Debouncer:
 
 @dataclass(frozen=True)
 class Source:
-    """What a job runs from: its folder on this machine and its entry point file name."""
+    """What a job runs from: its folder on this machine and its entry point file name
+    (``entry_only``: the job gets that one file, as a ScriptProcessor uploads only its
+    script -- other files of the folder are not its source)."""
 
-    kind: str  # "training" or "serving"
+    kind: str  # "training", "processing" or "serving"
     directory: str
     entry_point: str | None = None
+    entry_only: bool = False
 
 
 def _under(path: str, directory: str) -> bool:
@@ -143,8 +146,8 @@ def affected(changed: Iterable[str], source: Source, others: Sequence[Source] = 
     """The changed files that concern a job running from ``source``.
 
     One source folder often holds both ``train.py`` and ``inference.py``: an edit of a
-    serving entry point is not a reason to rerun training (unless training runs that very
-    file), so it only counts for the endpoint.
+    serving entry point is not a reason to rerun a training or processing job (unless it
+    runs that very file), so it only counts for the endpoint.
     """
     serving_entries = {
         os.path.join(o.directory, o.entry_point)
@@ -156,7 +159,9 @@ def affected(changed: Iterable[str], source: Source, others: Sequence[Source] = 
     for path in changed:
         if not _under(path, source.directory):
             continue
-        if source.kind == "training" and path in serving_entries and path != own:
+        if source.entry_only and path != own:
+            continue
+        if source.kind != "serving" and path in serving_entries and path != own:
             continue
         out.append(path)
     return out

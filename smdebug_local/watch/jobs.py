@@ -1,8 +1,9 @@
-"""What "apply a source change" means for a training job and for an endpoint.
+"""What "apply a source change" means for a training or processing job and for an endpoint.
 
-A :class:`TrainingJob` reruns the SDK's own training call with the inputs,
-hyperparameters and image it was first given, under a new job name and with its own
-output folder (local mode would overwrite a ``file://`` output in place). An
+A :class:`Job` reruns the SDK's own training or processing call with the inputs,
+arguments and image it was first given, under a new job name and with its own output
+location (local mode would overwrite a ``file://`` output, a ModelTrainer's container
+root or a processing job's given output in place). An
 :class:`Endpoint` restarts its model-server workers, which import the live source mounted
 over the model's code copy; a server without that API (or Multi Model Server, which cannot
 start workers scaled to zero again) gets its container restarted.
@@ -62,20 +63,22 @@ class Runs:
 
 
 @dataclass
-class TrainingJob:
-    """A training job that reruns when its source changes.
+class Job:
+    """A training or processing job that reruns when its source changes.
 
-    ``rerun(attempt)`` runs the SDK's training call again (blocking) and returns where its
-    artifacts went; ``retire(targets, containers)`` lets the session free the previous
+    ``rerun(attempt)`` runs the SDK's call again (blocking) and returns where its
+    ``outputs`` went; ``retire(targets, containers)`` lets the session free the previous
     run's ports and remove its containers; ``remove(containers)`` cancels a run.
     """
 
+    kind: str  # "training", "processing"
     name: str
     source: Source
     rerun: Callable[[int], object]
     retire: Callable[[list[DebugTarget], list[str]], None]
     remove: Callable[[list[str]], object]
     say: Callable[[str], None]
+    outputs: str = "artifacts"
     runs: Runs = field(default_factory=Runs)
     attempt: int = 0
     original_running: bool = True
@@ -83,7 +86,7 @@ class TrainingJob:
 
     @property
     def label(self) -> str:
-        return f"training job {self.name}"
+        return f"{self.kind} job {self.name}"
 
     def busy(self) -> bool:
         return self.original_running
@@ -92,7 +95,7 @@ class TrainingJob:
         return paused(self.runs.targets)
 
     def apply_in_place(self, files: list[str]) -> bool:
-        return False  # a training script runs once: an edit reruns it
+        return False  # a job's script runs once: an edit reruns it
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -120,7 +123,7 @@ class TrainingJob:
             return
         self.say(
             f"rerun {self.attempt} of {self.label} finished in "
-            f"{time.monotonic() - started:.1f}s; artifacts: {artifacts}"
+            f"{time.monotonic() - started:.1f}s; {self.outputs}: {artifacts}"
         )
 
 

@@ -1,8 +1,9 @@
 """Watch mode's side of a run: which job each new container belongs to, and following it.
 
-The session hands every debug target it creates to :meth:`WatchMode.follow`: a training
-container started by the script's ``fit()`` (or by a rerun) counts to its
-:class:`~.jobs.TrainingJob`; an endpoint with live source becomes an :class:`~.jobs.Endpoint`.
+The session hands every debug target it creates to :meth:`WatchMode.follow`: a training or
+processing container started by the script's ``fit()``, ``ModelTrainer.train()`` or
+processor ``run()`` (or by a rerun) counts to its :class:`~.jobs.Job`; an endpoint with
+live source becomes an :class:`~.jobs.Endpoint`.
 Containers report a paused debugger in per-service status folders created here.
 """
 
@@ -19,11 +20,11 @@ from contextlib import contextmanager
 from ..compose import DebugTarget, env_to_dict, published_port
 from ..options import DebugOptions
 from ..roles import ROLES
-from ..sdk import TrainingRequest
+from ..sdk import JobRequest
 from .content import files, ignore_rules
 from .filters import Source
 from .hot import Snapshot
-from .jobs import Endpoint, TrainingJob
+from .jobs import Endpoint, Job
 from .watcher import Watch
 
 
@@ -62,35 +63,43 @@ class WatchMode:
         return path
 
     @contextmanager
-    def training_run(self, request: TrainingRequest) -> Iterator[None]:
-        """The script's training call: its job follows its source folder."""
+    def job_run(self, request: JobRequest) -> Iterator[None]:
+        """The script's training or processing call: its job follows its source folder."""
         job = None
-        if request.source_dir is None:
+        if request.source_dir is None or request.rerun is None:
             self._note(
-                f"--watch: training job {request.name} runs code from S3 "
-                "(local_code is off); it is not rerun on changes"
+                f"--watch: {request.kind} job {request.name} {request.elsewhere}; "
+                "it is not rerun on changes"
             )
         else:
-            job = TrainingJob(
+            rerun = request.rerun
+            job = Job(
+                kind=request.kind,
                 name=request.name,
-                source=Source("training", request.source_dir, request.entry_point),
-                rerun=lambda attempt: self._collecting(job, request.rerun, attempt),
+                source=Source(
+                    request.kind,
+                    request.source_dir,
+                    request.entry_point,
+                    entry_only=request.entry_only,
+                ),
+                rerun=lambda attempt: self._collecting(job, rerun, attempt),
                 retire=self._retire,
                 remove=self._remove,
                 say=self._say,
+                outputs=request.outputs,
             )
             self._watch.add(job)
         self._current.job = job
-        self._current.in_training_run = True
+        self._current.in_job_run = True
         try:
             yield
         finally:
             self._current.job = None
-            self._current.in_training_run = False
+            self._current.in_job_run = False
             if job is not None:
                 job.original_running = False
 
-    def _collecting(self, job: TrainingJob | None, function: Callable, *args) -> object:
+    def _collecting(self, job: Job | None, function: Callable, *args) -> object:
         """Run ``function`` with the containers it starts counted as ``job``'s."""
         self._current.job = job
         try:
@@ -104,14 +113,12 @@ class WatchMode:
         job = getattr(self._current, "job", None)
         if job is not None:
             job.runs.add(target, container)
-        elif role == "training" and not getattr(self._current, "in_training_run", False):
-            # Not started through training_run(): ModelTrainer (S3 code said so already).
-            self._note(
-                "--watch: this SDK's training jobs (ModelTrainer) are not rerun "
-                "on changes yet; SDK estimators with local_code are"
-            )
-        elif role == "processing":
-            self._note("--watch: processing jobs are not rerun on changes yet")
+        elif role in ("training", "processing"):
+            if not getattr(self._current, "in_job_run", False):
+                self._note(
+                    f"--watch: {role} container {container} was not started by a call "
+                    "smdebug-local can repeat; it is not rerun on changes"
+                )
         elif role == "serving":
             live = [
                 local for local, remote in target.mappings if remote in ROLES["serving"].live_code
@@ -146,7 +153,9 @@ class WatchMode:
         """Keep following sources until Ctrl-C (returns at once if nothing is followed)."""
         jobs = self._watch.jobs()
         if not jobs:
-            self._say("--watch: no training job or endpoint with local source to watch; done")
+            self._say(
+                "--watch: no training or processing job or endpoint with local source to watch; done"
+            )
             return
         self._say(f"script done; still watching {len(jobs)} job(s) for changes (Ctrl-C to stop)")
         while True:

@@ -125,7 +125,7 @@ class FileWatcher(FileSystemEventHandler):
 
 
 class Job(Protocol):
-    """A training job or endpoint that follows its source folder."""
+    """A training or processing job, or an endpoint, that follows its source folder."""
 
     source: Source
 

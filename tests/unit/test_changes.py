@@ -131,3 +131,21 @@ def test_a_file_that_is_both_entry_points_reruns_training(tmp_path):
     serving = Source("serving", src, "main.py")
     path = os.path.join(src, "main.py")
     assert affected([path], training, [training, serving]) == [path]
+
+
+def test_a_script_processor_reruns_only_for_its_script_a_framework_one_for_its_folder(
+    tmp_path,
+):
+    """A ScriptProcessor uploads its one script: a sibling's edit is not its change. A
+    FrameworkProcessor packs its source_dir, but not for an endpoint's entry point."""
+    src = str(tmp_path)
+    script = Source("processing", src, "preprocess.py", entry_only=True)
+    framework = Source("processing", src, "preprocess.py")
+    serving = Source("serving", src, "inference.py")
+    preprocess, helper, inference = (
+        os.path.join(src, n) for n in ("preprocess.py", "helper.py", "inference.py")
+    )
+    sources = [script, framework, serving]
+    assert affected([preprocess, helper], script, sources) == [preprocess]
+    assert affected([helper], script, sources) == []
+    assert affected([preprocess, helper, inference], framework, sources) == [preprocess, helper]

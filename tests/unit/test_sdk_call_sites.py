@@ -59,6 +59,9 @@ def targets(local: str) -> list[Target]:
             "_SageMakerContainer",
         ),
         Target("train", f"{image}:_SageMakerContainer.train", entities, "train", "self.container"),
+        Target(
+            "process", f"{image}:_SageMakerContainer.process", entities, "process", "self.container"
+        ),
         Target("serve", f"{image}:_SageMakerContainer.serve", entities, "serve", "self.container"),
         Target(
             "stop_serving",
@@ -81,6 +84,14 @@ def targets(local: str) -> list[Target]:
             "_generate_compose_file",
             "self",
             "_LocalContainer",
+        ),
+        Target(
+            "trainer_train",
+            "train/local/local_container.py:_LocalContainer.train",
+            "train/model_trainer.py",
+            "train",
+            "local_container",
+            "ModelTrainer",
         ),
         Target(
             "builder",
@@ -119,6 +130,10 @@ SDK3 = {
         "(self, input_data_config, output_data_config, hyperparameters, environment, job_name)",
         [("core/local/entities.py:_LocalTrainingJob.start", 5, ())],
     ),
+    "process": (
+        "(self, processing_inputs, processing_output_config, environment, processing_job_name)",
+        [("core/local/entities.py:_LocalProcessingJob.start", 4, ())],
+    ),
     "serve": (
         "(self, model_dir, environment)",
         [
@@ -144,6 +159,7 @@ SDK3 = {
         "(self, environment, volumes)",
         [("train/local/local_container.py:_LocalContainer.train", 2, ())],
     ),
+    "trainer_train": ("(self, wait)", [("train/model_trainer.py:ModelTrainer.train", 1, ())]),
     "builder": (
         "(self, image)",
         [("serve/mode/local_container_mode.py:LocalContainerMode.create_server", 0, ("image",))],
@@ -334,7 +350,7 @@ class Hooks:
     def unsupported(self, message: str) -> None:
         self.seen.append(message)
 
-    def training_run(self, request):
+    def job_run(self, request):
         self.seen.append(request)
         return contextlib.nullcontext()
 
@@ -355,6 +371,7 @@ def fake_sdk(monkeypatch):
         methods = {
             "generate": "_generate_compose_file",
             "train": "train",
+            "process": "process",
             "serve": "serve",
             "stop_serving": "stop_serving",
         }
@@ -376,7 +393,12 @@ def fake_sdk(monkeypatch):
             ),
             "fake_sdk_train": types.SimpleNamespace(
                 _LocalContainer=type(
-                    "_LocalContainer", (), {"_generate_compose_file": fn.get("trainer")}
+                    "_LocalContainer",
+                    (),
+                    {
+                        "_generate_compose_file": fn.get("trainer"),
+                        "train": fn.get("trainer_train"),
+                    },
                 )
             ),
             "fake_sdk_serve": types.SimpleNamespace(
@@ -388,7 +410,8 @@ def fake_sdk(monkeypatch):
         for name, module in modules.items():
             monkeypatch.setitem(sys.modules, name, module)
         trainer, builder = ModelTrainerAdapter(), ModelBuilderAdapter()
-        trainer.module, builder.module = "fake_sdk_train", "fake_sdk_serve"
+        trainer.module = trainer.local_module = "fake_sdk_train"  # no ModelTrainer in it
+        builder.module = "fake_sdk_serve"
         builder.resources = "fake_sdk_serve_resources"  # absent, as in SDK 2.x
         hooks = Hooks()
         for adapter in (ComposeFileAdapter("fake_sdk_local"), trainer, builder):
@@ -429,11 +452,12 @@ def call_each_site(calls: dict, objects: dict, definitions: dict, tmp_path: Path
             if key == "builder":
                 objects["builder"]()._pull_image(*args, **kwargs)
             else:
-                owner = objects["trainer" if key == "trainer" else "container"]
+                owner = objects["trainer" if key.startswith("trainer") else "container"]
                 receiver = owner()
                 receiver.image, receiver.container_root = "img", str(tmp_path)
-                method = "_generate_compose_file" if key in ("generate", "trainer") else key
-                getattr(receiver, method)(*args, **kwargs)
+                receiver.training_job_name = "job"
+                method = {"generate": "_generate_compose_file", "trainer": "_generate_compose_file"}
+                getattr(receiver, method.get(key, key.removeprefix("trainer_")))(*args, **kwargs)
                 if key == "train":  # watch mode's rerun calls the SDK's train() itself
                     objects["hooks"].seen[-1].rerun(1)
             assert len(calls[key]) > before, f"{where}: the SDK's function was not called"
