@@ -294,3 +294,52 @@ def test_a_processing_rerun_says_where_its_outputs_went():
     assert said[0] == "preprocess.py changed: rerunning processing job proc-1 (rerun 1)"
     assert said[1].startswith("rerun 1 of processing job proc-1 finished in ")
     assert said[1].endswith("s; outputs: s3://b/proc-1-rerun-1/output/result")
+
+
+def test_watch_mode_follows_a_job_with_local_source_and_says_why_another_is_not(tmp_path):
+    """The job a request describes counts the containers started inside its call; one with
+    no local source (or no call that started it) is said once, and nothing follows it."""
+    from smdebug_local.compose import DebugTarget
+    from smdebug_local.options import DebugOptions
+    from smdebug_local.watch.mode import WatchMode
+
+    said: list[str] = []
+    notes: list[str] = []
+    mode = WatchMode(
+        DebugOptions(watch=True),
+        say=said.append,
+        note=notes.append,
+        retire=lambda targets, containers: None,
+        remove=nothing,
+        restart=nothing,
+    )
+    try:
+        target = DebugTarget(role="processing", service="p-algo-1", host_ports=(5678,))
+        followed = JobRequest(
+            "processing",
+            "proc-1",
+            str(tmp_path),
+            "preprocess.py",
+            lambda attempt: None,
+            entry_only=True,
+            outputs="outputs",
+        )
+        with mode.job_run(followed):
+            mode.follow("processing", target, {"container_name": "p-algo-1"})
+        (job,) = mode._watch.jobs()
+        assert isinstance(job, Job) and job.label == "processing job proc-1"
+        assert job.runs.containers == ["p-algo-1"] and not job.busy()
+        assert job.source == Source("processing", str(tmp_path), "preprocess.py", entry_only=True)
+        assert said == [f"watching {tmp_path} for processing job proc-1"]
+
+        with mode.job_run(JobRequest("training", "t-1", None, None, None)):
+            mode.follow("training", target, {"container_name": "t-algo-1"})
+        mode.follow("processing", target, {"container_name": "x-algo-1"})
+        assert notes == [
+            "--watch: training job t-1 runs code from S3; it is not rerun on changes",
+            "--watch: processing container x-algo-1 was not started by a call smdebug-local "
+            "can repeat; it is not rerun on changes",
+        ]
+        assert len(mode._watch.jobs()) == 1
+    finally:
+        mode.close()
