@@ -106,6 +106,18 @@ def test_debug_script_watch_reattaches_after_save(
     timings.record("Debug Script -> paused", time.monotonic() - started)
     with wb.step("the paused frame is the breakpoint"):
         assert_paused_at(frame, quickstart, line)
+    with wb.step("Variables: the tensor says its shape, dtype and device"):
+        tensor = re.compile(r"^inputs\W+Tensor\[32, 1, 8, 8\] float32 cpu  ?\[\[\[\[")
+        wb.poll(
+            "the inputs row (Locals expanded)",
+            lambda: (
+                wb.js(_JS_EXPAND_LOCALS)
+                and any(tensor.search(r) for r in wb.js(_JS_VARIABLES) or [])
+            ),
+            15,
+            0.3,
+        )
+        wb.screenshot("tensor-in-variables")
     rows = wait_targets(
         wb, lambda rows: any("training algo-1" in r and "paused" in r for r in rows)
     )
@@ -326,6 +338,18 @@ def click_run_action(wb, row: str, action: str) -> None:
 _JS_VARIABLES = r"""
 const view = document.querySelector('.debug-variables');
 return view ? [...view.querySelectorAll('.monaco-list-row')].map(r => r.innerText.replace(/\s+/g, ' ').trim()) : [];
+"""
+
+# Expands the Variables pane's Locals scope as a click would; true once it is expanded.
+_JS_EXPAND_LOCALS = r"""
+const view = document.querySelector('.debug-variables');
+const row = view && [...view.querySelectorAll('.monaco-list-row')]
+  .find(r => r.innerText.trim() === 'Locals');
+if (!row) return false;
+if (row.getAttribute('aria-expanded') === 'true') return true;
+row.dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));
+row.click();
+return false;
 """
 
 
