@@ -26,6 +26,10 @@ STILL_WATCHING = re.compile(r"still watching \d+ job")
 RERUN = re.compile(r"rerunning training job (\S+) \(rerun (\d+)\)")
 RERUN_DONE = re.compile(r"rerun (\d+) of training job \S+ finished in ([\d.]+)s; artifacts: (\S+)")
 RELOADED = re.compile(r"endpoint \S+: model-server workers reloaded \((\d+) started\) in ([\d.]+)s")
+APPLIED = re.compile(
+    r"endpoint \S+: (\S+) applied in 1 running process\(es\) \(no restart, the loaded model "
+    r"kept\) in ([\d.]+)s"
+)
 
 
 def interrupt(run: Run) -> int:
@@ -150,9 +154,12 @@ def test_a_paused_debugger_is_not_killed_by_an_edit(plain, py39_image, start_run
     assert interrupt(run) == 130
 
 
-def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
+def test_a_transform_fn_edit_is_live_in_the_running_worker_and_a_model_fn_edit_reloads_it(
     quickstart, training_image, serving_image, start_run
 ):
+    """A body edit goes into the running TorchServe worker: no new worker, the loaded model
+    object kept, the next request runs it -- also while a request is paused at a breakpoint
+    (that request finishes with the code it started with). ``model_fn`` reloads the worker."""
     inference = quickstart / "src" / "inference.py"
     run = start_run(
         ["--no-wait", "--watch", "serve.py"],
@@ -169,25 +176,47 @@ def test_an_edit_of_transform_fn_reloads_the_workers_and_its_breakpoint_hits(
     status, before = post_npy(sample)
     assert status == 200
     listening = len([line for line in run.lines if WAITING.search(line)])
+    workers = [m for m in run.wait_for(WAITING, count=listening) if m["role"] == "serving"]
 
     edit(
         inference,
         "    np.save(buffer, classes.numpy())",
         "    classes = classes + 100  # edited while serving\n    np.save(buffer, classes.numpy())",
     )
-    reloaded = run.wait_for(RELOADED, timeout=120)[0]
-    assert int(reloaded.group(1)) == 1
-    match = run.wait_for(WAITING, count=listening + 1)[listening]
-    assert match["role"] == "serving"
-    debugger = attach(match, {inference: [marker_line(inference, "# edited while serving")]})
-    request = Post(sample)
+    assert run.wait_for(APPLIED, timeout=60)[0].group(1) == "transform_fn"
+    edited_line = marker_line(inference, "# edited while serving")
+    debugger = attach(workers[-1], {inference: [edited_line]})
+    first = Post(sample)
     stop = debugger.next_stop()
-    assert stop.frames()[0]["line"] == marker_line(inference, "# edited while serving")
+    assert stop.frames()[0]["line"] == edited_line
+    stop.evaluate("setattr(model, 'kept_by_smdebug_local_test', True)")
+
+    edit(inference, "classes + 100", "classes + 200")  # while the request is paused
+    assert len(run.wait_for(APPLIED, count=2, timeout=60)) == 2
     stop.resume()
-    status, after = request.outcome()
+    status, answer = first.outcome()
+    assert status == 200
+    np.testing.assert_array_equal(answer, before + 100)  # the code it started with
+    second = Post(sample)
+    stop = debugger.next_stop()
+    assert stop.evaluate("getattr(model, 'kept_by_smdebug_local_test', False)") == "True"
+    stop.resume()
+    status, answer = second.outcome()
     debugger.close()
     assert status == 200
-    np.testing.assert_array_equal(after, before + 100)
+    np.testing.assert_array_equal(answer, before + 200)
+    assert len([line for line in run.lines if WAITING.search(line)]) == listening, (
+        "no worker was started: the edits ran in the running one"
+    )
+
+    edit(inference, "    return model.eval()", "    model.edited = True\n    return model.eval()")
+    reloaded = run.wait_for(RELOADED, timeout=120)[0]
+    assert int(reloaded.group(1)) == 1
+    assert "(model_fn changed (the model is loaded again))" in reloaded.string
+    run.wait_for(WAITING, count=listening + 1)
+    status, answer = post_npy(sample)
+    assert status == 200
+    np.testing.assert_array_equal(answer, before + 200)
     assert not run.saw("rerunning training job"), (
         "an edit of the serving entry point does not rerun training"
     )
