@@ -31,8 +31,9 @@ def _connect(
     """Connect once the adapter really talks.
 
     Docker's port proxy accepts a TCP connection even when nothing listens inside the
-    container yet, then drops it; so a connection counts only once the adapter's first
-    bytes (it sends ``output`` events at once) have arrived. An adapter on the host
+    container yet, then drops it; so a connection counts once the adapter's first bytes
+    (it sends ``output`` events at once) have arrived, or once it stayed open for a second
+    without a byte (pydevd serving in process, with no adapter, waits for the client). An adapter on the host
     (``peek=False``) is trusted as soon as it accepts: it speaks only when spoken to.
     ``preamble``: sent first (the run's secret line, to reach an adapter without the relay).
     """
@@ -45,8 +46,11 @@ def _connect(
             if not peek:
                 sock.settimeout(None)
                 return sock
-            sock.settimeout(2)
-            first = sock.recv(1, socket.MSG_PEEK)
+            sock.settimeout(1)
+            try:
+                first = sock.recv(1, socket.MSG_PEEK)
+            except socket.timeout:
+                first = b"-"  # open and silent: pydevd serving in process speaks when spoken to
             if first:
                 sock.settimeout(None)
                 return sock

@@ -16,10 +16,17 @@ from smdebug_local.payload import CONFIG_ENV, PAYLOAD_DIR
 
 
 def start(
-    script: Path, port: int, debugpy_dir: Path, secret: str, python: str = sys.executable
+    script: Path,
+    port: int,
+    debugpy_dir: Path,
+    secret: str,
+    python: str = sys.executable,
+    in_process: bool = False,
 ) -> subprocess.Popen:
     """Run ``script`` with the payload: it waits for a debugger on ``port`` behind the
-    ``secret`` door; returns once it says so (its output is the process's stdout, text)."""
+    ``secret`` door -- debugpy's adapter's, or with ``in_process`` pydevd's own (as a
+    model-server worker is served); returns once it says so (its output is the process's
+    stdout, text)."""
     config = {
         "role": "training",
         "host": "algo-1",
@@ -29,6 +36,8 @@ def start(
         "debugpy": str(debugpy_dir),
         "door": f"secret:{secret}",
     }
+    if in_process:
+        config["stacks"] = [{"label": "a worker", "match": config["match"], "in_process": True}]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update({"PYTHONPATH": str(PAYLOAD_DIR), CONFIG_ENV: json.dumps(config)})
     proc = subprocess.Popen(

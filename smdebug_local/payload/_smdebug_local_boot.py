@@ -82,8 +82,9 @@ def parse_config(raw):
     pydevd_pycharm -- directory holding the pydevd-pycharm tree (for "pydevd-pycharm")
     ranks     -- [0, 2]: of a distributed job's ranks only these are debugged (all if absent)
     stacks    -- [{"label": "MMS", "match": [...], "args": [...], "env": {...},
-                 "embedded": true, "processes": "worker"}, ...]: the role's runtimes, which
-                 name a process (see _smdebug_local_ranks.stack_of)
+                 "embedded": true, "processes": "worker", "in_process": true}, ...]: the
+                 role's runtimes, which name a process (see _smdebug_local_ranks.stack_of);
+                 "in_process": served with no adapter process (serve_in_process)
     auto_mapped -- the first mapping was found, not given (said in the waiting line)
     step      -- the SageMaker Pipelines step this container's job runs for (local
                  pipelines; named in every line, see _smdebug_local_ranks.where)
@@ -277,19 +278,47 @@ class _Lock(object):
             self._file.close()  # releases the lock
 
 
-def _listen(debugpy, ports, probe=_port_is_free, slot=None):
+def _listen(debugpy, ports, probe=_port_is_free, slot=None, serve=None):
     """Listen on port number ``slot`` if it is free, else on the first free container
-    port; return its host endpoint."""
+    port (with ``serve(port)`` if given, else debugpy's adapter); return its host
+    endpoint."""
     with _Lock():
         preferred = [ports[slot]] if slot is not None and 0 <= slot < len(ports) else []
         for port, endpoint in preferred + list(ports):
             if probe(int(port)):
-                debugpy.listen(("0.0.0.0", int(port)))
+                if serve is None:
+                    debugpy.listen(("0.0.0.0", int(port)))
+                else:
+                    serve(int(port))
                 return endpoint
     raise RuntimeError(
         "all %d debug ports of this container are taken (more debuggable "
         "processes than ports)" % len(ports)
     )
+
+
+def serve_in_process(debugpy, port, door):
+    """Serve the IDE from pydevd inside this process: no adapter process is started (it
+    costs a model-server worker about 0.3 s at each start, measured), and children of this
+    process are not debugged. pydevd accepts connections through ``door``'s check
+    (_smdebug_local_door.GuardedServer) on a socket bound and listening before the port is
+    announced; a door that cannot be put on means no debugger, never an open one."""
+    pydevd = sys.modules.get("pydevd")  # imported by debugpy.configure
+    if pydevd is None or not callable(getattr(pydevd, "create_server_socket", None)):
+        raise RuntimeError("debugpy's in-process server has no socket to guard")
+    doors = _sibling("_smdebug_local_door")
+    check = doors.check_for(door) if door else None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("0.0.0.0", port))
+        sock.listen(1)
+    except OSError:
+        sock.close()
+        raise
+    server = doors.GuardedServer(sock, check) if check else sock
+    pydevd.create_server_socket = lambda host, port: server  # type: ignore[attr-defined]
+    debugpy.listen(("0.0.0.0", port), in_process_debug_adapter=True)
 
 
 def _sibling(name):
@@ -310,10 +339,13 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
         _sibling("_smdebug_local_pycharm").start_pycharm(config)
         return
     debugpy = debugpy_module or _import_debugpy(config)
+    # A stack whose user code runs in the process itself (model-server workers) is served
+    # without an adapter process (serve_in_process).
+    in_process = bool((config.get("stack") or {}).get("in_process")) and not config.get("connect")
     # Children of the entry point (DataLoader workers, subprocesses) join the same session.
     # debugpy.listen's adapter gets the door (who may attach) from its environment.
-    settings = {"subProcess": True}
-    if config.get("door") and not config.get("connect"):
+    settings = {"subProcess": not in_process}
+    if config.get("door") and not config.get("connect") and not in_process:
         door = _sibling("_smdebug_local_door")
         settings["pythonEnv"] = door.adapter_environment(config["door"], os.environ, CONFIG_ENV)
     debugpy.configure(**settings)
@@ -340,7 +372,12 @@ def start(config, debugpy_module=None, probe=_port_is_free, connect=None):
             debugpy.wait_for_client()  # until the IDE has set its breakpoints
         _say("%s debugger attached" % who)
         return
-    endpoint = _listen(debugpy, config["ports"], probe, ranking.port_slot(config, os.environ))
+    serve = None
+    if in_process:
+        serve = lambda port: serve_in_process(debugpy, port, config.get("door"))  # noqa: E731
+    endpoint = _listen(
+        debugpy, config["ports"], probe, ranking.port_slot(config, os.environ), serve
+    )
     os.environ[ACTIVE_ENV] = str(os.getpid())
     config["worker"] = 1 + [e for _, e in config["ports"]].index(endpoint)
     who = ranking.where(config, os.environ)

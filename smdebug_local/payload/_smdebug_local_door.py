@@ -6,7 +6,9 @@ starts the adapter as ``python .../debugpy/adapter ...`` with the debuggee's env
 so this payload's sitecustomize runs in it too; the bootstrap then calls
 :func:`install_from`,
 which wraps the adapter's client listener: a connection reaches the adapter only once it
-proved to be the run's own, else it is closed without a byte.
+proved to be the run's own, else it is closed without a byte. Where pydevd serves the IDE
+from inside the debugged process (no adapter: model-server workers), the bootstrap hands it
+a :class:`GuardedServer` with the same check.
 
 * ``"door": "secret:<hex>"`` (containers): the connection's first line is
   ``SMDEBUG-LOCAL <hex>``. Only the run's relay on the host knows it: a container's port is
@@ -161,6 +163,81 @@ def guard(handler, check):
         thread.start()
 
     return checked
+
+
+def _pydevd_thread(target, name, *args):
+    """A daemon thread pydevd treats as its own: never traced, never paused at a breakpoint
+    (the door runs inside the debugged process when pydevd serves the IDE itself)."""
+    thread = threading.Thread(target=target, args=args, name=name)
+    thread.daemon = True
+    thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
+    thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
+class GuardedServer(object):
+    """A listening socket whose ``accept()`` returns only connections that pass ``check``.
+
+    For pydevd's own server (``debugpy.listen(in_process_debug_adapter=True)``): with no
+    adapter process, pydevd accepts IDE connections itself, through this object (given to
+    it in place of the socket it would create). Connections are checked on threads of
+    their own, so a client that sends nothing holds up no other.
+    """
+
+    def __init__(self, sock, check):
+        import queue
+
+        self._sock = sock
+        self._check = check
+        self._passed = queue.Queue()  # type: queue.Queue
+        _pydevd_thread(self._accept_all, "smdebug-local-door")
+
+    def _accept_all(self):
+        while True:
+            try:
+                conn, addr = self._sock.accept()
+            except OSError:
+                self._passed.put(None)  # closed: pydevd's accept() fails as it would
+                return
+            _pydevd_thread(self._admit, "smdebug-local-door", conn, addr)
+
+    def _admit(self, conn, addr):
+        try:
+            allowed = self._check(conn)
+        except Exception:
+            allowed = False
+        if allowed:
+            self._passed.put((conn, addr))
+            return
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    def listen(self, backlog=None):
+        """Already listening (bound and listening before the port was announced)."""
+
+    def settimeout(self, timeout):
+        """pydevd's accept blocks; so does this one."""
+
+    def getsockname(self):
+        return self._sock.getsockname()
+
+    def accept(self):
+        passed = self._passed.get()
+        if passed is None:
+            self._passed.put(None)
+            raise OSError("the debug port was closed")
+        return passed
+
+    def close(self):
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (Linux)
+        except OSError:
+            pass
+        self._sock.close()
+        self._passed.put(None)
 
 
 def guard_module(sockets, check):

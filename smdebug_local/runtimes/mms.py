@@ -27,6 +27,7 @@ RUNTIMES = (
         match=("*/mms/model_service_worker.py",),
         defer=True,
         processes=WORKER,
+        in_process=True,
         debugs="each worker, from its first import of your inference module",
         code_dirs=("/opt/ml/model/code",),
         env_defaults={"SAGEMAKER_MODEL_SERVER_TIMEOUT": PAUSE_TOLERANT_TIMEOUT},

@@ -33,6 +33,10 @@ class Runtime:
     defer         -- start the debugger only when the process imports the user's code
                      (the server's own imports run untraced: faster worker starts)
     processes     -- how one process is named: WORKER, RANK, TF_CONFIG or ""
+    in_process    -- debugpy serves the IDE from inside the process, with no adapter
+                     process beside it (a worker starts about 0.3 s sooner); processes it
+                     starts are not debugged, so only for stacks whose user code runs in
+                     the process itself
     code_dirs     -- container folders this stack imports the user's code from, the first
                      the one its processes run (the primary path mapping; deferred starts
                      watch them all)
@@ -51,6 +55,7 @@ class Runtime:
     embedded: bool = False
     defer: bool = False
     processes: str = ""
+    in_process: bool = False
     code_dirs: tuple[str, ...] = ()
     own_dirs: tuple[str, ...] = ()
     env_defaults: Mapping[str, str] = field(default_factory=dict)
@@ -65,4 +70,5 @@ class Runtime:
             **({"env": dict(self.env)} if self.env else {}),
             **({"embedded": True} if self.embedded else {}),
             **({"processes": self.processes} if self.processes else {}),
+            **({"in_process": True} if self.in_process else {}),
         }

@@ -19,6 +19,7 @@ RUNTIMES = (
         match=("*/ts/model_service_worker.py",),
         defer=True,
         processes=WORKER,
+        in_process=True,
         debugs="each worker, from its first import of your handler module",
         code_dirs=("/opt/ml/model/code",),
         env_defaults={

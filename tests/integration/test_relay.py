@@ -1,7 +1,7 @@
 """The run's relay in front of a real debugpy adapter with the payload's door on, no Docker.
 
-The debugged script stands in for a container's process: its adapter listens on the port
-Docker would publish, and lets in only a client that opens with the run's secret. The relay
+The debugged script stands in for a container's process: its adapter (or pydevd itself, as
+model-server workers are served) listens on the port Docker would publish, and lets in only a client that opens with the run's secret. The relay
 (smdebug_local.relay) is the endpoint users attach to. What each path gets: a DAP client
 through the relay stops at its breakpoint; one straight at the adapter's port, or one the
 relay does not let in, gets no byte of DAP.
@@ -43,16 +43,21 @@ PYTHONS = {
 }
 
 
-@pytest.fixture(params=list(PYTHONS))
+@pytest.fixture(
+    params=[(build, in_process) for in_process in (False, True) for build in PYTHONS],
+    ids=lambda p: p[0] + ("-in-process" if p[1] else ""),
+)
 def debuggee(request, tmp_path, debugpy_dir):
     """The script waiting for a debugger behind the secret door, under each debugpy build
-    the containers get: ``(process, adapter port, script)``."""
+    the containers get, with its adapter and without (in process): ``(process, adapter
+    port, script)``."""
     code = tmp_path / "code"
     code.mkdir()
     script = code / "train.py"
     script.write_text(SCRIPT)
     port = PortAllocator(21000).allocate()
-    proc = door_debuggee.start(script, port, debugpy_dir, SECRET, PYTHONS[request.param])
+    build, in_process = request.param
+    proc = door_debuggee.start(script, port, debugpy_dir, SECRET, PYTHONS[build], in_process)
     yield proc, port, script
     proc.kill()
     proc.wait()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
+import types
 
 import _smdebug_local_boot as boot
 import _smdebug_local_connect as back
+import _smdebug_local_door as door
 import _smdebug_local_ranks as ranking
 import pytest
 
@@ -137,8 +140,8 @@ class FakeDebugpy:
     def configure(self, **kw):
         self.calls.append(("configure", kw))
 
-    def listen(self, address):
-        self.calls.append(("listen", address))
+    def listen(self, address, **kw):
+        self.calls.append(("listen", address, kw) if kw else ("listen", address))
 
     def wait_for_client(self):
         self.calls.append(("wait_for_client",))
@@ -191,6 +194,46 @@ def test_a_worker_takes_the_first_free_port_and_says_which(monkeypatch, capsys, 
     assert "serving algo-1 debugger listening on 127.0.0.1:5701 (not waiting)" in (
         capsys.readouterr().err
     )
+
+
+def test_a_model_server_worker_is_served_in_process_behind_the_door(monkeypatch, tmp_path):
+    """No adapter process: pydevd gets a socket already listening, behind the run's door;
+    the worker's children are not followed (nothing would serve them)."""
+    monkeypatch.setattr(boot, "LOCK_FILE", str(tmp_path / "lock"))
+    monkeypatch.setenv(boot.ACTIVE_ENV, "")
+    monkeypatch.delenv(boot.ACTIVE_ENV)
+    pydevd = types.SimpleNamespace(create_server_socket=lambda host, port: None)
+    monkeypatch.setitem(sys.modules, "pydevd", pydevd)
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    free = port.getsockname()[1]
+    port.close()
+    fake = FakeDebugpy()
+    boot.start(
+        {
+            "role": "serving",
+            "wait": False,
+            "ports": [[free, "127.0.0.1:5700"]],
+            "door": "secret:ab12",
+            "stack": {"label": "TorchServe", "processes": "worker", "in_process": True},
+        },
+        fake,
+        probe=lambda port: True,
+    )
+    assert fake.calls[0] == ("configure", {"subProcess": False})  # no pythonEnv: no adapter
+    assert fake.calls[1] == ("listen", ("0.0.0.0", free), {"in_process_debug_adapter": True})
+    server = pydevd.create_server_socket("0.0.0.0", free)
+    try:
+        assert isinstance(server, door.GuardedServer)
+        assert server.getsockname()[1] == free
+        with pytest.raises(OSError):  # bound and listening before the port is announced
+            taken = socket.socket()
+            try:
+                taken.bind(("0.0.0.0", free))
+            finally:
+                taken.close()
+    finally:
+        server.close()
 
 
 def test_all_ports_taken_is_an_error_not_a_clash(tmp_path, monkeypatch):

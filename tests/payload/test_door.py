@@ -173,3 +173,31 @@ def test_the_adapter_gets_the_payload_and_its_door_whatever_the_process_did_to_i
     assert env["PYTHONPATH"] == here + os.pathsep + "/img" and env["HOME"] == "/root"
     assert env["SMDEBUG_LOCAL"] == '{"door": "secret:ab12"}'
     assert door.adapter_environment("owner", {})["PYTHONPATH"] == here
+
+
+def test_pydevds_own_server_accepts_only_connections_that_pass_the_door():
+    """debugpy without an adapter: pydevd accepts IDE connections itself, through this."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    server = door.GuardedServer(listener, lambda sock: door.knows_secret(sock, "ab12", 2))
+    address = server.getsockname()
+    stranger = socket.create_connection(address)
+    stranger.sendall(b"Content-Length: 2\r\n\r\n{}")
+    ide = socket.create_connection(address)
+    ide.sendall(door.line_for("ab12") + b"DAP")
+    try:
+        conn, _ = server.accept()  # only the IDE's, with its bytes after the line intact
+        assert conn.recv(3) == b"DAP"
+        stranger.settimeout(5)
+        try:
+            assert stranger.recv(1) == b""  # closed without a byte
+        except ConnectionResetError:
+            pass  # closed with its bytes unread: the same, said by a reset
+        conn.close()
+        server.close()
+        with pytest.raises(OSError):
+            server.accept()  # pydevd's accept loop ends as with its own socket
+    finally:
+        stranger.close()
+        ide.close()
