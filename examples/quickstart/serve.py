@@ -1,7 +1,9 @@
 """Train, then deploy a local endpoint and leave it up -- for the edit-and-reload loop.
 
 `smdebug-local run --watch serve.py` keeps the endpoint serving after this script ends:
-each save of src/inference.py reloads the model-server workers (about a second), so the
+a save of src/inference.py that changes function bodies goes into the running worker (a
+fraction of a second, the model stays loaded); any other edit (model_fn, imports,
+module-level code) reloads the model-server workers (about two seconds). Either way the
 next request to http://127.0.0.1:8080/invocations runs the edited code -- with your
 breakpoints. Ctrl-C removes the endpoint. (Plain `python serve.py` would keep serving
 until Ctrl-C too: local mode serves from a non-daemon thread.)

@@ -134,13 +134,14 @@ def test_model_fn_and_two_concurrent_requests_stop_in_both_mms_workers(
     assert len([m for m in map(WAITING.search, run.lines) if m]) == 2, run.output
 
 
-def test_an_edit_restarts_the_mms_endpoint_in_place_and_the_next_request_runs_it(
+def test_a_predict_fn_edit_is_live_in_both_mms_workers_and_a_model_fn_edit_restarts_it(
     project, hf_image, start_run
 ):
-    """Watch mode on Multi Model Server: MMS 1.1.11 cannot start workers again once they
-    were scaled to zero (plain MMS hangs too), so a saved edit of inference.py restarts the
-    endpoint's container in place -- the line says why -- and the next request runs the
-    new code."""
+    """Watch mode on Multi Model Server: a saved edit of predict_fn's body goes into both
+    running workers (the same processes answer, with the new code). An edit of model_fn
+    needs the model loaded again; MMS 1.1.11 cannot start workers again once they were
+    scaled to zero (plain MMS hangs too), so the endpoint's container restarts in place --
+    the line says why -- and the next request runs the new code."""
     source = project / "code" / "inference.py"
     run = start_run(
         ["--no-wait", "--watch", "driver.py"],
@@ -158,11 +159,38 @@ def test_an_edit_restarts_the_mms_endpoint_in_place_and_the_next_request_runs_it
     )
     run.wait_for(
         re.compile(
-            r"inference\.py changed: endpoint \S+: container restarted \(Multi Model Server "
-            r"cannot start workers again once scaled to zero\) in [\d.]+s"
+            r"inference\.py changed: endpoint \S+: predict_fn applied in 2 running "
+            r"process\(es\) \(no restart, the loaded model kept\)"
+        ),
+        timeout=60,
+    )
+    answer = _invoke()
+    assert answer["outputs"] == [1003, 1006], answer
+    assert len([line for line in run.lines if WAITING.search(line)]) == 2, (
+        "no worker was started again: the edit ran in the running ones"
+    )
+
+    edit_model = "    return model\n"
+    source.write_text(
+        source.read_text().replace(edit_model, '    model["scale"] *= 10\n' + edit_model, 1)
+    )
+    run.wait_for(
+        re.compile(
+            r"inference\.py changed \(model_fn changed \(the model is loaded again\)\): "
+            r"endpoint \S+: container restarted \(Multi Model Server cannot start workers "
+            r"again once scaled to zero\) in [\d.]+s"
         ),
         timeout=120,
     )
+    assert _invoke()["outputs"] == [1030, 1060]
+    assert [c for c in our_containers() if "algo-1" in c] == [container]  # the same one
+    run.proc.send_signal(signal.SIGINT)
+    assert run.finish(timeout=120) == 130, run.output
+
+
+def _invoke() -> dict:
+    """The endpoint's answer to {"inputs": [1, 2]}, once it answers (a restarted server
+    loads the model again)."""
     request = urllib.request.Request(
         "http://127.0.0.1:8080/invocations",
         data=json.dumps({"inputs": [1, 2]}).encode(),
@@ -170,16 +198,11 @@ def test_an_edit_restarts_the_mms_endpoint_in_place_and_the_next_request_runs_it
     )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + 120
-    while True:  # the restarted server loads the model again
+    while True:
         try:
             with opener.open(request, timeout=60) as response:
-                answer = json.loads(response.read())
-            break
+                return json.loads(response.read())
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
-    assert answer["outputs"] == [1003, 1006], answer
-    assert [c for c in our_containers() if "algo-1" in c] == [container]  # the same one
-    run.proc.send_signal(signal.SIGINT)
-    assert run.finish(timeout=120) == 130, run.output
