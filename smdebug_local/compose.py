@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from .payload import (
     CONFIG_ENV,
     CONTAINER_BOOT_DIR,
+    CONTAINER_BYTECODE_DIR,
     CONTAINER_DEBUGPY_DIR,
     CONTAINER_PYCHARM_DIR,
     CONTAINER_STATUS_DIR,
@@ -247,11 +248,13 @@ def transform_service(
     target: DebugTarget,
     mount: Mount,
     image_env: Mapping[str, str] | None = None,
+    bytecode_dir: str | None = None,
 ) -> dict:
     """Return a copy of ``service`` that runs ``target``'s debugger; ``service`` is untouched.
 
     ``image_env`` is the image's own environment (``docker image inspect``), used to keep its
-    ``PYTHONPATH`` behind ours.
+    ``PYTHONPATH`` behind ours. ``bytecode_dir``: debugpy compiled by the image's Python
+    (:mod:`smdebug_local.debuggers.bytecode`), when there is one yet.
     """
     out = copy.deepcopy(dict(service))
     volumes = list(out.get("volumes") or [])
@@ -263,6 +266,8 @@ def transform_service(
         f"{mount.debugpy_dir}:{CONTAINER_DEBUGPY_DIR}:{mode}",
     ]
     volumes += [f"{v}:{mode}" for v in target.volumes]
+    if bytecode_dir is not None and target.debugger == "debugpy":
+        volumes.append(f"{bytecode_dir}:{CONTAINER_BYTECODE_DIR}:{mode}")
     if target.debugger == "pydevd-pycharm" and mount.pycharm_dir:
         volumes.append(f"{mount.pycharm_dir}:{CONTAINER_PYCHARM_DIR}:{mode}")
     if target.status_dir:

@@ -104,7 +104,8 @@ def debug_service(
     session.state.add(target, service)
     if watch is not None:
         watch.follow(role, target, dict(service))
-    return transform_service(service, target, session.mount, image_env)
+    bytecode_dir = session.bytecode.for_image(image) if target.debugger == "debugpy" else None
+    return transform_service(service, target, session.mount, image_env, bytecode_dir)
 
 
 def _json_file(service: Mapping, container_dir: str, *path: str) -> dict:

@@ -229,6 +229,15 @@ class Engine:
             return None
         return env_to_dict(config.get("Env"))
 
+    def image_id(self, image: str) -> str | None:
+        """The image's ID (``sha256:...``), or None if it is not local (yet)."""
+        import docker.errors
+
+        try:
+            return self.client.images.get(image).id
+        except docker.errors.ImageNotFound:
+            return None
+
     def image_config(self, image: str) -> dict | None:
         """The image's ``Config`` (``Env``, ``WorkingDir``, ...), or None if it is not local."""
         import docker.errors

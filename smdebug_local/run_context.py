@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from .compose import DebugTarget, Mount
     from .containers import Builders
+    from .debuggers.bytecode import Bytecode
     from .diagnose import Diagnosis
     from .engine import Engine
     from .notices import Notices
@@ -35,6 +36,7 @@ class RunContext(Protocol):
     workspace: Path
     targets: list[DebugTarget]
     mount: Mount
+    bytecode: Bytecode  # debugpy compiled once per image
     ports: PortAllocator | None
     relay: Relay | None  # the run's endpoints on the host (listen mode)
     secret: str  # what the run's containers' debug adapters ask of the relay

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import clean, containers, debuggers, driver, messages, ping, sources
 from .compose import LABEL_HOST, LABEL_PID, LABEL_RUN, DebugTarget, Mount
+from .debuggers.bytecode import Bytecode
 from .diagnose import Diagnosis
 from .engine import Engine, await_compose_children, compose_command, engine_errors
 from .notices import Notices, say
@@ -87,6 +88,7 @@ class DebugSession:
         self.diagnosis = Diagnosis(self.engine, self.run_id)
         self.state = RunState(self.workspace, self.run_id, self.notices.once)
         self.programs = Programs(self.engine, self.labels, lambda: self.script, self.notices.once)
+        self.bytecode = Bytecode(self.engine, self.labels, mount.boot_dir, mount.debugpy_dir)
         # Re-entrant: on_compose (holding it) may say something once via unsupported().
         self.lock = threading.RLock()
         self._labelled = False
@@ -258,6 +260,7 @@ class DebugSession:
             undo()
         self._undo = []
         self.state.close()
+        self.bytecode.close()
         if self._labelled:
             self._remove_containers()
         if self.relay is not None:

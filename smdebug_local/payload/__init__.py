@@ -19,10 +19,13 @@ CONTAINER_DEBUGPY_DIR = f"{CONTAINER_ROOT}/debugpy"
 # Writable: where debugged processes report that they are paused (watch mode reads it).
 CONTAINER_STATUS_DIR = f"{CONTAINER_ROOT}/status"
 CONTAINER_PYCHARM_DIR = f"{CONTAINER_ROOT}/pydevd-pycharm"
+# debugpy's bytecode compiled by the image's Python (_smdebug_local_bytecode.ROOT).
+CONTAINER_BYTECODE_DIR = f"{CONTAINER_ROOT}/bytecode"
 
 __all__ = [
     "CONFIG_ENV",
     "CONTAINER_BOOT_DIR",
+    "CONTAINER_BYTECODE_DIR",
     "CONTAINER_DEBUGPY_DIR",
     "CONTAINER_PYCHARM_DIR",
     "CONTAINER_ROOT",

@@ -19,6 +19,7 @@ are loaded only when used, in processes that are debugged: ``_smdebug_local_rank
 rank of a distributed job this is), ``_smdebug_local_connect`` (connect-back mode),
 ``_smdebug_local_pause`` (pause reports), ``_smdebug_local_pycharm`` (PyCharm's Debug
 Server), ``_smdebug_local_hot`` (edited functions put into serving processes),
+``_smdebug_local_bytecode`` (debugpy's bytecode compiled once per image),
 ``_smdebug_local_values`` (tensors in Variables) and ``_smdebug_local_door`` (in debugpy's
 adapter process: who may attach).
 """
@@ -236,6 +237,7 @@ def _import_debugpy(config):
     path = os.path.join(config.get("debugpy", "/opt/smdebug-local/debugpy"), version)
     if not os.path.isdir(os.path.join(path, "debugpy")):
         raise RuntimeError("debugpy %s is missing from %s" % (version, path))
+    _compiled(path)
     sys.path.insert(0, path)
     try:
         import debugpy
@@ -243,6 +245,15 @@ def _import_debugpy(config):
         # debugpy knows its own location from here on; keep sys.path as the user expects.
         sys.path.remove(path)
     return debugpy
+
+
+def _compiled(tree):
+    """Load debugpy's modules under ``tree`` from the bytecode the host keeps for this
+    image, where it has it (_smdebug_local_bytecode); else they compile as before."""
+    try:
+        _sibling("_smdebug_local_bytecode").install(tree)
+    except Exception:
+        pass  # only slower
 
 
 def _port_is_free(port):
@@ -508,6 +519,11 @@ def main():
     # runs: then the process's own command line says what it runs.
     argv = getattr(sys, "argv", None) or _command_line()[1:] or [""]
     if _is_adapter(argv):
+        # <tree>/debugpy/adapter: its modules from the image's bytecode too.
+        adapter = os.path.normpath(argv[0])
+        if os.path.basename(adapter) == "__main__.py":
+            adapter = os.path.dirname(adapter)
+        _compiled(os.path.dirname(os.path.dirname(adapter)))
         # Fails closed: the adapter exits rather than serve anyone who connects.
         _sibling("_smdebug_local_door").install_from(raw)
         return

@@ -46,6 +46,7 @@ def test_wheel_in_a_fresh_venv_has_the_payload_and_renders_every_template(tmp_pa
         [
             "__init__.py",
             "_smdebug_local_boot.py",
+            "_smdebug_local_bytecode.py",
             "_smdebug_local_connect.py",
             "_smdebug_local_crash.py",
             "_smdebug_local_door.py",

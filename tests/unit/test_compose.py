@@ -19,7 +19,12 @@ from smdebug_local.compose import (
     short_host,
     transform_service,
 )
-from smdebug_local.payload import CONFIG_ENV, CONTAINER_BOOT_DIR, CONTAINER_DEBUGPY_DIR
+from smdebug_local.payload import (
+    CONFIG_ENV,
+    CONTAINER_BOOT_DIR,
+    CONTAINER_BYTECODE_DIR,
+    CONTAINER_DEBUGPY_DIR,
+)
 
 MOUNT = Mount("/pkg/payload", "/cache/debugpy")
 
@@ -68,6 +73,15 @@ def test_payload_mounts_are_read_only_and_sdk_volumes_kept(service):
         f"/pkg/payload:{CONTAINER_BOOT_DIR}:ro",
         f"/cache/debugpy:{CONTAINER_DEBUGPY_DIR}:ro",
     ]
+
+
+def test_the_images_debugpy_bytecode_is_mounted_read_only_for_debugpy_only(service):
+    out = transform_service(service, target(), MOUNT, bytecode_dir="/cache/bytecode/ab")
+    assert out["volumes"][-1] == f"/cache/bytecode/ab:{CONTAINER_BYTECODE_DIR}:ro"
+    pycharm = transform_service(
+        service, target(debugger="pydevd-pycharm"), MOUNT, bytecode_dir="/cache/bytecode/ab"
+    )
+    assert not any(CONTAINER_BYTECODE_DIR in v for v in pycharm["volumes"])
 
 
 def test_selinux_relabel_is_kept_for_our_mounts(service):

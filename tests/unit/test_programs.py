@@ -81,6 +81,9 @@ class ImageEngine:
     def image_env(self, image):
         return {}
 
+    def image_id(self, image):
+        return None  # no bytecode kept for it (tests/unit/test_bytecode.py)
+
     def image_config(self, image):
         return self.config
 

@@ -82,6 +82,9 @@ class NoEngine:
     def image_env(self, image):
         return {"PYTHONPATH": "/img"}
 
+    def image_id(self, image):
+        return None  # no bytecode kept for it (tests/unit/test_bytecode.py)
+
     def image_config(self, image):
         return {"Env": ["PATH=/opt/venv/bin:/usr/bin", "PYTHONPATH=/img"], "WorkingDir": ""}
 
