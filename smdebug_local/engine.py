@@ -375,6 +375,27 @@ class Engine:
             except docker.errors.APIError:
                 pass
 
+    def run_removed(
+        self, image: str, entrypoint: list[str], timeout: float = 120, **options
+    ) -> int:
+        """Run a throw-away container to its end for its effect (not its output): the exit
+        code. The engine removes it once it exits, even if this process is gone by then;
+        one that cannot start is removed here."""
+        import docker.errors
+
+        container = self.client.containers.create(
+            image, entrypoint=entrypoint, auto_remove=True, **options
+        )
+        try:
+            container.start()
+            return int(container.wait(timeout=timeout).get("StatusCode", -1))
+        except BaseException:
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass
+            raise
+
     def python(self, image: str, labels: dict[str, str]) -> tuple[str, tuple[int, int]] | None:
         """``(command, version)`` of ``python3`` (else ``python``) in ``image``, or None.
 

@@ -83,7 +83,7 @@ class Bytecode:
         def build(scratch: Path, tree: Path) -> str:
             for python in ("python3", "python"):
                 try:
-                    code, out = self._engine.run_once(
+                    code = self._engine.run_removed(
                         image,
                         [python, "-S", SCRIPT, CONTAINER_DEBUGPY_DIR, OUT],
                         user=f"{os.getuid()}:{os.getgid()}",  # the files are the user's
@@ -98,7 +98,7 @@ class Bytecode:
                 except engine_errors():
                     continue
                 if code == 0:
-                    return out.strip()
+                    return image
             raise RuntimeError(f"{image}: no Python compiled debugpy")
 
         try:

@@ -274,14 +274,16 @@ def sdk3(tmp_path_factory) -> Path:
                 "install",
                 "-q",
                 f"sagemaker=={SDK3_VERSION}",
-                "click",
-                "docker",
-                "pyyaml",
             ],
             check=True,
         )
         (path / ".complete").write_text("")
     wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
+    # What the wheel requires (its metadata, as a user's pip reads it) and is missing...
+    subprocess.run(
+        [str(path / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], check=True
+    )
+    # ... and this very build, even where an earlier one had the same version.
     subprocess.run(
         [
             str(path / "bin" / "python"),

@@ -6,14 +6,21 @@ maps breakpoints to the user's own folder, found by content. S3 is a local moto 
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
+import boto3
 import pytest
+from test_watch import STILL_WATCHING, edit, interrupt
 
 from conftest import SMDEBUG, WAITING, copy_project, marker_line
 from dap import Debugger
 
 pytestmark = pytest.mark.e2e
+
+RERUN = re.compile(r"preprocess\.py changed: rerunning processing job (\S+) \(rerun 1\)")
+RERUN_DONE = re.compile(r"rerun 1 of processing job \S+ finished in [\d.]+s; outputs: (\S+)")
 
 
 @pytest.fixture
@@ -23,6 +30,7 @@ def processing(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("sdk", ["v2", "v3"])
 def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start_run, sdk, request):
+    """With SDK 2.x, in watch mode: then an edit reruns the job with the new code."""
     smdebug, driver = (
         (SMDEBUG, "driver.py")
         if sdk == "v2"
@@ -31,7 +39,10 @@ def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start
     script = processing / "processing" / "preprocess.py"
     line = marker_line(script, "# scale breakpoint")
     run = start_run(
-        [driver], cwd=processing, smdebug=smdebug, env={"TEST_IMAGE": py39_image, **local_s3}
+        (["--watch"] if sdk == "v2" else []) + [driver],
+        cwd=processing,
+        smdebug=smdebug,
+        env={"TEST_IMAGE": py39_image, **local_s3},
     )
     (match,) = run.wait_for(WAITING)
     assert match["role"] == "processing"
@@ -52,11 +63,61 @@ def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start
     assert (Path(top["source"]["path"]), top["line"]) == (script, line)
     assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4]"
     stop.resume()
-    assert run.finish() == 0, run.output
+    if sdk == "v2":
+        run.wait_for(STILL_WATCHING)
+        debugger.close()
+    else:
+        assert run.finish() == 0, run.output
     assert run.saw(
         "result: {'scaled': [0, 2, 4, 6, 8], 'argv': "
         "['/opt/ml/processing/input/code/preprocess.py'], 'name': '__main__'}"
     ), run.output
+    if sdk == "v2":
+        _rerun_after_an_edit(run, script, local_s3)
+
+
+def _rerun_after_an_edit(run, script: Path, local_s3: dict) -> None:
+    """Watch mode: a saved edit of the script makes the processor's run() call again (the
+    SDK uploads the edited script) as `<job>-rerun-1`, whose default output location is
+    its own; the breakpoint hits the new code."""
+    edit(
+        script,
+        "    factor = 2",
+        "    numbers.append(5)  # added while watching\n    factor = 2",
+    )
+    job = run.wait_for(RERUN)[0].group(1)
+    match = run.wait_for(WAITING, count=2)[1]
+    assert (match["local"], match["remote"]) == (
+        str(script.parent),
+        "/opt/ml/processing/input/code",
+    )
+    line = marker_line(script, "# scale breakpoint")
+    debugger = Debugger(
+        host=match["bind"],
+        port=int(match["port"]),
+        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+        breakpoints={str(script): [line]},
+    )
+    debugger.attach()
+    stop = debugger.next_stop()
+    assert stop.frames()[0]["line"] == line
+    assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5]"
+    stop.resume()
+    debugger.close()
+    outputs = run.wait_for(RERUN_DONE)[0].group(1)
+    assert outputs == f"s3://smdebug-local-test/{job}-rerun-1/output/result", run.output
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local_s3["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=local_s3["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=local_s3["AWS_SECRET_ACCESS_KEY"],
+    )
+    body = s3.get_object(
+        Bucket="smdebug-local-test", Key=f"{job}-rerun-1/output/result/result.json"
+    )
+    assert json.loads(body["Body"].read())["scaled"] == [0, 2, 4, 6, 8, 10]
+    assert interrupt(run) == 130
 
 
 def test_framework_processors_with_source_dir_stop_in_a_helper_module(

@@ -7,10 +7,12 @@ smdebug-local is installed there from a wheel of this repo (``sdk3`` fixture), n
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from test_watch import RERUN, STILL_WATCHING, edit, interrupt
 
 from conftest import WAITING, marker_line
 from dap import Debugger
@@ -18,6 +20,7 @@ from dap import Debugger
 pytestmark = pytest.mark.e2e
 
 PROJECTS = Path(__file__).parent / "projects"
+RERUN_DONE = re.compile(r"rerun 1 of training job \S+ finished in [\d.]+s; artifacts: (\S+)")
 
 
 @pytest.fixture
@@ -42,10 +45,11 @@ def _attach(match, path: Path, line: int) -> Debugger:
 
 @pytest.mark.parametrize("hosts", [1, 2])
 def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_run, sdk3, hosts):
+    """With one host, in watch mode: then an edit reruns the job with the new code."""
     train = trainer / "src" / "train.py"
     line = marker_line(train, "# sum breakpoint")
     run = start_run(
-        ["driver.py"],
+        (["--watch"] if hosts == 1 else []) + ["driver.py"],
         cwd=trainer,
         smdebug=str(sdk3),
         env={"TEST_IMAGE": training_image, "TEST_INSTANCE_COUNT": str(hosts)},
@@ -68,7 +72,13 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
     }
     for stop in stops:
         stop.resume()
-    assert run.finish() == 0, run.output
+    if hosts == 1:
+        run.wait_for(STILL_WATCHING)
+        for debugger in debuggers:
+            debugger.close()
+        _rerun_after_an_edit(run, trainer, train)
+    else:
+        assert run.finish() == 0, run.output
     result = json.loads((trainer / "work" / "model" / "result.json").read_text())
     # The script ran as ModelTrainer runs it: `python train.py --scale 3`, as __main__.
     assert {k: result[k] for k in ("total", "python", "argv", "name")} == {
@@ -77,6 +87,33 @@ def test_model_trainer_breakpoint_on_every_host(trainer, training_image, start_r
         "argv": ["train.py", "--scale", "3"],
         "name": "__main__",
     }
+
+
+def _rerun_after_an_edit(run, trainer: Path, train: Path) -> None:
+    """Watch mode: a saved edit reruns ModelTrainer's job (its train() call again) in a
+    container of its own root, under `<job>-rerun-1`; the breakpoint hits the new code."""
+    edit(
+        train,
+        "    total = sum(numbers)",
+        "    numbers.append(100)  # added while watching\n    total = sum(numbers)",
+    )
+    job, attempt = run.wait_for(RERUN)[0].groups()
+    assert attempt == "1"
+    second = run.wait_for(WAITING, count=2)[1]
+    assert (second["local"], second["remote"]) == (str(train.parent), "/opt/ml/input/data/code")
+    line = marker_line(train, "# sum breakpoint")
+    debugger = _attach(second, train, line)
+    stop = debugger.next_stop()
+    assert stop.frames()[0]["line"] == line
+    assert stop.evaluate("len(numbers)") == "11"
+    stop.resume()
+    debugger.close()
+    done = run.wait_for(RERUN_DONE)[0]
+    root = trainer / "work" / f"{job}-rerun-1"
+    assert done.group(1) == f"file://{root}/compressed_artifacts/model.tar.gz", done.string
+    rerun = json.loads((root / "model" / "result.json").read_text())
+    assert rerun["total"] == (45 + 100) * 3  # the first run's result.json is checked after
+    assert interrupt(run) == 130
 
 
 def test_model_trainer_torchrun_every_rank_stops(tmp_path, training_image, start_run, sdk3):
