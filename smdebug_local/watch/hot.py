@@ -18,7 +18,7 @@ import ast
 import copy
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -155,8 +155,14 @@ class Snapshot:
         snapshot.update(f for f in files if f.endswith(".py"))
         return snapshot
 
-    def update(self, files: Iterable[str]) -> None:
+    def update(self, files: Iterable[str], known: Mapping[str, str] | None = None) -> None:
+        """Record ``files`` as loaded: with the text ``known`` holds for a file (the text
+        the decision was made on: a save that lands meanwhile is still a change), else as
+        read now."""
         for path in files:
+            if known is not None and path in known:
+                self.texts[path] = known[path]
+                continue
             try:
                 with open(path, encoding="utf-8") as f:
                     self.texts[path] = f.read()
@@ -170,27 +176,30 @@ class Decision:
 
     changes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (local file, functions)
     reload: str | None = None
+    texts: Mapping[str, str] = field(default_factory=dict)  # each file as it was decided on
 
 
 def decide(files: list[str], snapshot: Snapshot, read: Callable[[str], str]) -> Decision:
     """Combine :func:`plan` over every saved file; one file needing a reload reloads all."""
     changes = []
+    texts: dict[str, str] = {}
     for path in files:
         name = os.path.basename(path)
         if not path.endswith(".py"):
-            return Decision(reload=f"{name} is not Python code")
+            return Decision(reload=f"{name} is not Python code", texts=texts)
         if path not in snapshot.texts:
-            return Decision(reload=f"{name} is new")
+            return Decision(reload=f"{name} is new", texts=texts)
         try:
             text = read(path)
         except (OSError, UnicodeDecodeError):
-            return Decision(reload=f"{name} cannot be read")
+            return Decision(reload=f"{name} cannot be read", texts=texts)
+        texts[path] = text
         verdict = plan(snapshot.texts[path], text, name)
         if verdict.reload:
-            return Decision(reload=verdict.reload)
+            return Decision(reload=verdict.reload, texts=texts)
         if verdict.functions:
             changes.append((path, verdict.functions))
-    return Decision(changes=tuple(changes))
+    return Decision(changes=tuple(changes), texts=texts)
 
 
 def container_path(local: str, mappings: list[tuple[str, str]]) -> str | None:

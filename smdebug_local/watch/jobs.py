@@ -182,7 +182,7 @@ class Endpoint:
             self.restart(self.container)
             how = "container restarted"
         if self.snapshot is not None:
-            self.snapshot.update(files)
+            self.snapshot.update(files, decision.texts)
         self.say(
             f"{names} changed ({why}): {self.label}: {how} in "
             f"{time.monotonic() - started:.1f}s{self._ports()}"
@@ -216,7 +216,7 @@ class Endpoint:
             )
         else:
             what = "nothing it runs changed"
-        self.snapshot.update(files)
+        self.snapshot.update(files, decision.texts)
         self.say(
             f"{names} changed: {self.label}: {what} in {time.monotonic() - started:.2f}s"
             f"{self._ports()}"

@@ -147,13 +147,29 @@ def test_decide_combines_files_one_reload_reloads_all(tmp_path: Path):
     snapshot = hot.Snapshot.of(str(tmp_path), [str(a), str(b), str(c)])
     assert set(snapshot.texts) == {str(a), str(b)}
     a.write_text("def f():\n    return 2\n")
-    assert hot.decide([str(a)], snapshot, read) == hot.Decision(changes=((str(a), ("f",)),))
+    assert hot.decide([str(a)], snapshot, read).changes == ((str(a), ("f",)),)
     b.write_text("X = 2\n")
     assert hot.decide([str(a), str(b)], snapshot, read).reload == (
         "module-level code of b.py changed (line 1)"
     )
     assert hot.decide([str(c)], snapshot, read).reload == ("requirements.txt is not Python code")
     assert hot.decide([str(tmp_path / "new.py")], snapshot, read).reload == ("new.py is new")
+
+
+def test_a_save_landing_while_the_last_one_is_applied_is_still_a_change(tmp_path: Path):
+    """The snapshot records the text a decision was made on, not the disk after it: a
+    model_fn edit saved while a body edit was being applied still reloads."""
+    a = tmp_path / "inference.py"
+    a.write_text("def model_fn(d):\n    return 1\n\ndef predict_fn(x, m):\n    return x\n")
+    snapshot = hot.Snapshot.of(str(tmp_path), [str(a)])
+    a.write_text("def model_fn(d):\n    return 1\n\ndef predict_fn(x, m):\n    return -x\n")
+    decision = hot.decide([str(a)], snapshot, read)
+    assert decision.changes == ((str(a), ("predict_fn",)),)
+    a.write_text("def model_fn(d):\n    return 2\n\ndef predict_fn(x, m):\n    return -x\n")
+    snapshot.update([str(a)], decision.texts)  # applied: recorded as decided
+    assert hot.decide([str(a)], snapshot, read).reload == (
+        "model_fn changed (the model is loaded again)"
+    )
 
 
 def test_container_paths_follow_the_source_mapping():
