@@ -82,7 +82,7 @@ class ImageEngine:
         return {}
 
     def image_id(self, image):
-        return None  # no bytecode kept for it (tests/unit/test_bytecode.py)
+        return None  # no bytecode kept for it (tests/unit/test_bytecode_cache.py)
 
     def image_config(self, image):
         return self.config

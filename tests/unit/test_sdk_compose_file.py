@@ -83,7 +83,7 @@ class NoEngine:
         return {"PYTHONPATH": "/img"}
 
     def image_id(self, image):
-        return None  # no bytecode kept for it (tests/unit/test_bytecode.py)
+        return None  # no bytecode kept for it (tests/unit/test_bytecode_cache.py)
 
     def image_config(self, image):
         return {"Env": ["PATH=/opt/venv/bin:/usr/bin", "PYTHONPATH=/img"], "WorkingDir": ""}
