@@ -335,9 +335,17 @@ class Engine:
     def failures(
         self, label: str, value: str, role_label: str, lines: int = 5
     ) -> list[ContainerExit]:
-        """Containers labelled ``label=value`` that exited non-zero, with their last log lines."""
+        """Containers labelled ``label=value`` that exited non-zero, with their last log lines.
+
+        Only the job's containers (those with a ``role_label``): the run's own throw-away
+        containers (image probes, debugpy's compile) are not the job failing, and one that
+        is being removed meanwhile is skipped."""
+        import docker.errors
+
         found = []
         for c in self.containers(label, value):
+            if role_label not in c.labels:
+                continue
             state = c.attrs.get("State", {})
             code = state.get("ExitCode", 0)
             # A container that could not start at all ("exec: train: not found") stays
@@ -346,7 +354,10 @@ class Engine:
                 state.get("Status") != "exited" or code in (0, 130, 137, 143)
             ):
                 continue
-            text = c.logs(tail=lines).decode("utf-8", "replace")
+            try:
+                text = c.logs(tail=lines).decode("utf-8", "replace")
+            except docker.errors.APIError:  # removed meanwhile (404), or being removed (409)
+                continue
             err = state.get("Error") or ""
             tail = [ln.rstrip() for ln in ([err] if err else []) + text.splitlines() if ln.strip()]
             image = c.attrs.get("Config", {}).get("Image", "")

@@ -173,3 +173,29 @@ def test_a_restart_removes_the_model_servers_stale_pid_file_first():
     engine.__dict__["client"] = type("Client", (), {"containers": Containers()})()
     engine.restart("c1")
     assert calls == [("exec", ["sh", "-c", STALE_PID_FILES], "root"), ("restart", 1)]
+
+
+def test_failures_are_the_jobs_containers_only_and_one_being_removed_is_skipped(monkeypatch):
+    """The run's own throw-away containers (debugpy's compile, image probes) carry the
+    run's label but no role: their failed start is not the job's failure; a container the
+    engine is removing meanwhile (logs: 409) is skipped, not an error."""
+    import docker.errors
+
+    class Container:
+        def __init__(self, name, labels, gone=False):
+            self.name, self.labels, self.gone = name, labels, gone
+            self.attrs = {"State": {"Status": "exited", "ExitCode": 1}, "Config": {"Image": "i"}}
+
+        def logs(self, tail):
+            if self.gone:
+                raise docker.errors.APIError("409 Conflict: removal in progress")
+            return b"boom\n"
+
+    engine = Engine()
+    found = [
+        Container("job", {"run": "r", "role": "serving"}),
+        Container("compile", {"run": "r"}),
+        Container("going", {"run": "r", "role": "serving"}, gone=True),
+    ]
+    monkeypatch.setattr(engine, "containers", lambda label, value: found)
+    assert [f.name for f in engine.failures("run", "r", "role")] == ["job"]
