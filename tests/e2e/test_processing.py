@@ -51,13 +51,7 @@ def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start
         str(script.parent),
         "/opt/ml/processing/input/code",
     )
-    debugger = Debugger(
-        host=match["bind"],
-        port=int(match["port"]),
-        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
-        breakpoints={str(script): [line]},
-    )
-    debugger.attach()
+    debugger = _attach(match, script, line)
     stop = debugger.next_stop()
     top = stop.frames()[0]
     assert (Path(top["source"]["path"]), top["line"]) == (script, line)
@@ -76,6 +70,19 @@ def test_breakpoint_in_processing_script(processing, py39_image, local_s3, start
         _rerun_after_an_edit(run, script, local_s3)
 
 
+def _attach(match, script: Path, line: int) -> Debugger:
+    """A debugger attached to the waiting line's endpoint, with its mapping and a
+    breakpoint at ``line`` of ``script``."""
+    debugger = Debugger(
+        host=match["bind"],
+        port=int(match["port"]),
+        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
+        breakpoints={str(script): [line]},
+    )
+    debugger.attach()
+    return debugger
+
+
 def _rerun_after_an_edit(run, script: Path, local_s3: dict) -> None:
     """Watch mode: a saved edit of the script makes the processor's run() call again (the
     SDK uploads the edited script) as `<job>-rerun-1`, whose default output location is
@@ -92,13 +99,7 @@ def _rerun_after_an_edit(run, script: Path, local_s3: dict) -> None:
         "/opt/ml/processing/input/code",
     )
     line = marker_line(script, "# scale breakpoint")
-    debugger = Debugger(
-        host=match["bind"],
-        port=int(match["port"]),
-        path_mappings=[{"localRoot": match["local"], "remoteRoot": match["remote"]}],
-        breakpoints={str(script): [line]},
-    )
-    debugger.attach()
+    debugger = _attach(match, script, line)
     stop = debugger.next_stop()
     assert stop.frames()[0]["line"] == line
     assert stop.locals()["numbers"]["value"] == "[0, 1, 2, 3, 4, 5]"
