@@ -50,6 +50,7 @@ class Bytecode:
         self._labels = dict(labels)  # the compiling container is the run's: `clean` finds it
         self._boot_dir = boot_dir
         self._debugpy_dir = debugpy_dir
+        self._targets: dict[str, Path] = {}  # image -> its bytecode folder
         self._started: set[Path] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -58,13 +59,15 @@ class Bytecode:
     def for_image(self, image: str) -> str | None:
         """The host folder to mount for ``image``'s containers, or None: not compiled yet
         (then compiling starts, for the image's next containers), or not possible."""
-        try:
-            image_id = self._engine.image_id(image)
-        except engine_errors():
-            return None
-        if image_id is None:
-            return None
-        target = directory(image_id, Path(self._debugpy_dir))
+        target = self._targets.get(image)
+        if target is None:  # once per image (every host of a job asks)
+            try:
+                image_id = self._engine.image_id(image)
+            except engine_errors():
+                return None
+            if image_id is None:  # not local yet: asked again next time
+                return None
+            target = self._targets[image] = directory(image_id, Path(self._debugpy_dir))
         if is_complete(target):
             return str(target)
         with self._lock:
